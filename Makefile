@@ -1,0 +1,37 @@
+# mrkit: `make demo` and `make test` do all set-up on a fresh machine.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint bench sysdeps clean
+
+$(VENV): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(VENV)
+
+# System packages used by cross-checks in the tests (plink1.9 for clumping/LD,
+# chromium for rendering the HTML report). Installed only when missing.
+sysdeps:
+	@command -v plink1.9 >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1 || \
+	  { if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	    $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq plink1.9 chromium >/dev/null; }
+
+demo: $(VENV)
+	$(BIN)/mrkit mr examples/lipids-chd/ldlc_chd.csv --seed 1
+
+test: $(VENV) sysdeps
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/pytest -n 2 -q
+
+lint: $(VENV)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+bench: $(VENV)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

@@ -1,0 +1,117 @@
+"""Helpers shared by the estimators: input checks, p-values and intervals."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import stats
+
+from mrkit.errors import InputError, TooFewVariantsError
+
+FloatArray = NDArray[np.float64]
+Distribution = Literal["normal", "t"]
+
+
+def as_arrays(
+    bx: ArrayLike,
+    sx: ArrayLike,
+    by: ArrayLike,
+    sy: ArrayLike,
+    *,
+    method: str,
+    min_snps: int = 1,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Validate and convert the four summary-statistic vectors.
+
+    Raises :class:`~mrkit.errors.InputError` naming the argument and the first bad
+    row (0-based) for mismatched lengths, non-finite values or ``se <= 0``, and
+    :class:`~mrkit.errors.TooFewVariantsError` when fewer than ``min_snps`` rows
+    are given.
+    """
+    out = []
+    names = ("bx", "sx", "by", "sy")
+    for name, values in zip(names, (bx, sx, by, sy), strict=True):
+        try:
+            arr = np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            msg = f"`{method}`: `{name}` is not numeric ({exc})"
+            raise InputError(msg) from None
+        arr = np.atleast_1d(arr)
+        if arr.ndim != 1:
+            msg = f"`{method}`: `{name}` must be one-dimensional, got shape {arr.shape}"
+            raise InputError(msg)
+        out.append(arr)
+    n = out[0].shape[0]
+    for name, arr in zip(names, out, strict=True):
+        if arr.shape[0] != n:
+            msg = f"`{method}`: `{name}` has {arr.shape[0]} values but `bx` has {n}"
+            raise InputError(msg)
+        bad = np.flatnonzero(~np.isfinite(arr))
+        if bad.size:
+            msg = (
+                f"`{method}`: `{name}` is not finite at row {int(bad[0])} "
+                f"({arr[bad[0]]!r}; {bad.size} such rows); remove or fix those variants"
+            )
+            raise InputError(msg)
+    for name, arr in (("sx", out[1]), ("sy", out[3])):
+        bad = np.flatnonzero(arr <= 0)
+        if bad.size:
+            msg = (
+                f"`{method}`: standard error `{name}` must be > 0, got {arr[bad[0]]!r} "
+                f"at row {int(bad[0])} ({bad.size} such rows)"
+            )
+            raise InputError(msg)
+    if n < min_snps:
+        raise TooFewVariantsError(method, min_snps, n)
+    return out[0], out[1], out[2], out[3]
+
+
+def pvalue(z: float | FloatArray, *, dist: Distribution = "normal", df: float | None = None):
+    """Two-sided p-value of a z (or t) statistic."""
+    if dist == "normal":
+        return 2.0 * stats.norm.sf(np.abs(z))
+    if df is None:
+        msg = "`df` is required for the t distribution"
+        raise InputError(msg)
+    return 2.0 * stats.t.sf(np.abs(z), df)
+
+
+def critical(alpha: float, *, dist: Distribution = "normal", df: float | None = None) -> float:
+    """The two-sided critical value: ``qnorm(1 - alpha/2)`` or ``qt(1 - alpha/2, df)``."""
+    if not 0.0 < alpha < 1.0:
+        msg = f"`alpha` must be in (0, 1), got {alpha!r}"
+        raise InputError(msg)
+    if dist == "normal":
+        return float(stats.norm.isf(alpha / 2.0))
+    if df is None:
+        msg = "`df` is required for the t distribution"
+        raise InputError(msg)
+    return float(stats.t.isf(alpha / 2.0, df))
+
+
+def interval(
+    estimate: float, se: float, alpha: float, *, dist: Distribution = "normal",
+    df: float | None = None,
+) -> tuple[float, float]:
+    """Symmetric Wald interval ``estimate ± critical * se``."""
+    c = critical(alpha, dist=dist, df=df)
+    return float(estimate - c * se), float(estimate + c * se)
+
+
+def wls_slope(bx: FloatArray, by: FloatArray, w: FloatArray) -> tuple[float, float, float]:
+    """Weighted least squares through the origin of ``by`` on ``bx``.
+
+    Returns ``(slope, se_fixed, sigma)`` where ``se_fixed = 1/sqrt(sum w bx^2)`` is
+    the standard error with the residual scale fixed at 1 and ``sigma`` is the
+    residual standard error of R's ``lm(by ~ -1 + bx, weights = w)``, i.e.
+    ``sqrt(sum w (by - slope bx)^2 / (n - 1))`` (NaN when n = 1).
+    """
+    sxx = float(np.dot(w, bx * bx))
+    slope = float(np.dot(w, bx * by)) / sxx
+    resid = by - slope * bx
+    n = bx.shape[0]
+    rss = float(np.dot(w, resid * resid))
+    sigma = float(np.sqrt(rss / (n - 1))) if n > 1 else float("nan")
+    return slope, float(1.0 / np.sqrt(sxx)), sigma
