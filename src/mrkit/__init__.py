@@ -21,7 +21,21 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
+_LAZY = {"mr": "mrkit.api", "MRAnalysis": "mrkit.api"}
+
+
+def __getattr__(name: str) -> object:
+    """Import the heavier API modules on first use (keeps ``import mrkit`` fast)."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    msg = f"module 'mrkit' has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
 __all__ = [
+    "MRAnalysis",
     "FileFormatError",
     "InputError",
     "MRResult",
@@ -29,4 +43,5 @@ __all__ = [
     "MrkitWarning",
     "TooFewVariantsError",
     "__version__",
+    "mr",
 ]

@@ -106,10 +106,22 @@ def available() -> list[str]:
     return list(REGISTRY)
 
 
+#: TwoSampleMR's ``mr()`` order of its default methods.
+DEFAULT_ORDER: tuple[str, ...] = (
+    "wald_ratio",
+    "egger",
+    "weighted_median",
+    "ivw",
+    "simple_mode",
+    "weighted_mode",
+)
+
+
 def default_methods() -> list[str]:
-    """TwoSampleMR's ``mr()`` default set, by canonical name."""
+    """TwoSampleMR's ``mr()`` default set, by canonical name, in its order."""
     _load_all()
-    return [m.name for m in REGISTRY.values() if m.default]
+    names = [n for n in DEFAULT_ORDER if n in REGISTRY]
+    return names + [m.name for m in REGISTRY.values() if m.default and m.name not in names]
 
 
 def get_method(name: str) -> MethodSpec:
