@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import sys
-
 import typer
 from rich.console import Console
 
@@ -68,6 +66,3 @@ def main(argv: list[str] | None = None) -> int:
         raise
     return 0
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -1,0 +1,7 @@
+"""``python -m mrkit``."""
+
+import sys
+
+from mrkit.cli import main
+
+sys.exit(main())

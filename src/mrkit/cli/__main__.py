@@ -1,0 +1,7 @@
+"""``python -m mrkit.cli``."""
+
+import sys
+
+from mrkit.cli import main
+
+sys.exit(main())
