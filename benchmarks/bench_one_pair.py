@@ -45,20 +45,22 @@ def _looped_baseline(bx, sx, by, sy, nboot=1000, seed=1) -> None:
 
 def main() -> None:
     df = pd.read_csv(DATA)
-    args = [df[c].to_numpy(float) for c in ("beta_exposure", "se_exposure",
-                                             "beta_outcome", "se_outcome")]
+    args = [
+        df[c].to_numpy(float)
+        for c in ("beta_exposure", "se_exposure", "beta_outcome", "se_outcome")
+    ]
     mrkit.mr(df, seed=1)  # warm-up (imports)
     t = _timeit(lambda: mrkit.mr(df, methods="default", seed=1, nboot=1000))
-    t_core = _timeit(lambda: mrkit.mr(df, methods="default", seed=1, nboot=1000,
-                                      diagnostics=False))
+    t_core = _timeit(lambda: mrkit.mr(df, methods="default", seed=1, nboot=1000, diagnostics=False))
     t_base = _timeit(lambda: _looped_baseline(*args), repeat=1)
     print(f"dataset: {DATA.name} ({len(df)} variants), default methods, nboot = 1000")
     print(f"mrkit.mr with diagnostics      : {t * 1000:8.1f} ms")
     print(f"mrkit.mr estimates only        : {t_core * 1000:8.1f} ms")
-    print(f"looped NumPy baseline (same run): {t_base * 1000:8.1f} ms  "
-          f"-> mrkit is {t_base / t:.0f}x faster")
-    print(f"TwoSampleMR mr() (quoted 4.19 s): mrkit is {R_SECONDS / t:.0f}x faster "
-          f"(goal >= 100x)")
+    print(
+        f"looped NumPy baseline (same run): {t_base * 1000:8.1f} ms  "
+        f"-> mrkit is {t_base / t:.0f}x faster"
+    )
+    print(f"TwoSampleMR mr() (quoted 4.19 s): mrkit is {R_SECONDS / t:.0f}x faster (goal >= 100x)")
 
 
 if __name__ == "__main__":

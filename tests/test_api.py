@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import UNIVARIABLE, ref_data, ref_results, rel_close
 
 import mrkit
+from conftest import UNIVARIABLE, ref_data, ref_results, rel_close
 from mrkit.api import mr
 from mrkit.errors import FileFormatError, InputError
 
@@ -97,10 +97,24 @@ def test_same_seed_identical_and_record_shape():
     a = mr(df, seed=3).to_dict()
     b = mr(df, seed=3).to_dict()
     assert a == b
-    assert set(a) >= {"estimates", "heterogeneity", "pleiotropy", "i2gx", "f_mean",
-                      "leave_one_out", "single_snp"}
-    assert set(a["estimates"][0]) >= {"method", "estimate", "se", "ci_lower", "ci_upper",
-                                      "pval", "nsnp"}
+    assert set(a) >= {
+        "estimates",
+        "heterogeneity",
+        "pleiotropy",
+        "i2gx",
+        "f_mean",
+        "leave_one_out",
+        "single_snp",
+    }
+    assert set(a["estimates"][0]) >= {
+        "method",
+        "estimate",
+        "se",
+        "ci_lower",
+        "ci_upper",
+        "pval",
+        "nsnp",
+    }
     assert set(a["pleiotropy"]) == {"egger_intercept", "se", "pval"}
 
 
@@ -110,12 +124,20 @@ def test_twosamplemr_names_and_pairs():
     b = _table("mr_hdlc_chd")
     rows = []
     for name, df in (("ldl", a), ("hdl", b)):
-        rows.append(pd.DataFrame({
-            "SNP": df["SNP"], "beta.exposure": df["beta_exposure"],
-            "se.exposure": df["se_exposure"], "beta.outcome": df["beta_outcome"],
-            "se.outcome": df["se_outcome"], "id.exposure": name, "id.outcome": "chd",
-            "mr_keep": True,
-        }))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "SNP": df["SNP"],
+                    "beta.exposure": df["beta_exposure"],
+                    "se.exposure": df["se_exposure"],
+                    "beta.outcome": df["beta_outcome"],
+                    "se.outcome": df["se_outcome"],
+                    "id.exposure": name,
+                    "id.outcome": "chd",
+                    "mr_keep": True,
+                }
+            )
+        )
     res = mr(pd.concat(rows), methods="ivw,egger")
     est = res.estimates
     assert set(est["exposure"]) == {"ldl", "hdl"}
@@ -155,12 +177,20 @@ def test_single_variant_uses_wald_ratio():
     ("mutate", "match"),
     [
         (lambda d: d.drop(columns=["se_outcome"]), "se_outcome"),
-        (lambda d: d.assign(se_exposure=d["se_exposure"].where(d.index != 3, -1.0)),
-         "line 5, column `se_exposure`"),
-        (lambda d: d.assign(beta_outcome=d["beta_outcome"].astype(object).where(
-            d.index != 2, "abc")), "line 4, column `beta_outcome`"),
-        (lambda d: d.assign(beta_exposure=d["beta_exposure"].where(d.index != 0, np.nan)),
-         "line 2, column `beta_exposure`"),
+        (
+            lambda d: d.assign(se_exposure=d["se_exposure"].where(d.index != 3, -1.0)),
+            "line 5, column `se_exposure`",
+        ),
+        (
+            lambda d: d.assign(
+                beta_outcome=d["beta_outcome"].astype(object).where(d.index != 2, "abc")
+            ),
+            "line 4, column `beta_outcome`",
+        ),
+        (
+            lambda d: d.assign(beta_exposure=d["beta_exposure"].where(d.index != 0, np.nan)),
+            "line 2, column `beta_exposure`",
+        ),
     ],
 )
 def test_bad_tables_name_the_place(mutate, match):

@@ -8,8 +8,8 @@ import sys
 
 import pandas as pd
 import pytest
-from conftest import REFERENCE
 
+from conftest import REFERENCE
 from mrkit.cli import main
 
 LDL = REFERENCE / "data" / "mr_ldlc_chd.csv"
@@ -19,8 +19,15 @@ def test_json_contract(tmp_path):
     out = tmp_path / "res.json"
     assert main(["mr", str(LDL), "--seed", "1", "--nboot", "200", "--json", str(out)]) == 0
     d = json.loads(out.read_text())
-    assert {"estimates", "heterogeneity", "pleiotropy", "i2gx", "f_mean", "leave_one_out",
-            "single_snp"} <= set(d)
+    assert {
+        "estimates",
+        "heterogeneity",
+        "pleiotropy",
+        "i2gx",
+        "f_mean",
+        "leave_one_out",
+        "single_snp",
+    } <= set(d)
     methods = [r["method"] for r in d["estimates"]]
     assert methods == ["egger", "weighted_median", "ivw", "simple_mode", "weighted_mode"]
     assert {"method", "q", "q_df", "q_pval"} <= set(d["heterogeneity"][0])
@@ -40,7 +47,9 @@ def test_csv_and_methods_list(tmp_path):
 def test_readable_table_printed():
     proc = subprocess.run(
         [sys.executable, "-m", "mrkit.cli", "mr", str(LDL), "--methods", "ivw,egger"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert "Inverse variance weighted" in proc.stdout
@@ -51,10 +60,14 @@ def test_readable_table_printed():
     ("content", "expect"),
     [
         ("SNP,beta.exposure,se.exposure,beta.outcome\nrs1,0.1,0.01,0.2\n", "se_outcome"),
-        ("SNP,beta.exposure,se.exposure,beta.outcome,se.outcome\nrs1,0.1,0,0.2,0.1\n",
-         "line 2, column `se_exposure`"),
-        ("SNP,beta.exposure,se.exposure,beta.outcome,se.outcome\nrs1,0.1,0.01,x,0.1\n",
-         "line 2, column `beta_outcome`"),
+        (
+            "SNP,beta.exposure,se.exposure,beta.outcome,se.outcome\nrs1,0.1,0,0.2,0.1\n",
+            "line 2, column `se_exposure`",
+        ),
+        (
+            "SNP,beta.exposure,se.exposure,beta.outcome,se.outcome\nrs1,0.1,0.01,x,0.1\n",
+            "line 2, column `beta_outcome`",
+        ),
         ("", "empty"),
     ],
 )
@@ -63,7 +76,9 @@ def test_bad_input_exit_2(tmp_path, content, expect):
     f.write_text(content)
     proc = subprocess.run(
         [sys.executable, "-m", "mrkit.cli", "mr", str(f)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr

@@ -35,9 +35,9 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
-    "MRAnalysis",
     "FileFormatError",
     "InputError",
+    "MRAnalysis",
     "MRResult",
     "MrkitError",
     "MrkitWarning",

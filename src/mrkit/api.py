@@ -200,31 +200,34 @@ def analyse_pair(
     for name in methods:
         spec = get_method(name)
         if name == "wald_ratio" and n != 1:
-            pair.skipped.append(
-                {"method": name, "reason": f"applies to a single variant, got {n}"}
-            )
+            pair.skipped.append({"method": name, "reason": f"applies to a single variant, got {n}"})
             continue
         res = _try(
-            pair.skipped, name,
+            pair.skipped,
+            name,
             lambda spec=spec: spec(bx, sx, by, sy, alpha=alpha, seed=seed, nboot=nboot),
         )
         if res is not None:
             pair.estimates.append(res)
     if not with_diagnostics:
         return pair
-    pair.heterogeneity = _try(
-        pair.skipped, "heterogeneity", lambda: diagnostics.heterogeneity(bx, sx, by, sy)
-    ) or []
+    pair.heterogeneity = (
+        _try(pair.skipped, "heterogeneity", lambda: diagnostics.heterogeneity(bx, sx, by, sy)) or []
+    )
     pair.pleiotropy = _try(
         pair.skipped, "pleiotropy", lambda: diagnostics.pleiotropy(bx, sx, by, sy)
     )
     if n >= 2:
         pair.i2gx = float(diagnostics.i2gx(bx, sx))
     pair.f_mean = float(diagnostics.f_mean(bx, sx))
-    loo = _try(
-        pair.skipped, "leave_one_out",
-        lambda: diagnostics.leave_one_out(bx, sx, by, sy, alpha=alpha),
-    ) or []
+    loo = (
+        _try(
+            pair.skipped,
+            "leave_one_out",
+            lambda: diagnostics.leave_one_out(bx, sx, by, sy, alpha=alpha),
+        )
+        or []
+    )
     pair.leave_one_out = [_snp_record(s, r) for s, r in zip(snps, loo, strict=True)]
     single = diagnostics.single_snp(bx, sx, by, sy, alpha=alpha)
     pair.single_snp = [_snp_record(s, r) for s, r in zip(snps, single, strict=True)]

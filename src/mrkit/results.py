@@ -83,9 +83,7 @@ class MRResult:
         )
 
     def _repr_html_(self) -> str:
-        cells = "".join(
-            f"<td>{_fmt(getattr(self, k))}</td>" for k in CORE_FIELDS
-        )
+        cells = "".join(f"<td>{_fmt(getattr(self, k))}</td>" for k in CORE_FIELDS)
         head = "".join(f"<th>{k}</th>" for k in CORE_FIELDS)
         return f"<table><tr>{head}</tr><tr>{cells}</tr></table>"
 

@@ -112,8 +112,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
         except csv.Error:
             sep = r"\s+"
     try:
-        df = pd.read_csv(p, sep=sep, dtype=str, keep_default_na=False, engine="python"
-                         if sep == r"\s+" else "c")
+        df = pd.read_csv(
+            p, sep=sep, dtype=str, keep_default_na=False, engine="python" if sep == r"\s+" else "c"
+        )
     except pd.errors.ParserError as exc:
         raise FileFormatError(p, f"malformed table ({exc})") from None
     return normalise(df, source=p)
@@ -173,9 +174,7 @@ def _parse_keep(df: pd.DataFrame, source: object) -> pd.Series:
     return text.isin(_TRUE)
 
 
-def _to_float(
-    col: pd.Series, name: str, source: object, keep: pd.Series | None
-) -> pd.Series:
+def _to_float(col: pd.Series, name: str, source: object, keep: pd.Series | None) -> pd.Series:
     if pd.api.types.is_numeric_dtype(col):
         return col.astype(float)
     text = col.astype(str).str.strip()

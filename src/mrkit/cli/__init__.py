@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+
 import typer
 from rich.console import Console
 
@@ -65,4 +66,3 @@ def main(argv: list[str] | None = None) -> int:
             return 130
         raise
     return 0
-

@@ -27,9 +27,7 @@ def print_analysis(res: Any) -> None:
 
     for pair in res.pairs:
         title = (
-            f"{pair.label['exposure']} -> {pair.label['outcome']}"
-            if pair.label
-            else "MR estimates"
+            f"{pair.label['exposure']} -> {pair.label['outcome']}" if pair.label else "MR estimates"
         )
         t = Table(title=f"{title} ({pair.nsnp} variants)", title_justify="left")
         for col in ("method", "nsnp", "estimate", "se", "95% CI", "pval"):

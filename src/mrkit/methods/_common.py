@@ -92,7 +92,11 @@ def critical(alpha: float, *, dist: Distribution = "normal", df: float | None = 
 
 
 def interval(
-    estimate: float, se: float, alpha: float, *, dist: Distribution = "normal",
+    estimate: float,
+    se: float,
+    alpha: float,
+    *,
+    dist: Distribution = "normal",
     df: float | None = None,
 ) -> tuple[float, float]:
     """Symmetric Wald interval ``estimate ± critical * se``."""

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
@@ -48,7 +47,7 @@ def wald_ratio(
     Exactly one variant is accepted: use :func:`mrkit.diagnostics.single_snp`
     for a ratio per variant.
     """
-    bx_, sx_, by_, sy_ = as_arrays(bx, sx, by, sy, method="wald_ratio", min_snps=1)
+    bx_, _, by_, sy_ = as_arrays(bx, sx, by, sy, method="wald_ratio", min_snps=1)
     if bx_.shape[0] != 1:
         from mrkit.errors import InputError
 
@@ -149,13 +148,12 @@ def ivw(
     Extras: Cochran's ``q`` with ``q_df = J - 1`` and ``q_pval``, and the residual
     standard error ``rse`` (:math:`\\hat\\phi`).
     """
-    return _ivw_core(
-        "ivw", bx, sx, by, sy, alpha=alpha, model=model, weights=weights, dist=dist
-    )
+    return _ivw_core("ivw", bx, sx, by, sy, alpha=alpha, model=model, weights=weights, dist=dist)
 
 
-@register("ivw_fe", label="Inverse variance weighted (fixed effects)", min_snps=2,
-          reference=IVW_DOI)
+@register(
+    "ivw_fe", label="Inverse variance weighted (fixed effects)", min_snps=2, reference=IVW_DOI
+)
 def ivw_fe(
     bx: ArrayLike, sx: ArrayLike, by: ArrayLike, sy: ArrayLike, *, alpha: float = 0.05
 ) -> MRResult:
@@ -165,8 +163,12 @@ def ivw_fe(
     )
 
 
-@register("ivw_mre", label="Inverse variance weighted (multiplicative random effects)",
-          min_snps=2, reference=IVW_DOI)
+@register(
+    "ivw_mre",
+    label="Inverse variance weighted (multiplicative random effects)",
+    min_snps=2,
+    reference=IVW_DOI,
+)
 def ivw_mre(
     bx: ArrayLike, sx: ArrayLike, by: ArrayLike, sy: ArrayLike, *, alpha: float = 0.05
 ) -> MRResult:
