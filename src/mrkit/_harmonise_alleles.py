@@ -67,10 +67,10 @@ class CaseResult:
     A2: np.ndarray
     B1: np.ndarray
     B2: np.ndarray
-    betaA: np.ndarray
-    betaB: np.ndarray
-    fA: np.ndarray
-    fB: np.ndarray
+    betaA: np.ndarray  # noqa: N815 (R names)
+    betaB: np.ndarray  # noqa: N815 (R names)
+    fA: np.ndarray  # noqa: N815 (R names)
+    fB: np.ndarray  # noqa: N815 (R names)
     remove: np.ndarray
     palindromic: np.ndarray
     ambiguous: np.ndarray

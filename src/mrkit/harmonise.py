@@ -34,8 +34,17 @@ import numpy as np
 import pandas as pd
 
 from mrkit import _harmonise_alleles as _al
-from mrkit._harmonise_proxies import PROXY_COLUMNS, proxy_rows
+from mrkit._harmonise_proxies import PROXY_COLUMNS, map_proxy_alleles, proxy_rows
 from mrkit.errors import InputError
+
+__all__ = [
+    "PROXY_COLUMNS",
+    "REASONS",
+    "HarmonisedResult",
+    "from_twosamplemr",
+    "harmonise",
+    "map_proxy_alleles",
+]
 
 #: Columns of a normalised summary-statistics table that harmonisation reads.
 INPUT_COLUMNS: tuple[str, ...] = (
