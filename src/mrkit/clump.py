@@ -121,8 +121,9 @@ def haplotype_r2(counts: np.ndarray) -> np.ndarray:
         # "lost root": check the two boundary points
         roots[none] = np.column_stack([np.zeros(none.sum()), h[none], np.full(none.sum(), np.nan)])
         ok[none] = [True, True, False]
-        incr[i] = _pick(roots, ok, k11[i], k12[i], k21[i], k22[i], center[i],
-                        f11[i], f12[i], f21[i], f22[i], h)
+        incr[i] = _pick(
+            roots, ok, k11[i], k12[i], k21[i], k22[i], center[i], f11[i], f12[i], f21[i], f22[i], h
+        )
     flat = has_center & ~cubic
     if flat.any():
         i = flat
@@ -131,8 +132,9 @@ def haplotype_r2(counts: np.ndarray) -> np.ndarray:
         three = (f22[i] + _SMALLISH_EPS < h + f21[i]) & (f21[i] + _SMALLISH_EPS < h + f22[i])
         roots = np.column_stack([np.zeros_like(h), np.where(three, mid, h), h])
         ok = np.column_stack([np.ones_like(three), np.ones_like(three), three])
-        incr[i] = _pick(roots, ok, k11[i], k12[i], k21[i], k22[i], center[i],
-                        f11[i], f12[i], f21[i], f22[i], h)
+        incr[i] = _pick(
+            roots, ok, k11[i], k12[i], k21[i], k22[i], center[i], f11[i], f12[i], f21[i], f22[i], h
+        )
     freq11 = f11 + incr
     expected = p1 * q1
     d = freq11 - expected
@@ -355,11 +357,13 @@ def clump_table(
         members[int(index_of[j])].append(snp[j])
     has_pos = {"chr", "pos"} <= set(t.columns)
     chr_col = np.where(
-        rows[idx] >= 0, chrom[np.maximum(rows[idx], 0)],
+        rows[idx] >= 0,
+        chrom[np.maximum(rows[idx], 0)],
         t["chr"].astype(str).to_numpy()[idx] if has_pos else None,
     )
     pos_col = np.where(
-        rows[idx] >= 0, ppos[np.maximum(rows[idx], 0)],
+        rows[idx] >= 0,
+        ppos[np.maximum(rows[idx], 0)],
         pd.to_numeric(t["pos"], errors="coerce").to_numpy()[idx] if has_pos else np.nan,
     )
     clumps = pd.DataFrame(

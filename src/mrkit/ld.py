@@ -93,7 +93,9 @@ def _count_lines(path: Path) -> int:
 
 
 def _check_fileset(prefix: Path) -> tuple[pd.DataFrame, int]:
-    missing = [str(_file(prefix, e)) for e in (".bed", ".bim", ".fam") if not _file(prefix, e).exists()]
+    missing = [
+        str(_file(prefix, e)) for e in (".bed", ".bim", ".fam") if not _file(prefix, e).exists()
+    ]
     if missing:
         raise PanelError(
             f"LD panel file(s) missing: {', '.join(missing)} "
@@ -269,7 +271,7 @@ class ReferencePanel:
     def _rows_or_raise(self, snps: Sequence[str] | pd.DataFrame) -> np.ndarray:
         rows = self.locate(snps)
         if (rows < 0).any():
-            names = (snps["snp"] if isinstance(snps, pd.DataFrame) else pd.Series(list(snps)))
+            names = snps["snp"] if isinstance(snps, pd.DataFrame) else pd.Series(list(snps))
             absent = [str(s) for s, r in zip(names, rows, strict=True) if r < 0]
             raise InputError(
                 f"{len(absent)} variant(s) not in the LD panel {self.prefix}: "

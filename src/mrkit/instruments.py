@@ -1,0 +1,118 @@
+"""Select exposure instruments: p-value threshold, MHC, LD clumping, F-statistic.
+
+Every candidate row (``p <= p``) is returned with ``keep`` and ``reason``;
+nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mrkit.errors import InputError
+
+#: The extended MHC region on chromosome 6 (as used by LD Score regression and MR studies).
+MHC = {"GRCh37": (28_477_797, 33_448_354), "GRCh38": (28_510_120, 33_480_577)}
+
+
+def _select_p(t: pd.DataFrame, p: float) -> np.ndarray:
+    if "log10p" in t.columns:
+        lp = pd.to_numeric(t["log10p"], errors="coerce").to_numpy(float)
+        if np.isfinite(lp).any():
+            return np.isfinite(lp) & (lp >= -np.log10(p))
+    if "p" not in t.columns:
+        raise InputError("select_instruments: the GWAS table needs a `p` or `log10p` column")
+    pv = pd.to_numeric(t["p"], errors="coerce").to_numpy(float)
+    return np.isfinite(pv) & (pv <= p)
+
+
+def select_instruments(
+    gwas: pd.DataFrame,
+    *,
+    p: float = 5e-8,
+    clump: bool = True,
+    panel=None,
+    r2: float = 0.001,
+    kb: float = 10000,
+    min_f: float | None = None,
+    exclude_mhc: bool = False,
+    build: str = "GRCh37",
+    missing: str = "keep",
+) -> pd.DataFrame:
+    """Candidate instruments of one exposure GWAS, each with ``keep`` and ``reason``.
+
+    Parameters
+    ----------
+    gwas
+        Normalised summary statistics (``snp, chr, pos, effect_allele,
+        other_allele, beta, se, p`` and optionally ``log10p``, which is used
+        when present so that p-values below 1e-308 are selected correctly).
+    p
+        Significance threshold; also clumping's ``p1`` and ``p2``.
+    clump, panel, r2, kb
+        LD clumping (PLINK 1.9 semantics, :func:`mrkit.clump.clump_table`)
+        against ``panel`` (a :class:`~mrkit.ld.ReferencePanel` or its prefix).
+        Defaults as TwoSampleMR's ``clump_data``.
+    min_f
+        Drop index variants with ``F = (beta / se)²`` below it (reason
+        ``weak (F < min_f)``).
+    exclude_mhc
+        Drop variants in the extended MHC (chr6, ``MHC[build]``) before
+        clumping (reason ``MHC region``).
+    missing
+        Variants absent from the panel: ``"keep"`` as their own clumps
+        (``in_panel = False``) or ``"drop"`` (reason ``not in LD panel``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows with ``p <= p``, in input order, plus ``f_stat``, ``keep``,
+        ``reason``, and with clumping ``in_panel``, ``index_snp``,
+        ``r2_index``. Reasons: ``MHC region``, ``clumped``,
+        ``not in LD panel``, ``weak (F < 10)``.
+    """
+    from mrkit.ld import ReferencePanel, _normalise
+
+    if build not in MHC:
+        raise InputError(f"build must be one of {', '.join(MHC)}, got {build!r}")
+    t = _normalise(gwas)
+    cand = gwas.loc[_select_p(t, p)].copy()
+    tc = t.loc[cand.index]
+    reason = pd.Series("", index=cand.index, dtype=object)
+    if {"beta", "se"} <= set(tc.columns):
+        b = pd.to_numeric(tc["beta"], errors="coerce")
+        s = pd.to_numeric(tc["se"], errors="coerce")
+        cand["f_stat"] = (b / s) ** 2
+    elif min_f is not None:
+        raise InputError("min_f needs `beta` and `se` columns")
+    if exclude_mhc:
+        if not {"chr", "pos"} <= set(tc.columns):
+            raise InputError("exclude_mhc needs `chr` and `pos` columns")
+        lo, hi = MHC[build]
+        chrom = tc["chr"].astype(str).str.removeprefix("chr")
+        pos = pd.to_numeric(tc["pos"], errors="coerce")
+        reason[(chrom == "6") & (pos >= lo) & (pos <= hi)] = "MHC region"
+    if clump:
+        if panel is None:
+            raise InputError(
+                "clumping needs an LD reference panel: pass panel=PREFIX (PLINK .bed/.bim/.fam) "
+                "or clump=False"
+            )
+        if isinstance(panel, str | Path):
+            panel = ReferencePanel(panel)
+        live = reason == ""
+        res = panel.clump(cand.loc[live], p1=p, p2=p, r2=r2, kb=kb, missing=missing)
+        tab = res.table
+        for col in ("in_panel", "index_snp", "r2_index"):
+            cand[col] = tab[col].reindex(cand.index)
+        reason[live] = (
+            tab["reason"].where(tab["reason"] != "p > p1", "").reindex(reason[live].index)
+        )
+    if min_f is not None:
+        weak = (reason == "") & ~(cand["f_stat"] >= min_f)
+        reason[weak] = f"weak (F < {min_f:g})"
+    cand["keep"] = (reason == "").to_numpy()
+    cand["reason"] = reason
+    return cand
