@@ -1,0 +1,127 @@
+"""``mrkit harmonise``: align an outcome GWAS on an exposure's effect alleles."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from mrkit.cli import app, console
+from mrkit.errors import InputError
+from mrkit.harmonise import from_twosamplemr, harmonise
+
+_TSMR_MARKERS = {"exposure": "beta.exposure", "outcome": "beta.outcome"}
+
+
+def _tsmr_side(source: str) -> str | None:
+    """``exposure``/``outcome`` when ``source`` is a TwoSampleMR-format table file."""
+    path = Path(source)
+    if not path.is_file():
+        return None
+    try:
+        header = pd.read_csv(path, sep=None, engine="python", nrows=0).columns
+    except Exception:
+        return None
+    for side, marker in _TSMR_MARKERS.items():
+        if marker in header:
+            return side
+    return None
+
+
+def load_source(source: str, store: Path | None) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A normalised table and its metadata from a store id or a file.
+
+    TwoSampleMR tables (``beta.exposure``/``beta.outcome`` columns) are read
+    with :func:`mrkit.harmonise.from_twosamplemr`; anything else goes to
+    :func:`mrkit.sumstats.load_gwas`.
+    """
+    side = _tsmr_side(source)
+    if side is not None:
+        df = from_twosamplemr(pd.read_csv(source, sep=None, engine="python"), side)
+        return df, {"id": df.attrs.get("id", Path(source).stem), "source": source}
+    try:
+        from mrkit.sumstats import load_gwas
+    except ImportError as exc:  # pragma: no cover - sumstats ships with mrkit
+        raise InputError(
+            f"cannot read {source!r}: mrkit.sumstats is not available in this installation"
+        ) from exc
+    df, meta = load_gwas(source, store=store)
+    return df, dict(meta or {})
+
+
+def _table_kind(out: Path) -> str:
+    name = out.name.lower()
+    base = name[:-3] if name.endswith(".gz") else name
+    for kind, exts in (("parquet", (".parquet",)), ("csv", (".csv",)), ("tsv", (".tsv", ".txt"))):
+        if base.endswith(exts) and not (kind == "parquet" and name.endswith(".gz")):
+            return kind
+    raise InputError(f"--out {out}: use a .csv, .tsv, .txt (optionally .gz) or .parquet name")
+
+
+def write_table(table: pd.DataFrame, out: Path) -> None:
+    """Write ``table`` as CSV, TSV (``.tsv``/``.txt``, optionally ``.gz``) or Parquet."""
+    kind = _table_kind(out)
+    name = out.name.lower()
+    tmp = out.with_name(f".{out.name}.tmp")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    compression = "gzip" if name.endswith(".gz") else None
+    try:
+        if kind == "parquet":
+            table.to_parquet(tmp, index=False)
+        else:
+            sep = "," if kind == "csv" else "\t"
+            table.to_csv(tmp, index=False, sep=sep, compression=compression)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@app.command("harmonise")
+def harmonise_command(
+    exposure: Annotated[str, typer.Argument(help="Exposure GWAS: store id or file.")],
+    outcome: Annotated[str, typer.Argument(help="Outcome GWAS: store id or file.")],
+    out: Annotated[Path, typer.Option("--out", help="Output table (.csv, .tsv, .parquet).")],
+    action: Annotated[
+        int,
+        typer.Option(
+            "--action",
+            help="1 assume same strand; 2 infer palindromes from frequency; 3 drop palindromes.",
+        ),
+    ] = 2,
+    store: Annotated[
+        Path | None, typer.Option("--store", help="Store holding the GWAS ids.")
+    ] = None,
+    palindrome_tolerance: Annotated[
+        float, typer.Option("--palindrome-tolerance", help="Ambiguity band around 0.5.")
+    ] = 0.08,
+) -> None:
+    """Harmonise OUTCOME on EXPOSURE as TwoSampleMR harmonise_data() does; keep every row."""
+    if action not in (1, 2, 3):
+        raise InputError(f"--action must be 1, 2 or 3, got {action}")
+    _table_kind(out)
+    ex, ex_meta = load_source(exposure, store)
+    oc, oc_meta = load_source(outcome, store)
+    res = harmonise(
+        ex,
+        oc,
+        action=action,
+        palindrome_tolerance=palindrome_tolerance,
+        exposure_id=ex_meta.get("id"),
+        outcome_id=oc_meta.get("id"),
+    )
+    write_table(res.table, out)
+    tab = Table(title=f"harmonise (action {action})", show_header=True)
+    tab.add_column("count")
+    tab.add_column("value", justify="right")
+    for key, value in res.log.items():
+        if key != "action":
+            tab.add_row(key, str(value))
+    console.print(tab)
+    reasons = res.table.loc[~res.table["keep"], "reason"].value_counts()
+    for reason, count in reasons.items():
+        console.print(f"dropped {count}: {reason}", highlight=False)
+    console.print(f"kept {res.log['kept']} of {len(res.table)} rows -> {out}", highlight=False)
