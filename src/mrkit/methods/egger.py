@@ -1,0 +1,153 @@
+"""MR-Egger regression.
+
+The variants are first oriented so that every variant-exposure association is
+non-negative (a variant with :math:`\\beta_{Xj} < 0` has both associations
+negated; :math:`\\beta_{Xj} = 0` counts as positive, TwoSampleMR's ``sign0``).
+The outcome associations are then regressed on the exposure associations with
+an intercept, weighted by :math:`w_j = \\sigma_{Yj}^{-2}`:
+
+.. math::
+
+    \\beta_{Yj} = \\beta_{0E} + \\beta_E \\beta_{Xj} + \\varepsilon_j,
+    \\qquad \\mathrm{Var}(\\varepsilon_j) = \\phi^2 \\sigma_{Yj}^2.
+
+The slope :math:`\\hat\\beta_E` is the causal estimate, the intercept
+:math:`\\hat\\beta_{0E}` the average directional pleiotropy. Standard errors are
+those of the weighted least-squares fit with the residual scale
+:math:`\\hat\\phi` (residual standard error) floored at 1,
+:math:`\\mathrm{SE} = \\mathrm{SE}_{\\phi=1} \\max(1, \\hat\\phi)`. Rücker's
+:math:`Q' = \\hat\\phi^2 (J - 2)` is the heterogeneity about the Egger line.
+
+References
+----------
+Bowden J, Davey Smith G, Burgess S (2015). Int J Epidemiol 44:512-525.
+doi:10.1093/ije/dyv080
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import stats
+
+from mrkit.errors import InputError
+from mrkit.methods import register
+from mrkit.methods._common import FloatArray, as_arrays, interval, pvalue
+from mrkit.results import MRResult
+
+EGGER_DOI = "doi:10.1093/ije/dyv080"
+
+# lm()'s QR pivoting tolerance: a column whose residual norm falls below this
+# fraction of its norm is declared collinear (R returns NA for its coefficient).
+_QR_TOL = 1e-7
+
+
+def orient(bx: FloatArray, by: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Orient variants so ``bx >= 0`` (``bx == 0`` counts as positive, as ``sign0``)."""
+    s = np.where(bx < 0, -1.0, 1.0)
+    return bx * s, by * s
+
+
+def egger_fit(
+    bx: FloatArray, by: FloatArray, w: FloatArray, *, method: str = "egger"
+) -> tuple[float, float, float, float, float]:
+    """Weighted regression of ``by`` on ``bx`` with an intercept.
+
+    Returns ``(slope, intercept, se_slope_fixed, se_intercept_fixed, sigma)``: the
+    coefficient SEs with the residual scale fixed at 1 and the residual standard
+    error ``sigma = sqrt(sum w e^2 / (J - 2))`` of R's ``lm(by ~ bx, weights = w)``.
+    Raises :class:`~mrkit.errors.InputError` when ``bx`` is (numerically) constant.
+    """
+    sw = float(w.sum())
+    mx = float(np.dot(w, bx)) / sw
+    my = float(np.dot(w, by)) / sw
+    dx = bx - mx
+    sxx = float(np.dot(w, dx * dx))
+    if not sxx > (_QR_TOL**2) * float(np.dot(w, bx * bx)):
+        msg = (
+            f"`{method}`: the variant-exposure associations are collinear with the "
+            "intercept (all |bx| equal), so the Egger slope is not identified; "
+            "use IVW, or LD-prune / add variants with different exposure effects"
+        )
+        raise InputError(msg)
+    slope = float(np.dot(w, dx * (by - my))) / sxx
+    intercept = my - slope * mx
+    resid = by - intercept - slope * bx
+    n = bx.shape[0]
+    sigma = float(np.sqrt(np.dot(w, resid * resid) / (n - 2)))
+    se_slope = float(np.sqrt(1.0 / sxx))
+    se_int = float(np.sqrt(1.0 / sw + mx * mx / sxx))
+    return slope, intercept, se_slope, se_int, sigma
+
+
+@register("egger", label="MR Egger", min_snps=3, default=True, reference=EGGER_DOI)
+def egger(
+    bx: ArrayLike,
+    sx: ArrayLike,
+    by: ArrayLike,
+    sy: ArrayLike,
+    *,
+    alpha: float = 0.05,
+    dist: Literal["t", "normal"] = "t",
+) -> MRResult:
+    """MR-Egger regression; by default TwoSampleMR's ``mr_egger_regression``.
+
+    .. math::
+
+        \\mathrm{SE}(\\hat\\beta_E) = \\mathrm{SE}_{\\phi=1}(\\hat\\beta_E)\\,
+        \\max(1, \\hat\\phi), \\qquad
+        \\hat\\phi^2 = \\frac{1}{J-2}\\sum_j w_j
+        (\\beta_{Yj} - \\hat\\beta_{0E} - \\hat\\beta_E\\beta_{Xj})^2
+
+    Parameters
+    ----------
+    dist
+        ``"t"`` (default, TwoSampleMR): p-values and intervals of slope and
+        intercept on the t distribution with :math:`J - 2` degrees of freedom
+        (MendelianRandomization ``mr_egger(distribution = "t-dist")`` gives the
+        same numbers). ``"normal"``: MendelianRandomization's default, normal
+        p-values and intervals. TwoSampleMR reports no interval; mrkit's default
+        interval uses the same t quantile as its p-value.
+
+    Notes
+    -----
+    Extras: ``egger_intercept`` with ``egger_intercept_se``,
+    ``egger_intercept_pval``, ``egger_intercept_ci_lower``/``_upper``; Rücker's
+    ``q`` (:math:`Q'`) with ``q_df = J - 2`` and ``q_pval``; the residual
+    standard error ``rse``; ``n_flipped``, how many variants were re-oriented.
+    Raises :class:`~mrkit.errors.InputError` when all :math:`|\\beta_{Xj}|` are
+    equal (TwoSampleMR warns about collinearity and returns NA).
+    """
+    bx_, _sx, by_, sy_ = as_arrays(bx, sx, by, sy, method="egger", min_snps=3)
+    n = bx_.shape[0]
+    n_flipped = int(np.count_nonzero(bx_ < 0))
+    x, y = orient(bx_, by_)
+    w = sy_**-2.0
+    b, b0, se_b1, se_01, sigma = egger_fit(x, y, w)
+    scale = max(1.0, sigma)
+    se = se_b1 * scale
+    se0 = se_01 * scale
+    df = n - 2
+    lo, hi = interval(b, se, alpha, dist=dist, df=df)
+    lo0, hi0 = interval(b0, se0, alpha, dist=dist, df=df)
+    q = sigma**2 * df
+    extras = {
+        "egger_intercept": b0,
+        "egger_intercept_se": se0,
+        "egger_intercept_pval": float(pvalue(b0 / se0, dist=dist, df=df)),
+        "egger_intercept_ci_lower": lo0,
+        "egger_intercept_ci_upper": hi0,
+        "q": q,
+        "q_df": df,
+        "q_pval": float(stats.chi2.sf(q, df)),
+        "rse": sigma,
+        "n_flipped": n_flipped,
+    }
+    return MRResult(
+        "egger", b, se, lo, hi, float(pvalue(b / se, dist=dist, df=df)), n, alpha, extras
+    )
+
+
+__all__ = ["egger", "egger_fit", "orient"]

@@ -1,0 +1,295 @@
+"""Median-based estimators: simple, weighted and penalised weighted median.
+
+Each variant's ratio estimate :math:`\\hat\\theta_j = \\beta_{Yj}/\\beta_{Xj}`
+gets a weight :math:`w_j`; with the ratios sorted and the weights standardised
+to sum to one, the point :math:`p_j = \\sum_{k \\le j} w_k - w_j/2` is attached
+to the j-th ratio and the estimate is the linear interpolation at
+:math:`p = 1/2`:
+
+.. math::
+
+    \\hat\\beta_{WM} = \\hat\\theta_{(k)} + (\\hat\\theta_{(k+1)} - \\hat\\theta_{(k)})
+    \\frac{1/2 - p_k}{p_{k+1} - p_k}, \\qquad k = \\max\\{j : p_j < 1/2\\}.
+
+The standard error is the standard deviation of the estimate over parametric
+bootstrap draws :math:`\\beta_{Xj}^* \\sim N(\\beta_{Xj}, \\sigma_{Xj}^2)`,
+:math:`\\beta_{Yj}^* \\sim N(\\beta_{Yj}, \\sigma_{Yj}^2)` with the weights held
+fixed (both R packages); p-values and intervals are normal.
+
+References
+----------
+Bowden J, Davey Smith G, Haycock PC, Burgess S (2016). Genet Epidemiol
+40:304-314. doi:10.1002/gepi.21965
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import stats
+
+from mrkit.errors import InputError
+from mrkit.methods import register
+from mrkit.methods._common import FloatArray, as_arrays, interval, pvalue
+from mrkit.results import MRResult
+
+MEDIAN_DOI = "doi:10.1002/gepi.21965"
+
+Weights = Literal["second", "first"]
+
+
+def weighted_median_rows(theta: FloatArray, weights: FloatArray) -> FloatArray:
+    """Interpolated weighted median of each row of ``theta`` (2-D, draws x variants).
+
+    ``weights`` is 1-D (one weight per variant, shared by every row) or the same
+    shape as ``theta``. Ties keep their input order (R's ``order`` is stable).
+    """
+    theta = np.atleast_2d(theta)
+    nrow, n = theta.shape
+    order = np.argsort(theta, axis=1, kind="stable")
+    ts = np.take_along_axis(theta, order, axis=1)
+    w = np.broadcast_to(weights, theta.shape)
+    ws = np.take_along_axis(w, order, axis=1)
+    cum = np.cumsum(ws, axis=1) - 0.5 * ws
+    cum = cum / ws.sum(axis=1, keepdims=True)
+    below = np.count_nonzero(cum < 0.5, axis=1) - 1
+    below = np.clip(below, 0, n - 2)
+    rows = np.arange(nrow)
+    lo_t, hi_t = ts[rows, below], ts[rows, below + 1]
+    lo_p, hi_p = cum[rows, below], cum[rows, below + 1]
+    out = lo_t + (hi_t - lo_t) * (0.5 - lo_p) / (hi_p - lo_p)
+    # every weight on the first ratio (p_1 >= 1/2): the median is that ratio
+    return np.where(cum[:, 0] >= 0.5, ts[:, 0], out)
+
+
+def weighted_median(theta: ArrayLike, weights: ArrayLike) -> float:
+    """Interpolated weighted median of the ratio estimates ``theta`` (see module doc)."""
+    t = np.asarray(theta, dtype=np.float64)[None, :]
+    return float(weighted_median_rows(t, np.asarray(weights, dtype=np.float64))[0])
+
+
+def bootstrap_draws(
+    bx: FloatArray,
+    sx: FloatArray,
+    by: FloatArray,
+    sy: FloatArray,
+    nboot: int,
+    seed: int | None,
+) -> FloatArray:
+    """Ratio estimates of ``nboot`` parametric bootstrap draws, shape (nboot, J)."""
+    if nboot < 2:
+        msg = f"`nboot` must be at least 2 to estimate a bootstrap SE, got {nboot}"
+        raise InputError(msg)
+    rng = np.random.default_rng(seed)
+    n = bx.shape[0]
+    xb = bx + sx * rng.standard_normal((nboot, n))
+    yb = by + sy * rng.standard_normal((nboot, n))
+    return yb / xb
+
+
+def ratio_weights(
+    bx: FloatArray, sx: FloatArray, by: FloatArray, sy: FloatArray, order: Weights
+) -> FloatArray:
+    """Inverse variances of the ratio estimates, first or second order."""
+    v = sy**2 / bx**2
+    if order == "second":
+        v = v + by**2 * sx**2 / bx**4
+    return 1.0 / v
+
+
+def _penalised_weights(theta: FloatArray, w: FloatArray, penk: float) -> FloatArray:
+    """Burgess et al. (2016) down-weighting of ratios far from the weighted median."""
+    wm = weighted_median(theta, w)
+    penalty = stats.chi2.sf(w * (theta - wm) ** 2, 1)
+    return w * np.minimum(1.0, penalty * penk)
+
+
+def _median_core(
+    method: str,
+    bx: ArrayLike,
+    sx: ArrayLike,
+    by: ArrayLike,
+    sy: ArrayLike,
+    *,
+    kind: Literal["simple", "weighted", "penalised"],
+    weights: Weights,
+    penk: float,
+    nboot: int,
+    seed: int | None,
+    alpha: float,
+    dist: Literal["normal", "t"],
+) -> MRResult:
+    bx_, sx_, by_, sy_ = as_arrays(bx, sx, by, sy, method=method, min_snps=3)
+    n = bx_.shape[0]
+    if np.any(bx_ == 0):
+        msg = f"`{method}`: bx is 0 at row {int(np.flatnonzero(bx_ == 0)[0])}; ratio undefined"
+        raise InputError(msg)
+    theta = by_ / bx_
+    if kind == "simple":
+        w = np.full(n, 1.0 / n)
+    else:
+        w = ratio_weights(bx_, sx_, by_, sy_, weights)
+        if kind == "penalised":
+            w = _penalised_weights(theta, w, penk)
+    b = weighted_median(theta, w)
+    boot = weighted_median_rows(bootstrap_draws(bx_, sx_, by_, sy_, nboot, seed), w)
+    se = float(np.std(boot, ddof=1))
+    df = n - 1
+    lo, hi = interval(b, se, alpha, dist=dist, df=df)
+    extras = {"nboot": nboot, "seed": seed}
+    if kind != "simple":
+        extras["weights"] = weights
+    return MRResult(
+        method, b, se, lo, hi, float(pvalue(b / se, dist=dist, df=df)), n, alpha, extras
+    )
+
+
+_DOC_COMMON = """
+    Parameters
+    ----------
+    nboot, seed
+        Number of bootstrap draws for the SE (TwoSampleMR: 1000;
+        MendelianRandomization: 10000) and the seed of ``numpy.random.default_rng``.
+        R's random streams are not reproduced: SEs agree within Monte-Carlo error.
+    dist
+        ``"normal"`` (default, both packages) or ``"t"`` on :math:`J-1` degrees of
+        freedom (MendelianRandomization ``distribution = "t-dist"``).
+"""
+
+
+@register("simple_median", label="Simple median", min_snps=3, reference=MEDIAN_DOI, stochastic=True)
+def simple_median(
+    bx: ArrayLike,
+    sx: ArrayLike,
+    by: ArrayLike,
+    sy: ArrayLike,
+    *,
+    alpha: float = 0.05,
+    nboot: int = 1000,
+    seed: int | None = None,
+    dist: Literal["normal", "t"] = "normal",
+) -> MRResult:
+    """Median of the ratio estimates, each weighted :math:`1/J`.
+
+    TwoSampleMR ``mr_simple_median``; MendelianRandomization
+    ``mr_median(weighting = "simple")``.
+    """
+    return _median_core(
+        "simple_median",
+        bx,
+        sx,
+        by,
+        sy,
+        kind="simple",
+        weights="first",
+        penk=20.0,
+        nboot=nboot,
+        seed=seed,
+        alpha=alpha,
+        dist=dist,
+    )
+
+
+@register(
+    "weighted_median",
+    label="Weighted median",
+    min_snps=3,
+    default=True,
+    reference=MEDIAN_DOI,
+    stochastic=True,
+)
+def weighted_median_estimator(
+    bx: ArrayLike,
+    sx: ArrayLike,
+    by: ArrayLike,
+    sy: ArrayLike,
+    *,
+    alpha: float = 0.05,
+    weights: Weights = "second",
+    nboot: int = 1000,
+    seed: int | None = None,
+    dist: Literal["normal", "t"] = "normal",
+) -> MRResult:
+    """Weighted median of the ratio estimates (TwoSampleMR ``mr_weighted_median``).
+
+    .. math::
+
+        w_j = \\Big(\\frac{\\sigma_{Yj}^2}{\\beta_{Xj}^2}
+        + \\frac{\\beta_{Yj}^2\\sigma_{Xj}^2}{\\beta_{Xj}^4}\\Big)^{-1}
+
+    ``weights="second"`` (default) is TwoSampleMR's second-order weight above;
+    ``weights="first"`` drops the second term,
+    :math:`w_j = \\beta_{Xj}^2/\\sigma_{Yj}^2`, as MendelianRandomization
+    ``mr_median(weighting = "weighted")`` does, so its estimate differs.
+    """
+    return _median_core(
+        "weighted_median",
+        bx,
+        sx,
+        by,
+        sy,
+        kind="weighted",
+        weights=weights,
+        penk=20.0,
+        nboot=nboot,
+        seed=seed,
+        alpha=alpha,
+        dist=dist,
+    )
+
+
+@register(
+    "penalised_weighted_median",
+    label="Penalised weighted median",
+    min_snps=3,
+    reference=MEDIAN_DOI,
+    stochastic=True,
+)
+def penalised_weighted_median(
+    bx: ArrayLike,
+    sx: ArrayLike,
+    by: ArrayLike,
+    sy: ArrayLike,
+    *,
+    alpha: float = 0.05,
+    weights: Weights = "second",
+    penk: float = 20.0,
+    nboot: int = 1000,
+    seed: int | None = None,
+    dist: Literal["normal", "t"] = "normal",
+) -> MRResult:
+    """Penalised weighted median (TwoSampleMR ``mr_penalised_weighted_median``).
+
+    Weights are multiplied by :math:`\\min(1, k\\, P_j)` with :math:`P_j` the
+    upper :math:`\\chi^2_1` tail of :math:`w_j(\\hat\\theta_j - \\hat\\beta_{WM})^2`
+    and :math:`k` = ``penk`` (20 in both packages). ``weights="first"`` gives
+    MendelianRandomization ``mr_median(weighting = "penalized")``.
+    """
+    return _median_core(
+        "penalised_weighted_median",
+        bx,
+        sx,
+        by,
+        sy,
+        kind="penalised",
+        weights=weights,
+        penk=penk,
+        nboot=nboot,
+        seed=seed,
+        alpha=alpha,
+        dist=dist,
+    )
+
+
+for _f in (simple_median, weighted_median_estimator, penalised_weighted_median):
+    _f.__doc__ = (_f.__doc__ or "") + _DOC_COMMON
+
+__all__ = [
+    "penalised_weighted_median",
+    "simple_median",
+    "weighted_median",
+    "weighted_median_estimator",
+    "weighted_median_rows",
+]
