@@ -31,7 +31,7 @@ def _table(ds: str) -> pd.DataFrame:
 @pytest.fixture(scope="module", params=UNIVARIABLE)
 def analysed(request):
     ds = request.param
-    return ds, mr(_table(ds), methods="default", seed=7, nboot=1000)
+    return ds, mr(_table(ds), methods="default", seed=7, nboot=5000)
 
 
 def test_default_methods_match_twosamplemr(analysed):

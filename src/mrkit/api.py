@@ -228,7 +228,8 @@ def analyse_pair(
         )
         or []
     )
-    pair.leave_one_out = [_snp_record(s, r) for s, r in zip(snps, loo, strict=True)]
+    if loo:
+        pair.leave_one_out = [_snp_record(s, r) for s, r in zip(snps, loo, strict=True)]
     single = diagnostics.single_snp(bx, sx, by, sy, alpha=alpha)
     pair.single_snp = [_snp_record(s, r) for s, r in zip(snps, single, strict=True)]
     return pair
