@@ -1,0 +1,454 @@
+"""MR-RAPS: robust adjusted profile score (Zhao, Wang, Hemani, Bowden, Small 2020).
+
+The profile score for :math:`\\beta` (and the over-dispersion :math:`\\tau^2`)
+with standardised residuals
+
+.. math::
+
+    t_j = \\frac{\\beta_{Yj} - \\beta\\beta_{Xj}}{\\sqrt{\\tau^2 + \\sigma_{Yj}^2
+          + \\beta^2\\sigma_{Xj}^2}}, \\qquad
+    \\hat\\gamma_j = \\frac{\\beta_{Xj}/\\sigma_{Xj}^2 + \\beta\\beta_{Yj}/(\\sigma_{Yj}^2+\\tau^2)}
+                          {1/\\sigma_{Xj}^2 + \\beta^2/(\\sigma_{Yj}^2+\\tau^2)},
+
+is made robust by a loss :math:`\\rho` (squared error, Huber with :math:`k = 1.345`
+or Tukey's biweight with :math:`k = 4.685`):
+
+.. math::
+
+    \\psi_1 = \\sum_j \\hat\\gamma_j\\,\\rho'(t_j)/\\sqrt{v_j} = 0, \\qquad
+    \\psi_2 = \\sum_j \\big(t_j\\rho'(t_j) - \\delta\\big)/v_j = 0,
+
+with :math:`v_j = \\beta^2\\sigma_{Xj}^2 + \\sigma_{Yj}^2 + \\tau^2` and
+:math:`\\delta = E[Z\\rho'(Z)]`. Standard errors are the sandwich
+:math:`V_2^{-1}V_1V_2^{-T}` of mr.raps, using the constants :math:`c_1 =
+E\\rho'(Z)^2`, :math:`c_2 = E Z^2\\rho'(Z)^2 - \\delta^2`, :math:`c_3 =
+E Z^2\\rho''(Z)`, computed by adaptive quadrature with R ``integrate()``'s
+settings (QUADPACK QAGI, tolerances :math:`\\epsilon^{1/4}`, 100 subdivisions).
+
+``solver="score"`` (default) is mr.raps 0.4.2's ``mr.raps()`` (=
+``mr.raps.shrinkage(shrinkage = FALSE)``; TwoSampleMR ``mr_raps``), started from
+the first-generation estimate. ``solver="mle"`` is that first-generation
+estimator (``mr.raps.mle`` / ``mr.raps.simple``, ``mr.raps.overdispersed``,
+``mr.raps.simple.robust``, ``mr.raps.overdispersed.robust``), which maximises the
+(robust) profile likelihood and uses the expected-information sandwich.
+
+References
+----------
+Zhao Q, Wang J, Hemani G, Bowden J, Small DS (2020). Ann Stat 48:1742-1769.
+doi:10.1214/19-AOS1866. Reference implementation: R package mr.raps 0.4.2.
+"""
+
+from __future__ import annotations
+
+import warnings
+from functools import cache
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import integrate, optimize, stats
+
+from mrkit.errors import InputError, StatisticalWarning
+from mrkit.methods import register
+from mrkit.methods._common import FloatArray, as_arrays, interval, pvalue
+from mrkit.results import MRResult
+
+RAPS_DOI = "doi:10.1214/19-AOS1866"
+Loss = Literal["l2", "huber", "tukey"]
+DEFAULT_K = {"l2": 2.0, "huber": 1.345, "tukey": 4.685}
+_EPS = np.finfo(float).eps
+_R_INTEGRATE_TOL = _EPS**0.25
+_OPT_TOL = _EPS**0.5
+
+
+def psi(r: FloatArray, loss: Loss, k: float) -> FloatArray:
+    """First derivative of the loss, :math:`\\rho'(r)`."""
+    if loss == "l2":
+        return np.asarray(r, float)
+    if loss == "huber":
+        return np.clip(r, -k, k)
+    u = (np.asarray(r) / k) ** 2
+    return np.where(u <= 1.0, r * (1.0 - u) ** 2, 0.0)
+
+
+def psi_deriv(r: FloatArray, loss: Loss, k: float) -> FloatArray:
+    """Second derivative of the loss, :math:`\\rho''(r)`."""
+    r = np.asarray(r, float)
+    if loss == "l2":
+        return np.ones_like(r)
+    if loss == "huber":
+        return (np.abs(r) <= k).astype(float)
+    u = (r / k) ** 2
+    return np.where(u < 1.0, (1.0 - u) * (1.0 - 5.0 * u), 0.0)
+
+
+def rho(r: FloatArray, loss: Loss, k: float) -> FloatArray:
+    """The loss itself (as mr.raps's ``rho.*`` with ``deriv = 0``)."""
+    r = np.asarray(r, float)
+    if loss == "l2":
+        return r * r / k
+    if loss == "huber":
+        a = np.abs(r)
+        return np.where(a <= k, r * r / 2.0, k * (a - k / 2.0))
+    return np.minimum(1.0 - (1.0 - (r / k) ** 2) ** 3, 1.0)
+
+
+@cache
+def loss_constants(loss: Loss, k: float) -> tuple[float, float, float, float]:
+    """``(delta, c1, c2, c3)`` under N(0, 1), as mr.raps computes them with ``integrate``."""
+
+    def integral(f) -> float:
+        val = integrate.quad(
+            lambda x: float(f(x) * stats.norm.pdf(x)),
+            -np.inf,
+            np.inf,
+            epsabs=_R_INTEGRATE_TOL,
+            epsrel=_R_INTEGRATE_TOL,
+            limit=100,
+        )[0]
+        return float(val)
+
+    delta = integral(lambda x: x * psi(x, loss, k))
+    c1 = integral(lambda x: psi(x, loss, k) ** 2)
+    c2 = integral(lambda x: x * x * psi(x, loss, k) ** 2) - delta**2
+    c3 = integral(lambda x: x * x * psi_deriv(x, loss, k))
+    return delta, c1, c2, c3
+
+
+# ---------------------------------------------------------------- first generation (MLE)
+
+
+def _quantile95(x: FloatArray) -> float:
+    return float(np.quantile(x, 0.95))  # R's default type 7
+
+
+def _maximise(f, lo: float, hi: float) -> float:
+    """R ``optimize(f, c(lo, hi), maximum = TRUE, tol = sqrt(eps))`` (Brent)."""
+    res = optimize.minimize_scalar(
+        lambda b: -f(b), bounds=(lo, hi), method="bounded",
+        options={"xatol": _OPT_TOL, "maxiter": 1000},
+    )
+    return float(res.x)
+
+
+def _maximise_beta(f, bound: float) -> float:
+    beta = _maximise(f, -bound, bound)
+    for _ in range(60):
+        if abs(beta) <= 0.95 * bound:
+            break
+        bound *= 2.0
+        beta = _maximise(f, -bound, bound)
+    return beta
+
+
+def _mle_simple(bx, sx, by, sy, loss: Loss, k: float) -> dict[str, float]:
+    """``mr.raps.simple`` (l2) or ``mr.raps.simple.robust`` (huber/tukey)."""
+    def objective(b: float) -> float:
+        t = (by - bx * b) / np.sqrt(sy**2 + sx**2 * b**2)
+        if loss == "l2":
+            return float(-0.5 * np.sum(t * t))
+        return float(-np.sum(rho(t, loss, k)))
+
+    beta = _maximise_beta(objective, _quantile95(np.abs(by / bx)) * 2.0)
+    den = (sy**2 + beta**2 * sx**2) ** 2
+    core = (bx**2 - sx**2) * sy**2 + (by**2 - sy**2) * sx**2
+    score_var = float(np.sum((core + sx**2 * sy**2) / den))
+    info = float(np.sum(core / den))
+    if loss != "l2":
+        delta, c1, _, _ = loss_constants(loss, k)
+        score_var *= c1
+        info *= delta
+    return {"beta": beta, "tau2": 0.0, "beta_se": float(np.sqrt(score_var / info**2)),
+            "tau2_se": 0.0}
+
+
+def _od_sandwich(bx, sx, by, sy, beta, tau2, consts) -> tuple[float, float]:
+    delta, c1, c2, c3 = consts
+    s = tau2 + sy**2
+    den = (s + sx**2 * beta**2) ** 2
+    core = (bx**2 - sx**2) * s + (by**2 - tau2 - sy**2) * sx**2
+    score_var = np.diag([c1 * np.sum((core + sx**2 * s) / den), c2 / 2 * np.sum(2 * sx**4 / den)])
+    info = np.array([
+        [-delta * np.sum(core / den), -delta * np.sum(sx**2 * beta / den)],
+        [0.0, -(delta + c3) / 2 * np.sum(sx**2 / den)],
+    ])
+    inv = np.linalg.inv(info)
+    v = inv @ score_var @ inv.T
+    return float(np.sqrt(v[0, 0])), float(np.sqrt(v[1, 1]))
+
+
+def _mle_overdispersed(bx, sx, by, sy, loss: Loss, k: float, niter: int = 20) -> dict[str, float]:
+    """``mr.raps.overdispersed`` (l2) or ``mr.raps.overdispersed.robust``."""
+    bound_beta = _quantile95(np.abs(by / bx)) * 10.0
+    bound_tau2 = _quantile95(sy**2) * 10.0
+    if loss == "l2":
+        beta = _mle_simple(bx, sx, by, sy, "l2", k)["beta"]
+        tau2 = 0.0
+        consts = (1.0, 1.0, 2.0, 1.0)
+    else:
+        init = _mle_overdispersed(bx, sx, by, sy, "l2", k, niter)
+        beta, tau2 = init["beta"], init["tau2"]
+        consts = loss_constants(loss, k)
+    delta = consts[0]
+    for _ in range(niter):
+        beta_old, tau2_old = beta, tau2
+        if loss == "l2":
+            def ll_tau(t2: float, b: float = beta) -> float:
+                v = t2 + sy**2 + sx**2 * b**2
+                return float(-0.5 * np.sum(sx**2 * np.log(v)) - 0.5 * np.sum(
+                    sx**2 * (by - bx * b) ** 2 / v))
+
+            tau2 = _maximise(ll_tau, 0.0, bound_tau2)
+        else:
+            def est_eq(t2: float, b: float = beta) -> float:
+                v = t2 + sy**2 + sx**2 * b**2
+                t = (by - b * bx) / np.sqrt(v)
+                return float(np.sum(sx**2 * (t * psi(t, loss, k) - delta) / v))
+
+            tau2 = _root_tau2(est_eq, bound_tau2)
+        if tau2 > 0.95 * bound_tau2:
+            warnings.warn("mr.raps: estimated over-dispersion seems abnormally large",
+                          StatisticalWarning, stacklevel=3)
+
+        def ll_beta(b: float, t2: float = tau2) -> float:
+            t = (by - bx * b) / np.sqrt(t2 + sy**2 + sx**2 * b**2)
+            if loss == "l2":
+                return float(-0.5 * np.sum(t * t))
+            return float(-0.5 * np.sum(rho(t, loss, k)))
+
+        beta = _maximise_beta(ll_beta, bound_beta)
+        change = abs(beta_old - beta) / abs(beta + 1e-10) + abs(tau2_old - tau2) / abs(
+            tau2 + 1e-10)
+        if change <= _OPT_TOL:
+            break
+    beta_se, tau2_se = _od_sandwich(bx, sx, by, sy, beta, tau2, consts)
+    return {"beta": beta, "tau2": tau2, "beta_se": beta_se, "tau2_se": tau2_se}
+
+
+def _root_tau2(f, bound: float) -> float:
+    """Root of the robust tau2 equation on [0, bound], extending upwards; 0 if none."""
+    lo, hi = 0.0, bound
+    flo, fhi = f(lo), f(hi)
+    for _ in range(60):
+        if np.sign(flo) != np.sign(fhi):
+            break
+        hi *= 2.0
+        fhi = f(hi)
+    else:
+        return 0.0
+    if flo == 0.0:
+        return 0.0
+    root = optimize.brentq(f, lo, hi, xtol=1e-300, rtol=4 * _EPS, maxiter=500)
+    return max(float(root), 0.0)
+
+
+# ---------------------------------------------------------------- score equations (0.4.2)
+
+
+def _gamma(bx, sx, by, sy, beta, tau2):
+    s = sy**2 + tau2
+    den = 1.0 / sx**2 + beta**2 / s
+    g = (bx / sx**2 + beta * by / s) / den
+    g_beta = (by / s) / den  # as mr.raps: derivative of the numerator only
+    g_tau2 = -beta * by / s**2 / den
+    return g, g_beta, g_tau2, den
+
+
+def _score_terms(param: FloatArray, bx, sx, by, sy, od: bool, loss: Loss, k: float,
+                 delta: float) -> list[FloatArray]:
+    beta = param[0]
+    tau2 = param[1] if od else 0.0
+    v = beta**2 * sx**2 + sy**2 + tau2
+    t = (by - bx * beta) / np.sqrt(v)
+    g = _gamma(bx, sx, by, sy, beta, tau2)[0]
+    p = psi(t, loss, k)
+    terms = [g * p / np.sqrt(v)]
+    if od:
+        terms.append((t * p - delta) / v)
+    return terms
+
+
+def _score(param: FloatArray, *args) -> FloatArray:
+    return np.array([np.sum(term) for term in _score_terms(param, *args)])
+
+
+def _solve(init: FloatArray, args) -> tuple[FloatArray, bool]:
+    """Root of the score equations (MINPACK hybrid, then Levenberg-Marquardt).
+
+    A root is accepted when every equation is zero to 1e-10 of the sum of the
+    absolute values of its terms (MINPACK's own flag is unreliable at tight xtol).
+    """
+    x = init
+    for method in ("hybr", "lm"):
+        with np.errstate(all="ignore"):
+            sol = optimize.root(_score, init, args=args, method=method,
+                                options={"xtol": 1e-14} if method == "hybr" else {})
+            x = np.asarray(sol.x, float)
+            if not np.all(np.isfinite(x)) or abs(x[0]) > 1e8 * (1.0 + abs(init[0])):
+                continue
+            terms = _score_terms(x, *args)
+        if all(abs(np.sum(t)) <= 1e-10 * max(np.sum(np.abs(t)), 1e-300) for t in terms):
+            return x, True
+    return x, False
+
+
+def _raps_score(bx, sx, by, sy, od: bool, loss: Loss, k: float, num_init: int,
+                rng: np.random.Generator, notes: list[str]) -> dict[str, Any]:
+    consts = loss_constants(loss, k) if loss != "l2" else loss_constants("l2", k)
+    delta, c1, c2, c3 = consts
+    if od:
+        first = _mle_overdispersed(bx, sx, by, sy, loss, k)
+        init = np.array([first["beta"], first["tau2"]])
+    else:
+        init = np.array([_mle_simple(bx, sx, by, sy, "l2", k)["beta"]])
+    b0 = init[0]
+    starts = b0 + np.concatenate([[0.0], 2.0 * b0 * rng.standard_normal(num_init - 1)])
+    roots: list[FloatArray | None] = []
+    args = (bx, sx, by, sy, od, loss, k, delta)
+    limit = float(np.median(sy)) * 10.0
+    for b in starts:
+        x0 = init.copy()
+        x0[0] = b
+        x, ok = _solve(x0, args)
+        if not ok or (od and x[1] > limit):
+            roots.append(None)
+        else:
+            roots.append(x)
+    betas = np.array([np.nan if r is None else r[0] for r in roots])
+    if np.all(np.isnan(betas)):
+        if od:
+            notes.append("mr.raps: no solution with finite over-dispersion; using tau2 = 0")
+            return _raps_score(bx, sx, by, sy, False, loss, k, num_init, rng, notes)
+        msg = "`raps`: the estimating equations have no solution near the initial estimate"
+        raise InputError(msg)
+    j = int(np.nanargmin(np.abs(betas - b0)))
+    bj = betas[j]
+    for bi in betas:
+        if np.isfinite(bi) and abs(bi - bj) > 1e-4 and abs(bi - b0) < 100 * abs(bj - b0):
+            notes.append(
+                f"mr.raps: the estimating equations might have another finite root: closest "
+                f"beta = {bj:.6g}, other beta = {bi:.6g}, initialisation {b0:.6g}"
+            )
+    root = roots[j]
+    assert root is not None
+    if od and root[1] < 0:
+        notes.append("mr.raps: estimated over-dispersion is negative; using tau2 = 0")
+        return _raps_score(bx, sx, by, sy, False, loss, k, num_init, rng, notes)
+    beta = float(root[0])
+    tau2 = float(root[1]) if od else 0.0
+    v = beta**2 * sx**2 + sy**2 + tau2
+    t = (by - bx * beta) / np.sqrt(v)
+    g, g_beta, g_tau2, den = _gamma(bx, sx, by, sy, beta, tau2)
+    p = psi(t, loss, k)
+    a = float(np.sum((g_beta * p + g * delta * (-bx) / np.sqrt(v)) / np.sqrt(v)))
+    v1_beta = c1 * float(np.sum(g**2 / v))
+    if not od:
+        beta_se, tau2_se = float(np.sqrt(v1_beta / a**2)), 0.0
+    else:
+        v1 = np.diag([v1_beta, c2 * float(np.sum(1.0 / v**2))])
+        v2 = np.array([[a, float(np.sum(g_tau2 * p / np.sqrt(v)))],
+                       [0.0, (delta + c3) / 2.0 * float(np.sum(1.0 / v**2))]])
+        inv = np.linalg.inv(v2)
+        cov = inv @ v1 @ inv.T
+        beta_se, tau2_se = float(np.sqrt(cov[0, 0])), float(np.sqrt(cov[1, 1]))
+    z = g / np.sqrt(1.0 / den)
+    return {"beta": beta, "tau2": tau2, "beta_se": beta_se, "tau2_se": tau2_se,
+            "std_resid": (t * np.sign(z)).tolist(), "gamma_hat_z": np.abs(z).tolist(),
+            "over_dispersion": od}
+
+
+@register("raps", label="Robust adjusted profile score (RAPS)", min_snps=3,
+          reference=RAPS_DOI)
+def raps(
+    bx: ArrayLike,
+    sx: ArrayLike,
+    by: ArrayLike,
+    sy: ArrayLike,
+    *,
+    alpha: float = 0.05,
+    loss: Loss = "huber",
+    over_dispersion: bool = True,
+    k: float | None = None,
+    solver: Literal["score", "mle"] = "score",
+    num_init: int = 10,
+    seed: int | None = 0,
+) -> MRResult:
+    """MR-RAPS estimate; by default mr.raps 0.4.2 ``mr.raps()`` / TwoSampleMR ``mr_raps``.
+
+    Parameters
+    ----------
+    loss
+        ``"huber"`` (default, :math:`k = 1.345`), ``"tukey"`` (:math:`k = 4.685`)
+        or ``"l2"``.
+    over_dispersion
+        Model the pleiotropic variance :math:`\\tau^2` (default true, as mr.raps
+        0.4.2 and TwoSampleMR; the old CRAN ``mr.raps`` defaulted to false).
+    k
+        Tuning constant of the robust loss; default as mr.raps.
+    solver
+        ``"score"`` (default): solve the profile-score equations from the
+        first-generation estimate (mr.raps 0.4.2 ``mr.raps.shrinkage`` without
+        shrinkage). ``"mle"``: the first-generation estimators
+        (``mr.raps.mle``).
+    num_init, seed
+        As mr.raps, the equations are also solved from ``num_init - 1`` random
+        starting points :math:`\\hat\\beta_0(1 + 2Z)` only to find the root closest
+        to :math:`\\hat\\beta_0` and to warn about other roots; the estimate does
+        not depend on the seed unless the equations have several roots.
+
+    Notes
+    -----
+    p-value and interval from the normal distribution (TwoSampleMR ``mr_raps``).
+    Extras: ``tau2``, ``tau2_se``, ``over_dispersion`` (false when mr.raps falls
+    back to :math:`\\tau^2 = 0`), ``loss``, ``k``, ``solver``, ``std_resid`` and
+    ``gamma_hat_z`` (score solver; mr.raps's ``t`` and ``gamma.hat.z``), and
+    ``warnings``. The first-generation robust over-dispersed solver finds
+    :math:`\\tau^2` to machine precision where R's ``uniroot`` stops at a
+    tolerance of :math:`10^{-4}` of its bracket, so its numbers can differ from
+    R's in the 4th-6th digit; the default solver does not have this limitation.
+    """
+    bx_, sx_, by_, sy_ = as_arrays(bx, sx, by, sy, method="raps", min_snps=3)
+    if loss not in DEFAULT_K:
+        msg = f"`raps`: loss must be 'l2', 'huber' or 'tukey', got {loss!r}"
+        raise InputError(msg)
+    if solver not in ("score", "mle"):
+        msg = f"`raps`: solver must be 'score' or 'mle', got {solver!r}"
+        raise InputError(msg)
+    if num_init < 1:
+        msg = f"`raps`: num_init must be >= 1, got {num_init}"
+        raise InputError(msg)
+    kk = float(DEFAULT_K[loss] if k is None else k)
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", StatisticalWarning)
+        if solver == "score":
+            fit = _raps_score(bx_, sx_, by_, sy_, over_dispersion, loss, kk, num_init,
+                              np.random.default_rng(seed), notes)
+        elif over_dispersion:
+            fit = _mle_overdispersed(bx_, sx_, by_, sy_, loss, kk)
+        else:
+            fit = _mle_simple(bx_, sx_, by_, sy_, loss, kk)
+    notes.extend(str(w.message) for w in caught)
+    if over_dispersion and fit["tau2"] <= float(np.min(sy_**2)) / 5.0:
+        notes.append("mr.raps: the estimated over-dispersion is very small; consider the "
+                     "model without over-dispersion")
+    for note in notes:
+        warnings.warn(note, StatisticalWarning, stacklevel=2)
+    b, se = fit["beta"], fit["beta_se"]
+    lo, hi = interval(b, se, alpha)
+    extras: dict[str, Any] = {
+        "tau2": fit["tau2"],
+        "tau2_se": fit["tau2_se"],
+        "over_dispersion": bool(fit.get("over_dispersion", over_dispersion)),
+        "loss": loss,
+        "k": kk,
+        "solver": solver,
+    }
+    if "std_resid" in fit:
+        extras["std_resid"] = fit["std_resid"]
+        extras["gamma_hat_z"] = fit["gamma_hat_z"]
+    extras["warnings"] = notes
+    return MRResult("raps", b, se, lo, hi, float(pvalue(b / se)), bx_.shape[0], alpha, extras)
+
+
+__all__ = ["loss_constants", "psi", "psi_deriv", "raps", "rho"]
