@@ -24,47 +24,19 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
 from mrkit.errors import InputError, TooFewVariantsError
-from mrkit.methods import REGISTRY, get_method
+from mrkit.methods import get_method
 from mrkit.methods._common import as_arrays, critical, pvalue
 from mrkit.results import MRResult
-from mrkit.rucker import RuckerResult, egger_wls, rucker
+from mrkit.rucker import RuckerResult, rucker
 
 FloatArray = NDArray[np.float64]
 
 
-# --------------------------------------------------------------------------- Egger
-
-
-def _egger_fit(bx: FloatArray, sx: FloatArray, by: FloatArray, sy: FloatArray) -> dict[str, Any]:
-    """MR-Egger's Q' and intercept as TwoSampleMR ``mr_egger_regression``.
-
-    Used only while no ``egger`` method is registered; the intercept SE is the
-    regression SE divided by :math:`\\min(1, \\hat\\phi)` and its p-value is from
-    :math:`t_{J-2}`.
-    """
-    fit = egger_wls(bx, by, sy)
-    n = bx.shape[0]
-    se_i = float(fit.se[0]) / min(1.0, fit.sigma)
-    b_i = float(fit.coef[0])
-    return {
-        "q": fit.rss,
-        "q_df": n - 2,
-        "q_pval": float(stats.chi2.sf(fit.rss, n - 2)),
-        "egger_intercept": b_i,
-        "egger_intercept_se": se_i,
-        "egger_intercept_pval": float(pvalue(b_i / se_i, dist="t", df=n - 2)),
-    }
-
-
 def _egger_extras(bx: FloatArray, sx: FloatArray, by: FloatArray, sy: FloatArray) -> dict:
-    """Egger's Q' and intercept: from the registered ``egger`` method when there is one."""
-    get_method("ivw")  # loads the registry
-    if "egger" in REGISTRY:
-        return dict(get_method("egger")(bx, sx, by, sy).extras)
-    return _egger_fit(bx, sx, by, sy)
+    """Egger's Q' and intercept from the registered ``egger`` method (TwoSampleMR's)."""
+    return dict(get_method("egger")(bx, sx, by, sy).extras)
 
 
 # ------------------------------------------------------------------ heterogeneity

@@ -42,7 +42,8 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from mrkit.methods._common import as_arrays, interval, pvalue
+from mrkit.methods._common import as_arrays, interval, pvalue, wls_slope
+from mrkit.methods.egger import egger_fit, orient
 from mrkit.results import CORE_FIELDS, MRResult
 
 FloatArray = NDArray[np.float64]
@@ -58,68 +59,17 @@ _MODEL_NAMES: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class WLSFit:
-    """A weighted least-squares fit, as R's ``summary(lm(y ~ 0 + X, weights = w))``.
+def cooks_distance(resid: FloatArray, hat: FloatArray, w: FloatArray, p: int) -> FloatArray:
+    """Cook's distance of each observation of a weighted fit with ``p`` coefficients.
 
-    Attributes
-    ----------
-    coef
-        Coefficients.
-    se
-        R's standard errors, :math:`\\hat\\sigma\\sqrt{\\mathrm{diag}(X^TWX)^{-1}}`.
-    sigma
-        Residual standard error :math:`\\sqrt{\\sum w_j e_j^2 / (J - p)}`.
-    df
-        Residual degrees of freedom :math:`J - p`.
-    cooks_distance
-        Cook's distance of each observation (R ``cooks.distance``).
+    .. math:: D_j = \\frac{w_j e_j^2}{p\\,\\hat\\sigma^2}\\frac{h_j}{(1 - h_j)^2},
+              \\qquad \\hat\\sigma^2 = \\frac{\\sum_j w_j e_j^2}{J - p}
+
+    with :math:`e_j` the residuals and :math:`h_j` the leverages (R ``cooks.distance``).
     """
-
-    coef: FloatArray
-    se: FloatArray
-    sigma: float
-    df: int
-    cooks_distance: FloatArray
-
-    @property
-    def rss(self) -> float:
-        """Weighted residual sum of squares, :math:`\\hat\\sigma^2 (J - p)`."""
-        return self.sigma**2 * self.df
-
-
-def wls_fit(X: FloatArray, y: FloatArray, w: FloatArray) -> WLSFit:
-    """Weighted least squares of ``y`` on the columns of ``X`` (no implicit intercept).
-
-    Solved by QR of :math:`W^{1/2}X` for accuracy. Needs more rows than columns.
-    """
-    sw = np.sqrt(w)
-    Xw = X * sw[:, None]
-    yw = y * sw
-    n, p = Xw.shape
-    q, r = np.linalg.qr(Xw)
-    coef = np.linalg.solve(r, q.T @ yw)
-    resid = yw - Xw @ coef
-    df = n - p
-    sigma = float(np.sqrt(np.dot(resid, resid) / df))
-    rinv = np.linalg.inv(r)
-    se = sigma * np.sqrt(np.sum(rinv * rinv, axis=1))
-    hat = np.sum(q * q, axis=1)
-    cooks = resid**2 * hat / (p * sigma**2 * (1.0 - hat) ** 2)
-    return WLSFit(coef, se, sigma, df, cooks)
-
-
-def oriented(bx: FloatArray, by: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Orient variants so that :math:`\\beta_X \\ge 0` (a zero counts as positive)."""
-    sign = np.where(bx < 0, -1.0, 1.0)
-    return np.abs(bx), by * sign
-
-
-def egger_wls(bx: FloatArray, by: FloatArray, sy: FloatArray) -> WLSFit:
-    """MR-Egger regression on oriented data: coefficients ``[intercept, slope]``."""
-    x, y = oriented(bx, by)
-    X = np.column_stack([np.ones_like(x), x])
-    return wls_fit(X, y, sy**-2.0)
+    rw = w * resid * resid
+    sigma2 = float(rw.sum()) / (resid.shape[0] - p)
+    return rw * hat / (p * sigma2 * (1.0 - hat) ** 2)
 
 
 @dataclass(frozen=True)
@@ -248,18 +198,20 @@ def rucker(
     """
     bx_, _sx, by_, sy_ = as_arrays(bx, sx, by, sy, method="rucker", min_snps=3)
     n = bx_.shape[0]
-    x, y = oriented(bx_, by_)
+    x, y = orient(bx_, by_)
     w = sy_**-2.0
-    ivw = wls_fit(x[:, None], y, w)
-    egg = egger_wls(bx_, by_, sy_)
 
-    b_ivw, s_ivw = float(ivw.coef[0]), float(ivw.se[0])
-    se_ivw_fe = s_ivw / max(ivw.sigma, 1.0)
+    # IVW: lm(y ~ 0 + x, weights = w); its SE is se_fixed * sigma
+    b_ivw, se1_ivw, sig_ivw = wls_slope(x, y, w)
+    s_ivw = se1_ivw * sig_ivw
+    se_ivw_fe = s_ivw / max(sig_ivw, 1.0)
     ivw_fixed = _result("ivw_fe", b_ivw, se_ivw_fe, float(pvalue(b_ivw / se_ivw_fe)), n, alpha)
     ivw_random = _result("ivw_mre", b_ivw, s_ivw, float(pvalue(b_ivw / s_ivw)), n, alpha)
 
-    (b0, b1), (s0, s1) = egg.coef, egg.se
-    scale = max(egg.sigma, 1.0)
+    # Egger: lm(y ~ x, weights = w)
+    b1, b0, se1_b1, se1_b0, sig_egg = egger_fit(x, y, w, method="rucker")
+    s1, s0 = se1_b1 * sig_egg, se1_b0 * sig_egg
+    scale = max(sig_egg, 1.0)
     dft = n - 2
     egger_fixed = _result(
         "egger_fe", b1, s1 / scale, float(pvalue(b1 / (s1 / scale), dist="t", df=dft)), n, alpha
@@ -270,7 +222,7 @@ def rucker(
     )
     intercept_random = _result("egger_intercept_mre", b0, s0, float(pvalue(b0 / s0)), n, alpha)
 
-    q_ivw, q_egger = ivw.rss, egg.rss
+    q_ivw, q_egger = sig_ivw**2 * (n - 1), sig_egg**2 * dft
     p_ivw = float(stats.chi2.sf(q_ivw, n - 1))
     p_egger = float(stats.chi2.sf(q_egger, n - 2))
     q_diff = max(0.0, q_ivw - q_egger)
@@ -297,7 +249,12 @@ def rucker(
         alpha,
         {"model": model, "model_name": _MODEL_NAMES[model]},
     )
-    cooks = ivw.cooks_distance if model in ("A", "B") else egg.cooks_distance
+    if model in ("A", "B"):
+        cooks = cooks_distance(y - b_ivw * x, w * x * x / float(np.dot(w, x * x)), w, 1)
+    else:
+        mx = float(np.dot(w, x)) / float(w.sum())
+        hat = w * (1.0 / float(w.sum()) + (x - mx) ** 2 / float(np.dot(w, (x - mx) ** 2)))
+        cooks = cooks_distance(y - b0 - b1 * x, hat, w, 2)
     return RuckerResult(
         ivw_fixed,
         ivw_random,
@@ -320,4 +277,4 @@ def rucker(
     )
 
 
-__all__ = ["RUCKER_DOI", "RuckerResult", "WLSFit", "egger_wls", "rucker", "wls_fit"]
+__all__ = ["RUCKER_DOI", "RuckerResult", "cooks_distance", "rucker"]
