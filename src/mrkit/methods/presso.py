@@ -67,14 +67,18 @@ def _lm_origin(bx: FloatArray, by: FloatArray, w: FloatArray) -> dict[str, float
     b = float(np.dot(w, bx * by)) / sxx
     df = n - 1
     if df < 1:
-        return {"estimate": b, "se": float("nan"), "t": float("nan"), "pval": float("nan"),
-                "df": df}
+        return {
+            "estimate": b,
+            "se": float("nan"),
+            "t": float("nan"),
+            "pval": float("nan"),
+            "df": df,
+        }
     resid = by - b * bx
     sigma2 = float(np.dot(w, resid * resid)) / df
     se = float(np.sqrt(sigma2 / sxx))
     t = b / se
-    return {"estimate": b, "se": se, "t": t, "pval": float(2.0 * stats.t.sf(abs(t), df)),
-            "df": df}
+    return {"estimate": b, "se": se, "t": t, "pval": float(2.0 * stats.t.sf(abs(t), df)), "df": df}
 
 
 def _loo_slopes(x: FloatArray, y: FloatArray) -> FloatArray:
@@ -160,7 +164,7 @@ def _distortion(
         while done < ndraw:
             m = min(block, ndraw - done)
             idx = clean[rng.integers(0, clean.shape[0], size=(m, n_rand))]
-            coefs[done:done + m] = (base_xy + wxy[idx].sum(axis=1)) / (
+            coefs[done : done + m] = (base_xy + wxy[idx].sum(axis=1)) / (
                 base_xx + wxx[idx].sum(axis=1)
             )
             done += m
@@ -322,9 +326,7 @@ def presso(
     extras["warnings"] = notes
     c = critical(alpha, dist="t", df=n - 1)
     est, se = raw["estimate"], raw["se"]
-    return MRResult(
-        "presso", est, se, est - c * se, est + c * se, raw["pval"], n, alpha, extras
-    )
+    return MRResult("presso", est, se, est - c * se, est + c * se, raw["pval"], n, alpha, extras)
 
 
 def mark_presso_outliers(table: Any, result: MRResult) -> Any:

@@ -125,7 +125,9 @@ def _quantile95(x: FloatArray) -> float:
 def _maximise(f, lo: float, hi: float) -> float:
     """R ``optimize(f, c(lo, hi), maximum = TRUE, tol = sqrt(eps))`` (Brent)."""
     res = optimize.minimize_scalar(
-        lambda b: -f(b), bounds=(lo, hi), method="bounded",
+        lambda b: -f(b),
+        bounds=(lo, hi),
+        method="bounded",
         options={"xatol": _OPT_TOL, "maxiter": 1000},
     )
     return float(res.x)
@@ -143,6 +145,7 @@ def _maximise_beta(f, bound: float) -> float:
 
 def _mle_simple(bx, sx, by, sy, loss: Loss, k: float) -> dict[str, float]:
     """``mr.raps.simple`` (l2) or ``mr.raps.simple.robust`` (huber/tukey)."""
+
     def objective(b: float) -> float:
         t = (by - bx * b) / np.sqrt(sy**2 + sx**2 * b**2)
         if loss == "l2":
@@ -158,8 +161,12 @@ def _mle_simple(bx, sx, by, sy, loss: Loss, k: float) -> dict[str, float]:
         delta, c1, _, _ = loss_constants(loss, k)
         score_var *= c1
         info *= delta
-    return {"beta": beta, "tau2": 0.0, "beta_se": float(np.sqrt(score_var / info**2)),
-            "tau2_se": 0.0}
+    return {
+        "beta": beta,
+        "tau2": 0.0,
+        "beta_se": float(np.sqrt(score_var / info**2)),
+        "tau2_se": 0.0,
+    }
 
 
 def _od_sandwich(bx, sx, by, sy, beta, tau2, consts) -> tuple[float, float]:
@@ -168,10 +175,12 @@ def _od_sandwich(bx, sx, by, sy, beta, tau2, consts) -> tuple[float, float]:
     den = (s + sx**2 * beta**2) ** 2
     core = (bx**2 - sx**2) * s + (by**2 - tau2 - sy**2) * sx**2
     score_var = np.diag([c1 * np.sum((core + sx**2 * s) / den), c2 / 2 * np.sum(2 * sx**4 / den)])
-    info = np.array([
-        [-delta * np.sum(core / den), -delta * np.sum(sx**2 * beta / den)],
-        [0.0, -(delta + c3) / 2 * np.sum(sx**2 / den)],
-    ])
+    info = np.array(
+        [
+            [-delta * np.sum(core / den), -delta * np.sum(sx**2 * beta / den)],
+            [0.0, -(delta + c3) / 2 * np.sum(sx**2 / den)],
+        ]
+    )
     inv = np.linalg.inv(info)
     v = inv @ score_var @ inv.T
     return float(np.sqrt(v[0, 0])), float(np.sqrt(v[1, 1]))
@@ -193,13 +202,16 @@ def _mle_overdispersed(bx, sx, by, sy, loss: Loss, k: float, niter: int = 20) ->
     for _ in range(niter):
         beta_old, tau2_old = beta, tau2
         if loss == "l2":
+
             def ll_tau(t2: float, b: float = beta) -> float:
                 v = t2 + sy**2 + sx**2 * b**2
-                return float(-0.5 * np.sum(sx**2 * np.log(v)) - 0.5 * np.sum(
-                    sx**2 * (by - bx * b) ** 2 / v))
+                return float(
+                    -0.5 * np.sum(sx**2 * np.log(v)) - 0.5 * np.sum(sx**2 * (by - bx * b) ** 2 / v)
+                )
 
             tau2 = _maximise(ll_tau, 0.0, bound_tau2)
         else:
+
             def est_eq(t2: float, b: float = beta) -> float:
                 v = t2 + sy**2 + sx**2 * b**2
                 t = (by - b * bx) / np.sqrt(v)
@@ -207,8 +219,11 @@ def _mle_overdispersed(bx, sx, by, sy, loss: Loss, k: float, niter: int = 20) ->
 
             tau2 = _root_tau2(est_eq, bound_tau2)
         if tau2 > 0.95 * bound_tau2:
-            warnings.warn("mr.raps: estimated over-dispersion seems abnormally large",
-                          StatisticalWarning, stacklevel=3)
+            warnings.warn(
+                "mr.raps: estimated over-dispersion seems abnormally large",
+                StatisticalWarning,
+                stacklevel=3,
+            )
 
         def ll_beta(b: float, t2: float = tau2) -> float:
             t = (by - bx * b) / np.sqrt(t2 + sy**2 + sx**2 * b**2)
@@ -217,8 +232,7 @@ def _mle_overdispersed(bx, sx, by, sy, loss: Loss, k: float, niter: int = 20) ->
             return float(-0.5 * np.sum(rho(t, loss, k)))
 
         beta = _maximise_beta(ll_beta, bound_beta)
-        change = abs(beta_old - beta) / abs(beta + 1e-10) + abs(tau2_old - tau2) / abs(
-            tau2 + 1e-10)
+        change = abs(beta_old - beta) / abs(beta + 1e-10) + abs(tau2_old - tau2) / abs(tau2 + 1e-10)
         if change <= _OPT_TOL:
             break
     beta_se, tau2_se = _od_sandwich(bx, sx, by, sy, beta, tau2, consts)
@@ -254,8 +268,9 @@ def _gamma(bx, sx, by, sy, beta, tau2):
     return g, g_beta, g_tau2, den
 
 
-def _score_terms(param: FloatArray, bx, sx, by, sy, od: bool, loss: Loss, k: float,
-                 delta: float) -> list[FloatArray]:
+def _score_terms(
+    param: FloatArray, bx, sx, by, sy, od: bool, loss: Loss, k: float, delta: float
+) -> list[FloatArray]:
     beta = param[0]
     tau2 = param[1] if od else 0.0
     v = beta**2 * sx**2 + sy**2 + tau2
@@ -281,8 +296,13 @@ def _solve(init: FloatArray, args) -> tuple[FloatArray, bool]:
     x = init
     for method in ("hybr", "lm"):
         with np.errstate(all="ignore"):
-            sol = optimize.root(_score, init, args=args, method=method,
-                                options={"xtol": 1e-14} if method == "hybr" else {})
+            sol = optimize.root(
+                _score,
+                init,
+                args=args,
+                method=method,
+                options={"xtol": 1e-14} if method == "hybr" else {},
+            )
             x = np.asarray(sol.x, float)
             if not np.all(np.isfinite(x)) or abs(x[0]) > 1e8 * (1.0 + abs(init[0])):
                 continue
@@ -292,8 +312,18 @@ def _solve(init: FloatArray, args) -> tuple[FloatArray, bool]:
     return x, False
 
 
-def _raps_score(bx, sx, by, sy, od: bool, loss: Loss, k: float, num_init: int,
-                rng: np.random.Generator, notes: list[str]) -> dict[str, Any]:
+def _raps_score(
+    bx,
+    sx,
+    by,
+    sy,
+    od: bool,
+    loss: Loss,
+    k: float,
+    num_init: int,
+    rng: np.random.Generator,
+    notes: list[str],
+) -> dict[str, Any]:
     consts = loss_constants(loss, k) if loss != "l2" else loss_constants("l2", k)
     delta, c1, c2, c3 = consts
     if od:
@@ -346,19 +376,28 @@ def _raps_score(bx, sx, by, sy, od: bool, loss: Loss, k: float, num_init: int,
         beta_se, tau2_se = float(np.sqrt(v1_beta / a**2)), 0.0
     else:
         v1 = np.diag([v1_beta, c2 * float(np.sum(1.0 / v**2))])
-        v2 = np.array([[a, float(np.sum(g_tau2 * p / np.sqrt(v)))],
-                       [0.0, (delta + c3) / 2.0 * float(np.sum(1.0 / v**2))]])
+        v2 = np.array(
+            [
+                [a, float(np.sum(g_tau2 * p / np.sqrt(v)))],
+                [0.0, (delta + c3) / 2.0 * float(np.sum(1.0 / v**2))],
+            ]
+        )
         inv = np.linalg.inv(v2)
         cov = inv @ v1 @ inv.T
         beta_se, tau2_se = float(np.sqrt(cov[0, 0])), float(np.sqrt(cov[1, 1]))
     z = g / np.sqrt(1.0 / den)
-    return {"beta": beta, "tau2": tau2, "beta_se": beta_se, "tau2_se": tau2_se,
-            "std_resid": (t * np.sign(z)).tolist(), "gamma_hat_z": np.abs(z).tolist(),
-            "over_dispersion": od}
+    return {
+        "beta": beta,
+        "tau2": tau2,
+        "beta_se": beta_se,
+        "tau2_se": tau2_se,
+        "std_resid": (t * np.sign(z)).tolist(),
+        "gamma_hat_z": np.abs(z).tolist(),
+        "over_dispersion": od,
+    }
 
 
-@register("raps", label="Robust adjusted profile score (RAPS)", min_snps=3,
-          reference=RAPS_DOI)
+@register("raps", label="Robust adjusted profile score (RAPS)", min_snps=3, reference=RAPS_DOI)
 def raps(
     bx: ArrayLike,
     sx: ArrayLike,
@@ -422,16 +461,28 @@ def raps(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", StatisticalWarning)
         if solver == "score":
-            fit = _raps_score(bx_, sx_, by_, sy_, over_dispersion, loss, kk, num_init,
-                              np.random.default_rng(seed), notes)
+            fit = _raps_score(
+                bx_,
+                sx_,
+                by_,
+                sy_,
+                over_dispersion,
+                loss,
+                kk,
+                num_init,
+                np.random.default_rng(seed),
+                notes,
+            )
         elif over_dispersion:
             fit = _mle_overdispersed(bx_, sx_, by_, sy_, loss, kk)
         else:
             fit = _mle_simple(bx_, sx_, by_, sy_, loss, kk)
     notes.extend(str(w.message) for w in caught)
     if over_dispersion and fit["tau2"] <= float(np.min(sy_**2)) / 5.0:
-        notes.append("mr.raps: the estimated over-dispersion is very small; consider the "
-                     "model without over-dispersion")
+        notes.append(
+            "mr.raps: the estimated over-dispersion is very small; consider the "
+            "model without over-dispersion"
+        )
     for note in notes:
         warnings.warn(note, StatisticalWarning, stacklevel=2)
     b, se = fit["beta"], fit["beta_se"]
