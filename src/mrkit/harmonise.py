@@ -120,28 +120,32 @@ def _prepare(df: pd.DataFrame, side: Literal["exposure", "outcome"]) -> pd.DataF
             f"harmonise: the {side} table lacks column(s) {', '.join(missing)}; "
             f"expected the normalised columns {', '.join(INPUT_COLUMNS)}"
         )
-    out = pd.DataFrame(index=pd.RangeIndex(len(df)))
-    out["snp"] = _as_str(df["snp"], upper=False)
+    n = len(df)
+    cols: dict[str, Any] = {"snp": _as_str(df["snp"], upper=False)}
     for col in ("chr", "pos"):
-        out[col] = df[col].to_numpy() if col in df.columns else np.nan
+        cols[col] = df[col].to_numpy() if col in df.columns else np.full(n, np.nan)
     for col in ("effect_allele", "other_allele"):
-        if col in df.columns:
-            out[col] = _as_str(df[col], upper=True)
-        else:
-            out[col] = np.array([None] * len(df), dtype=object)
+        cols[col] = (
+            _as_str(df[col], upper=True) if col in df.columns else np.full(n, None, dtype=object)
+        )
     if side == "outcome":  # TwoSampleMR: an empty outcome other allele is missing
-        oa = np.array(out["other_allele"].tolist(), dtype=object)
+        oa = cols["other_allele"]
         oa[np.array([x == "" for x in oa], dtype=bool)] = None
-        out["other_allele"] = pd.Series(oa, dtype=object)
     for col in _NUMERIC:
         if col in df.columns:
-            out[col] = pd.to_numeric(pd.Series(df[col].to_numpy()), errors="coerce").astype(float)
+            cols[col] = pd.to_numeric(pd.Series(df[col].to_numpy()), errors="coerce").to_numpy(
+                dtype=float, na_value=np.nan
+            )
         else:
-            out[col] = np.nan
-    return out
+            cols[col] = np.full(n, np.nan)
+    if side == "outcome":
+        cols["proxy"] = np.zeros(n, dtype=bool)
+        cols["proxy_snp"] = np.full(n, None, dtype=object)
+        cols["proxy_r2"] = np.full(n, np.nan)
+    return pd.DataFrame(cols)
 
 
-def _as_str(s: pd.Series, *, upper: bool) -> pd.Series:
+def _as_str(s: pd.Series, *, upper: bool) -> np.ndarray:
     vals = s.to_numpy(dtype=object)
     res = np.empty(len(vals), dtype=object)
     for i, v in enumerate(vals):
@@ -150,7 +154,7 @@ def _as_str(s: pd.Series, *, upper: bool) -> pd.Series:
         else:
             t = str(v).strip()
             res[i] = t.upper() if upper else t
-    return pd.Series(res, dtype=object)
+    return res
 
 
 # --------------------------------------------------------------------------- main
@@ -214,11 +218,14 @@ def harmonise(
             f"harmonise: palindrome_tolerance must be in [0, 0.5), got {palindrome_tolerance}"
         )
     ex = _prepare(exposure, "exposure")
+    if isinstance(outcome, pd.DataFrame) and "snp" in outcome.columns:
+        # only the rows that can matter (the outcome may be a whole GWAS)
+        wanted = set(ex["snp"].dropna())
+        if proxies is not None and "proxy_snp" in getattr(proxies, "columns", ()):
+            wanted |= set(proxies["proxy_snp"].dropna().astype(str))
+        outcome = outcome[outcome["snp"].isin(wanted)]
     out = _prepare(outcome, "outcome")
     out = out[out["snp"].notna()].reset_index(drop=True)
-    out["proxy"] = False
-    out["proxy_snp"] = pd.Series([None] * len(out), dtype=object)
-    out["proxy_r2"] = np.nan
     if proxies is not None and len(proxies):
         absent = ex.loc[ex["snp"].notna() & ~ex["snp"].isin(set(out["snp"])), "snp"]
         extra = proxy_rows(out, proxies, pd.unique(absent))
@@ -309,42 +316,43 @@ def _assemble(m, ex, out, action, tol, exposure_id, outcome_id) -> HarmonisedRes
     reason = np.select(conditions, list(REASONS), default="")
     reason = np.where(keep, "", reason)
 
-    table = pd.DataFrame(
-        {
-            "snp": snps,
-            "chr": m["chr"].to_numpy(),
-            "pos": m["pos"].to_numpy(),
-            "effect_allele": A1,
-            "other_allele": A2,
-            "effect_allele_outcome": eaO,
-            "other_allele_outcome": oaO,
-            "beta_exposure": betaA,
-            "se_exposure": seA,
-            "p_exposure": m["p"].to_numpy(float),
-            "eaf_exposure": fA,
-            "beta_outcome": np.where(matched, betaB, np.nan),
-            "se_outcome": seB,
-            "p_outcome": m["p_o"].to_numpy(float),
-            "eaf_outcome": np.where(matched, fB, np.nan),
-            "n_exposure": m["n"].to_numpy(float),
-            "n_outcome": m["n_o"].to_numpy(float),
-        }
-    )
+    cols: dict[str, Any] = {
+        "snp": snps,
+        "chr": m["chr"].to_numpy(),
+        "pos": m["pos"].to_numpy(),
+        "effect_allele": A1,
+        "other_allele": A2,
+        "effect_allele_outcome": eaO,
+        "other_allele_outcome": oaO,
+        "beta_exposure": betaA,
+        "se_exposure": seA,
+        "p_exposure": m["p"].to_numpy(float),
+        "eaf_exposure": fA,
+        "beta_outcome": np.where(matched, betaB, np.nan),
+        "se_outcome": seB,
+        "p_outcome": m["p_o"].to_numpy(float),
+        "eaf_outcome": np.where(matched, fB, np.nan),
+        "n_exposure": m["n"].to_numpy(float),
+        "n_outcome": m["n_o"].to_numpy(float),
+    }
     for col in _OPTIONAL_OUT:
         if ex[col].notna().any() or out[col].notna().any():
-            table[f"{col}_exposure"] = m[col].to_numpy(float)
-            table[f"{col}_outcome"] = m[f"{col}_o"].to_numpy(float)
+            cols[f"{col}_exposure"] = m[col].to_numpy(float)
+            cols[f"{col}_outcome"] = m[f"{col}_o"].to_numpy(float)
     is_proxy = m["proxy_o"].eq(True).to_numpy(bool)
-    table["palindromic"] = palindromic
-    table["ambiguous"] = ambiguous
-    table["remove"] = remove
-    table["alleles"] = alleles
-    table["proxy"] = is_proxy
-    table["proxy_snp"] = _obj(m["proxy_snp_o"])
-    table["proxy_r2"] = m["proxy_r2_o"].to_numpy(float)
-    table["mr_keep"] = mr_keep
-    table["keep"] = keep
-    table["reason"] = reason
+    cols.update(
+        palindromic=palindromic,
+        ambiguous=ambiguous,
+        remove=remove,
+        alleles=alleles,
+        proxy=is_proxy,
+        proxy_snp=_obj(m["proxy_snp_o"]),
+        proxy_r2=m["proxy_r2_o"].to_numpy(float),
+        mr_keep=mr_keep,
+        keep=keep,
+        reason=reason,
+    )
+    table = pd.DataFrame(cols)
 
     log, tsmr_log = _logs(
         case_logs, n_candidates=len(ex), in_r=in_r, matched=matched,
