@@ -320,3 +320,25 @@ def test_cli_harmonise(tmp_path):
     assert main(["harmonise", str(exp), str(out), "--action", "4", "--out", str(dest)]) == 2
     assert main(["harmonise", str(exp), str(out), "--out", str(tmp_path / "h.xlsx")]) == 2
     assert not (tmp_path / "h.xlsx").exists()
+
+
+def test_cli_harmonise_store_ids(tmp_path):
+    """EXPOSURE/OUTCOME as ids of GWAS imported into a store."""
+    from conftest import REFERENCE
+    from mrkit.cli import main
+
+    data = REFERENCE / "data"
+    if not data.is_dir():
+        pytest.skip("../shared/reference not present")
+    store = str(tmp_path / "s.duckdb")
+    for gwas, path in [("bmi", "tsmr_bmi_ieu-a-2_exposure_raw.csv"),
+                       ("chd", "tsmr_chd_ieu-a-7_outcome_raw.csv")]:  # fmt: skip
+        args = ["import", str(data / path), "--store", store, "--id", gwas, "--trait", gwas]
+        assert main(args) == 0
+    dest = tmp_path / "h.csv"
+    assert main(["harmonise", "bmi", "chd", "--store", store, "--out", str(dest)]) == 0
+    got = pd.read_csv(dest).set_index("snp")
+    ref = pd.read_csv(data / "tsmr_bmi_chd_harmonised_action2_full.csv").set_index("SNP")
+    np.testing.assert_array_equal(got.loc[ref.index, "keep"], ref["mr_keep"])
+    np.testing.assert_allclose(got.loc[ref.index, "beta_outcome"], ref["beta.outcome"], rtol=1e-12)
+    assert main(["harmonise", "bmi", "nosuch", "--store", store, "--out", str(dest)]) == 2

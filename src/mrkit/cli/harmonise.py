@@ -12,43 +12,13 @@ from rich.table import Table
 
 from mrkit.cli import app, console
 from mrkit.errors import InputError
-from mrkit.harmonise import from_twosamplemr, harmonise
-
-_TSMR_MARKERS = {"exposure": "beta.exposure", "outcome": "beta.outcome"}
-
-
-def _tsmr_side(source: str) -> str | None:
-    """``exposure``/``outcome`` when ``source`` is a TwoSampleMR-format table file."""
-    path = Path(source)
-    if not path.is_file():
-        return None
-    try:
-        header = pd.read_csv(path, sep=None, engine="python", nrows=0).columns
-    except Exception:
-        return None
-    for side, marker in _TSMR_MARKERS.items():
-        if marker in header:
-            return side
-    return None
+from mrkit.harmonise import harmonise
 
 
 def load_source(source: str, store: Path | None) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """A normalised table and its metadata from a store id or a file.
+    """A normalised table and its metadata from a file or a store id (``load_gwas``)."""
+    from mrkit.sumstats import load_gwas
 
-    TwoSampleMR tables (``beta.exposure``/``beta.outcome`` columns) are read
-    with :func:`mrkit.harmonise.from_twosamplemr`; anything else goes to
-    :func:`mrkit.sumstats.load_gwas`.
-    """
-    side = _tsmr_side(source)
-    if side is not None:
-        df = from_twosamplemr(pd.read_csv(source, sep=None, engine="python"), side)
-        return df, {"id": df.attrs.get("id", Path(source).stem), "source": source}
-    try:
-        from mrkit.sumstats import load_gwas
-    except ImportError as exc:  # pragma: no cover - sumstats ships with mrkit
-        raise InputError(
-            f"cannot read {source!r}: mrkit.sumstats is not available in this installation"
-        ) from exc
     df, meta = load_gwas(source, store=store)
     return df, dict(meta or {})
 
