@@ -36,7 +36,8 @@ def _vcf_values(fields: list[str], keys: list[str]) -> tuple[dict[str, str], dic
         "eaf": sample.get("AF", ""),
         "n": sample.get("SS", ""),
     }
-    names = {"beta": "ES", "se": "SE", "log10p": "LP", "eaf": "AF", "n": "SS"}
+    names = {"beta": "ES", "se": "SE", "log10p": "LP", "eaf": "AF", "n": "SS", "ea": "ALT",
+             "oa": "REF", "pos": "POS", "chr": "#CHROM", "snp": "ID"}  # fmt: skip
     return out, names
 
 

@@ -32,10 +32,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from mrkit.errors import InputError, StoreError
-from mrkit.sumstats import COLUMNS, connection, load_into
+from mrkit.sumstats import CHR_RANK, COLUMNS, connection, load_into
 
 __all__ = ["BUILDS", "Store", "normalise_build"]
 
@@ -66,11 +67,6 @@ BUILDS = {"grch37": "GRCh37", "hg19": "GRCh37", "b37": "GRCh37", "grch38": "GRCh
           "hg38": "GRCh38", "b38": "GRCh38", "grch36": "NCBI36", "hg18": "NCBI36",
           "ncbi36": "NCBI36"}  # fmt: skip
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-CHR_RANK = (
-    "CASE WHEN TRY_CAST(chr AS INTEGER) IS NOT NULL THEN TRY_CAST(chr AS INTEGER) "
-    "WHEN chr = 'X' THEN 23 WHEN chr = 'Y' THEN 24 WHEN chr = 'XY' THEN 25 "
-    "WHEN chr = 'MT' THEN 26 ELSE 1000 END"
-)
 MEMORY_LIMIT = os.environ.get("MRKIT_MEMORY_LIMIT", "2GB")
 
 
@@ -277,10 +273,14 @@ class Store:
                 if progress:
                     progress("writing")
                 cols = ", ".join(COLUMNS)
-                order = f"ORDER BY {CHR_RANK}, chr, pos"
+                key = con.execute("SELECT _k FROM gwas_all WHERE NOT _miss").fetchnumpy()["_k"]
+                k = np.ma.filled(key, -1) if np.ma.isMaskedArray(key) else np.asarray(key)
+                # most files come sorted: skip the sort then
+                order = "" if np.all(k[1:] >= k[:-1]) else f"ORDER BY {CHR_RANK}, chr, pos"
+                del key, k
                 rows = con.execute(
                     f"COPY (SELECT {cols} FROM gwas {order}) TO {_q(str(tmp))}"
-                    " (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 500000)"
+                    " (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 500000)"
                 ).fetchone()[0]
             if rows == 0:
                 from mrkit.errors import FileFormatError

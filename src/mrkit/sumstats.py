@@ -81,9 +81,15 @@ COLUMNS = (
     "n",
 )
 Z975 = 1.959963984540054
+#: Sort rank of a chromosome name: 1-22, X, Y, XY, MT, then the rest.
+CHR_RANK = (
+    "CASE WHEN TRY_CAST(chr AS INTEGER) IS NOT NULL THEN TRY_CAST(chr AS INTEGER) "
+    "WHEN chr = 'X' THEN 23 WHEN chr = 'Y' THEN 24 WHEN chr = 'XY' THEN 25 "
+    "WHEN chr = 'MT' THEN 26 ELSE 1000 END"
+)
 _TYPES = {"pos": "BIGINT", "p": "VARCHAR"}
 _NUMERIC = {"eaf", "beta", "or", "or_lo", "or_hi", "se", "log10p", "z", "n", "ncase", "ncontrol"}
-_ALLELE_OK = "regexp_full_match({x}, '[ACGT]+|[DI]')"
+_ALLELE_OK = "({x} IN ('A', 'C', 'G', 'T') OR regexp_full_match({x}, '[ACGT]+|[DI]'))"
 
 
 def detect_format(path: str | Path) -> str:
@@ -389,24 +395,25 @@ def load_into(
         progress("reading")
     try:
         con.execute(f"CREATE OR REPLACE TEMP VIEW raw AS {raw_sql}")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE norm0 AS {norm_sql}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW norm0 AS {norm_sql}")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE gwas_all AS SELECT {OUT_SQL}, _err, ({MISS}) AS _miss, "
+            f"({CHR_RANK}) * 10000000000 + pos AS _k FROM ({_final_sql(z_only)})"
+        )
     except duckdb.Error as exc:
         raise locate(lay, str(exc)) from None
     if progress:
         progress("validating")
-    bad = con.execute("SELECT _err FROM norm0 WHERE _err IS NOT NULL LIMIT 1").fetchone()
-    if bad is not None:
-        raise locate(lay, f"invalid value ({bad[0]})")
-    total = con.execute("SELECT count(*) FROM norm0").fetchone()[0]
+    total, nerr, bad = con.execute(
+        "SELECT count(*), count(_err), any_value(_err) FROM gwas_all"
+    ).fetchone()
+    if nerr:
+        raise locate(lay, f"invalid value ({bad})")
     if total == 0:
         raise FileFormatError(lay.path, "no data rows to read")
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW gwas_all AS {_final_sql(z_only)}".replace(
-            "FROM norm0", "FROM norm0"
-        )
-    )
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW gwas AS SELECT {OUT_SQL} FROM gwas_all WHERE NOT ({MISS})"
+        f"CREATE OR REPLACE TEMP VIEW gwas AS SELECT {', '.join(COLUMNS)} FROM gwas_all "
+        "WHERE NOT _miss"
     )
     return {
         "path": str(lay.path),
