@@ -68,6 +68,9 @@ def silverman_bickel(x: FloatArray) -> FloatArray:
     return 0.9 * np.minimum(r_sd(x), r_mad(x)) / n ** (1.0 / 5.0)
 
 
+_CHUNK = 256  # rows per batch: bounds memory at a few MB per (rows x 1024) array
+
+
 def density_mode(x: FloatArray, w: FloatArray, bw: FloatArray) -> FloatArray:
     """Argmax of R's ``density(x[i], weights = w[i], bw = bw[i])`` for each row i.
 
@@ -78,6 +81,18 @@ def density_mode(x: FloatArray, w: FloatArray, bw: FloatArray) -> FloatArray:
     nrow = x.shape[0]
     w = np.broadcast_to(np.asarray(w, dtype=np.float64), x.shape)
     bw = np.broadcast_to(np.asarray(bw, dtype=np.float64), (nrow,))
+    if nrow > _CHUNK:
+        return np.concatenate(
+            [
+                _density_mode(x[i : i + _CHUNK], w[i : i + _CHUNK], bw[i : i + _CHUNK])
+                for i in range(0, nrow, _CHUNK)
+            ]
+        )
+    return _density_mode(x, w, bw)
+
+
+def _density_mode(x: FloatArray, w: FloatArray, bw: FloatArray) -> FloatArray:
+    nrow = x.shape[0]
     n = NGRID
     frm = x.min(axis=1) - _CUT * bw
     to = x.max(axis=1) + _CUT * bw
