@@ -364,7 +364,18 @@ class Store:
 
     # -- queries --------------------------------------------------------------------------
     def _scan(self, id: str) -> str:
-        return f"read_parquet({_q(self.info(id)['file'])})"
+        """``read_parquet(...)`` of ``id``; the file name is cached until the catalog changes."""
+        try:
+            st = self.path.stat()
+            key = (st.st_mtime_ns, st.st_size)
+        except FileNotFoundError:
+            key = None
+        cache = self.__dict__.setdefault("_files", {})
+        hit = cache.get(id)
+        if hit is None or hit[0] != key or key is None:
+            hit = (key, self.info(id)["file"])
+            cache[id] = hit
+        return f"read_parquet({_q(hit[1])})"
 
     def get(self, id: str, columns: Iterable[str] | None = None) -> pd.DataFrame:
         """The normalised table of ``id`` (optionally only some columns)."""
@@ -372,18 +383,14 @@ class Store:
         bad = [c for c in cols if c not in COLUMNS]
         if bad:
             raise InputError(f"unknown column(s) {bad}; choose from {', '.join(COLUMNS)}")
-        return _fix(duckdb.sql(f"SELECT {', '.join(cols)} FROM {self._scan(id)}").df())
+        return _fix(_mem().execute(f"SELECT {', '.join(cols)} FROM {self._scan(id)}").df())
 
     def instruments(self, id: str, p: float = 5e-8) -> pd.DataFrame:
         """Variants of ``id`` with p-value below ``p`` (compared on -log10 p, so p < 1e-300 works)."""
         if not (0 < p <= 1):
             raise InputError(f"p threshold must be in (0, 1], got {p}")
         lp = -math.log10(p)
-        con = duckdb.connect()
-        try:
-            df = con.execute(f"SELECT * FROM {self._scan(id)} WHERE log10p > ?", [lp]).df()
-        finally:
-            con.close()
+        df = _mem().execute(f"SELECT * FROM {self._scan(id)} WHERE log10p > {lp!r}").df()
         return _fix(df)
 
     def lookup(
@@ -443,6 +450,16 @@ class Store:
                 "between builds is refused (lift one over first, or match by rsID)"
             )
         return a if a and b else None
+
+
+_MEM: list[duckdb.DuckDBPyConnection] = []
+
+
+def _mem() -> duckdb.DuckDBPyConnection:
+    """A cursor on one shared in-memory DuckDB (queries on Parquet files need no catalog)."""
+    if not _MEM:
+        _MEM.append(duckdb.connect(":memory:"))
+    return _MEM[0].cursor()
 
 
 def _alive(pid: int) -> bool:
