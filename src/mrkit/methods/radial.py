@@ -66,19 +66,19 @@ def _radial_weights(weights: str, bx, sx, by, sy, tol: float):
     ratio = by / bx
     w = bx**2 / sy**2
     if weights == "first":
-        return w
+        return w, None
     if weights == "second":
-        return 1.0 / (sy**2 / bx**2 + by**2 * sx**2 / bx**4)
+        return 1.0 / (sy**2 / bx**2 + by**2 * sx**2 / bx**4), None
     b1 = _slope(ratio, w)[0]
     if weights == "modified":
-        return _w_at(b1, bx, sx, sy)
+        return _w_at(b1, bx, sx, sy), None
     if weights == "iterative":
         b = 0.0
         for _ in range(1000):
             w = _w_at(b, bx, sx, sy)
             new = _slope(ratio, w)[0]
             if abs(new - b) < tol:
-                return _w_at(new, bx, sx, sy)
+                return _w_at(new, bx, sx, sy), None
             b = new
         msg = "`ivw_radial`: iterative weights did not converge in 1000 iterations"
         raise InputError(msg)
@@ -92,7 +92,7 @@ def _radial_weights(weights: str, bx, sx, by, sy, tol: float):
         res = optimize.minimize_scalar(
             q, bounds=(lo, hi), method="bounded", options={"xatol": 1e-12 * (1 + abs(b1))}
         )
-        return _w_at(float(res.x), bx, sx, sy)
+        return _w_at(float(res.x), bx, sx, sy), float(res.x)
     msg = (
         f"`ivw_radial`: unknown weights {weights!r}; use first, second, modified, "
         "iterative or exact"
@@ -146,8 +146,11 @@ def ivw_radial(
     """
     bx_, sx_, by_, sy_ = as_arrays(bx, sx, by, sy, method="ivw_radial", min_snps=2)
     ratio = by_ / bx_
-    w = _radial_weights(weights, bx_, sx_, by_, sy_, tol)
+    w, b_exact = _radial_weights(weights, bx_, sx_, by_, sy_, tol)
     b, se_fe, sigma = _slope(ratio, w)
+    if b_exact is not None:  # the minimiser of Q(beta), not the WLS slope at its weights
+        b = b_exact
+        sigma = float(np.sqrt(np.dot(w, (ratio - b) ** 2) / (ratio.shape[0] - 1)))
     if weights == "exact" or model == "fixed":
         se = se_fe
     elif model == "mre":
