@@ -194,30 +194,39 @@ class ClumpResult:
     @property
     def not_in_panel(self) -> list[str]:
         """Variants that had no genotypes in the LD panel (kept or dropped)."""
-        return self.table.loc[~self.table["in_panel"], "snp"].astype(str).tolist()
+        from mrkit.ld import _normalise
+
+        snp = _normalise(self.table)["snp"].astype(str)
+        return snp[~self.table["in_panel"].to_numpy()].tolist()
 
 
-def _pair_counts(g8: np.ndarray, index: int, cand: np.ndarray) -> np.ndarray:
-    """``(w, 3, 3)`` genotype-count tables of ``index`` against ``cand`` (rows of g8)."""
-    gi = g8[index]
-    ind = np.stack([gi == 0, gi == 1, gi == 2]).astype(np.float32)  # (3, n)
-    y8 = g8[cand]
-    present = y8 >= 0
-    y = np.where(present, y8, 0).astype(np.float32)
-    w = cand.size
-    if present.all():
-        blocks = np.concatenate([y, y * y])
-        s = blocks @ ind.T  # (2w, 3): sums of y and y² within index genotype a
-        s1, s2 = s[:w], s[w:]
-        tot = ind.sum(axis=1)[None, :]
-    else:
-        blocks = np.concatenate([y, y * y, present.astype(np.float32)])
-        s = blocks @ ind.T
-        s1, s2, tot = s[:w], s[w : 2 * w], s[2 * w :]
-    c2 = (s2 - s1) * 0.5
-    c1 = s1 - 2.0 * c2
-    c0 = tot - c1 - c2
-    return np.stack([c0, c1, c2], axis=2).astype(np.float64)  # [j, a, b]
+class _Block:
+    """Genotypes of one chromosome's variants as float32 (missing = 0) plus flags."""
+
+    def __init__(self, g8: np.ndarray) -> None:
+        present = g8 >= 0
+        self.g8 = g8
+        self.y = np.where(present, g8, 0).astype(np.float32)
+        self.y2 = self.y * self.y
+        self.missing = not present.all()
+        self.present = present.astype(np.float32) if self.missing else None
+
+    def counts(self, index: int, cand: np.ndarray, lo: int, hi: int) -> np.ndarray:
+        """``(w, 3, 3)`` genotype-count tables of ``index`` against rows ``cand``."""
+        gi = self.g8[index]
+        ind = np.stack([gi == 0, gi == 1, gi == 2]).astype(np.float32).T  # (n, 3)
+        dense = cand.size * 2 >= hi - lo
+        mats = [self.y, self.y2] + ([self.present] if self.missing else [])
+        if dense:  # contiguous slices: no copy of the genotype rows
+            sums = [(m[lo:hi] @ ind)[cand - lo] for m in mats]
+        else:
+            sums = [m[cand] @ ind for m in mats]
+        s1, s2 = sums[0], sums[1]
+        tot = sums[2] if self.missing else ind.sum(axis=0)[None, :]
+        c2 = (s2 - s1) * 0.5
+        c1 = s1 - 2.0 * c2
+        c0 = tot - c1 - c2
+        return np.stack([c0, c1, c2], axis=2).astype(np.float64)  # [j, a, b]
 
 
 def clump_table(
@@ -292,7 +301,7 @@ def clump_table(
     for c in pd.unique(chr_of):
         sel = sel_all[chr_of == c]
         sel = sel[np.argsort(rows[sel], kind="stable")]  # panel order = position order
-        g8 = panel.genotypes(rows[sel]).T.copy()  # (m, n) int8
+        block = _Block(panel.genotypes(rows[sel]).T.copy())  # (m, n)
         pos = ppos[rows[sel]].astype(np.float64)
         ps = p[sel]
         alive = ps <= p2
@@ -313,7 +322,7 @@ def clump_table(
             cand = lo + np.flatnonzero(alive[lo:hi])
             if cand.size == 0:
                 continue
-            rr = haplotype_r2(_pair_counts(g8, i, cand)) ** 2
+            rr = haplotype_r2(block.counts(i, cand, lo, hi)) ** 2
             hit = cand[rr >= r2]
             if hit.size:
                 done[hit] = True

@@ -162,7 +162,8 @@ class ReferencePanel:
         self.n_samples = int(n_samples or 0)
         self.variants = pd.concat(parts, ignore_index=True)
         self._beds: dict[int, object] = {}
-        self._by_id: dict[str, int] | None = None
+        self._by_id: pd.Index | None = None
+        self._id_rows = np.empty(0, dtype=np.int64)
         self._by_pos: dict[tuple[str, int], list[int]] | None = None
 
     def __repr__(self) -> str:
@@ -176,11 +177,12 @@ class ReferencePanel:
         return len(self.variants)
 
     # ------------------------------------------------------------------ lookup
-    def _ids(self) -> dict[str, int]:
+    def _ids(self) -> pd.Index:
         if self._by_id is None:
-            snp = self.variants["snp"].to_numpy()
             # first occurrence wins, as PLINK does for duplicated IDs
-            self._by_id = dict(zip(snp[::-1], range(len(snp) - 1, -1, -1), strict=True))
+            snp = self.variants["snp"]
+            self._by_id = pd.Index(snp[~snp.duplicated()].to_numpy(), dtype=object)
+            self._id_rows = np.flatnonzero(~snp.duplicated().to_numpy())
         return self._by_id
 
     def _positions(self) -> dict[tuple[str, int], list[int]]:
@@ -210,7 +212,8 @@ class ReferencePanel:
         else:
             table = pd.DataFrame({"snp": [str(s) for s in snps]})
         ids = self._ids()
-        out = np.array([ids.get(s, -1) for s in table["snp"].astype(str)], dtype=np.int64)
+        hit = ids.get_indexer(table["snp"].astype(str).to_numpy(dtype=object))
+        out = np.where(hit >= 0, self._id_rows[np.maximum(hit, 0)], -1).astype(np.int64)
         has_pos = {"chr", "pos"} <= set(table.columns)
         has_alleles = {"effect_allele", "other_allele"} <= set(table.columns)
         a1 = self.variants["a1"].to_numpy()
@@ -218,7 +221,7 @@ class ReferencePanel:
         if has_alleles:
             ea = table["effect_allele"].astype(str).str.upper().to_numpy()
             oa = table["other_allele"].astype(str).str.upper().to_numpy()
-        if has_pos:
+        if has_pos and (out < 0).any():
             chrs = table["chr"].astype(str).str.removeprefix("chr").to_numpy()
             pos = pd.to_numeric(table["pos"], errors="coerce").to_numpy()
             bypos = self._positions()
