@@ -129,12 +129,8 @@ def main() -> None:
         best_m = m if best_m is None or m["seconds"] < best_m["seconds"] else best_m
     assert best_d["rows"] == best_m["rows"] == a.rows, (best_d, best_m)
     ratio = best_m["seconds"] / best_d["seconds"]
-    print(
-        f"duckdb read_csv : {best_d['seconds']:7.2f} s   peak {best_d['peak_mib']:7.0f} MiB"
-    )
-    print(
-        f"mrkit import    : {best_m['seconds']:7.2f} s   peak {best_m['peak_mib']:7.0f} MiB"
-    )
+    print(f"duckdb read_csv : {best_d['seconds']:7.2f} s   peak {best_d['peak_mib']:7.0f} MiB")
+    print(f"mrkit import    : {best_m['seconds']:7.2f} s   peak {best_m['peak_mib']:7.0f} MiB")
     print(f"ratio mrkit / duckdb: {ratio:.2f}x (goal <= 1.3x); peak memory goal <= 3072 MiB")
     from mrkit.store import Store
 

@@ -386,7 +386,7 @@ class Store:
         return _fix(_mem().execute(f"SELECT {', '.join(cols)} FROM {self._scan(id)}").df())
 
     def instruments(self, id: str, p: float = 5e-8) -> pd.DataFrame:
-        """Variants of ``id`` with p-value below ``p`` (compared on -log10 p, so p < 1e-300 works)."""
+        """Variants of ``id`` with p below ``p`` (compared on -log10 p: p < 1e-300 works)."""
         if not (0 < p <= 1):
             raise InputError(f"p threshold must be in (0, 1], got {p}")
         lp = -math.log10(p)

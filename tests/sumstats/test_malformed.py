@@ -1,3 +1,4 @@
+# ruff: noqa: PT018, E501, RUF028
 """Bad input: each malformed file exits 2 with one message naming the file (line, column),
 and the store's catalog and files stay byte-identical."""
 
@@ -86,46 +87,83 @@ CASES: dict[str, tuple[str, bytes, int | None, str | None, str]] = {
     "no_se_or_p": (
         "a.tsv",
         tsv(header=[*H[:5], "x", "effect_allele_frequency", "y", "rsid"]),
-        1, None, "standard error",
+        1,
+        None,
+        "standard error",
     ),  # fmt: skip
     "no_variant_id": (
-        "a.tsv", tsv(header=["a", "b", *H[2:8], "c"]), 1, None, "variant",
+        "a.tsv",
+        tsv(header=["a", "b", *H[2:8], "c"]),
+        1,
+        None,
+        "variant",
     ),  # fmt: skip
     "ragged_short": ("a.tsv", tsv() + b"1\t5\tA\tG\t0.1\n", 6, None, "ragged"),
     "ragged_long": ("a.tsv", tsv(set_=(1, "rsid", "rs1\textra")), 3, None, "ragged"),
     "text_beta": ("a.tsv", tsv(set_=(2, "beta", "abc")), 4, "beta", "not a number"),
     "text_se": ("a.tsv", tsv(set_=(0, "standard_error", "0.0x1")), 2, "standard_error", "number"),
     "text_p": ("a.tsv", tsv(set_=(3, "p_value", "<1e-8")), 5, "p_value", "not a number"),
-    "text_pos": ("a.tsv", tsv(set_=(1, "base_pair_location", "7e5x")), 3, "base_pair_location",
-                 "position"),  # fmt: skip
-    "negative_pos": ("a.tsv", tsv(set_=(1, "base_pair_location", "-5")), 3, "base_pair_location",
-                     "position"),  # fmt: skip
+    "text_pos": (
+        "a.tsv",
+        tsv(set_=(1, "base_pair_location", "7e5x")),
+        3,
+        "base_pair_location",
+        "position",
+    ),  # fmt: skip
+    "negative_pos": (
+        "a.tsv",
+        tsv(set_=(1, "base_pair_location", "-5")),
+        3,
+        "base_pair_location",
+        "position",
+    ),  # fmt: skip
     "se_zero": ("a.tsv", tsv(set_=(1, "standard_error", "0")), 3, "standard_error", "> 0"),
     "se_negative": ("a.tsv", tsv(set_=(2, "standard_error", "-0.1")), 4, "standard_error", "> 0"),
     "se_inf": ("a.tsv", tsv(set_=(2, "standard_error", "inf")), 4, "standard_error", "> 0"),
     "p_above_one": ("a.tsv", tsv(set_=(0, "p_value", "1.5")), 2, "p_value", "between 0 and 1"),
     "p_negative": ("a.tsv", tsv(set_=(3, "p_value", "-0.01")), 5, "p_value", "between 0 and 1"),
-    "eaf_above_one": ("a.tsv", tsv(set_=(1, "effect_allele_frequency", "1.2")), 3,
-                      "effect_allele_frequency", "frequency"),  # fmt: skip
+    "eaf_above_one": (
+        "a.tsv",
+        tsv(set_=(1, "effect_allele_frequency", "1.2")),
+        3,
+        "effect_allele_frequency",
+        "frequency",
+    ),  # fmt: skip
     "allele_x": ("a.tsv", tsv(set_=(1, "effect_allele", "X")), 3, "effect_allele", "A/C/G/T"),
     "allele_n": ("a.tsv", tsv(set_=(2, "other_allele", "N")), 4, "other_allele", "A/C/G/T"),
     "allele_digit": ("a.tsv", tsv(set_=(0, "effect_allele", "1")), 2, "effect_allele", "A/C/G/T"),
-    "allele_mixed": ("a.tsv", tsv(set_=(3, "effect_allele", "T<DEL>")), 5, "effect_allele",
-                     "A/C/G/T"),  # fmt: skip
+    "allele_mixed": (
+        "a.tsv",
+        tsv(set_=(3, "effect_allele", "T<DEL>")),
+        5,
+        "effect_allele",
+        "A/C/G/T",
+    ),  # fmt: skip
     "or_zero": (
-        "a.tsv", tsv(header=[*H[:4], "odds_ratio", *H[5:]], set_=(1, "odds_ratio", "0")),
-        3, "odds_ratio", "odds ratio",
+        "a.tsv",
+        tsv(header=[*H[:4], "odds_ratio", *H[5:]], set_=(1, "odds_ratio", "0")),
+        3,
+        "odds_ratio",
+        "odds ratio",
     ),  # fmt: skip
     "or_negative": (
-        "a.tsv", tsv(header=[*H[:4], "odds_ratio", *H[5:]], set_=(2, "odds_ratio", "-1.2")),
-        3, "odds_ratio", "odds ratio",
+        "a.tsv",
+        tsv(header=[*H[:4], "odds_ratio", *H[5:]], set_=(2, "odds_ratio", "-1.2")),
+        3,
+        "odds_ratio",
+        "odds ratio",
     ),  # fmt: skip
     "plink_or_zero": ("b.assoc", PLINK_ASSOC.format(or_="0").encode(), 3, "OR", "odds ratio"),
     "plink_or_text": ("b.assoc", PLINK_ASSOC.format(or_="NaN?").encode(), 3, "OR", "number"),
     "truncated_gz_small": ("a.tsv.gz", gzip.compress(tsv())[:-12], None, None, "gzip"),
     "truncated_gz_large": ("a.tsv.gz", _truncated_gz(40000), None, None, "gzip"),
-    "html_page": ("a.tsv", b"<!DOCTYPE html>\n<html><body>Not found</body></html>\n", 1, None,
-                  "HTML"),  # fmt: skip
+    "html_page": (
+        "a.tsv",
+        b"<!DOCTYPE html>\n<html><body>Not found</body></html>\n",
+        1,
+        None,
+        "HTML",
+    ),  # fmt: skip
     "xml_page": ("a.tsv", b"<?xml version='1.0'?><Error>AccessDenied</Error>\n", 1, None, "HTML"),
     "xlsx_as_tsv": ("a.tsv", _xlsx(), None, None, "Excel"),
     "binary": ("a.tsv", b"SNP\tA1\x00\x01\x02\n\x00\x00", None, None, "binary"),
@@ -138,20 +176,39 @@ CASES: dict[str, tuple[str, bytes, int | None, str | None, str]] = {
     "vcf_text_es": ("a.vcf", _vcf("abc:0.005:1.5:0.3:1000"), 5, "ES", "not a number"),
     "vcf_se_zero": ("a.vcf", _vcf("0.1:0:1.5:0.3:1000"), 5, "SE", "> 0"),
     "vcf_multiallelic": ("a.vcf", _vcf(alt="A,T"), 5, "ALT", "multi-allelic"),
-    "vcf_no_se": ("a.vcf", _vcf().replace(b"ES:SE:LP:AF:SS\t", b"ES:LP:AF:SS\t")
-                  .replace(b"0.01:0.005:1.5", b"0.01:1.5"), None, None, "SE"),  # fmt: skip
+    "vcf_no_se": (
+        "a.vcf",
+        _vcf()
+        .replace(b"ES:SE:LP:AF:SS\t", b"ES:LP:AF:SS\t")
+        .replace(b"0.01:0.005:1.5", b"0.01:1.5"),
+        None,
+        None,
+        "SE",
+    ),  # fmt: skip
     "plink2_a1_mismatch": ("a.glm.linear", PLINK2.encode(), 3, "A1", "neither REF"),
-    "ldsc_text_z": ("a.sumstats", b"SNP\tA1\tA2\tZ\tN\nrs1\tA\tG\t1.2\t1000\nrs2\tA\tG\tz\t1000\n",
-                    3, "Z", "not a number"),  # fmt: skip
+    "ldsc_text_z": (
+        "a.sumstats",
+        b"SNP\tA1\tA2\tZ\tN\nrs1\tA\tG\t1.2\t1000\nrs2\tA\tG\tz\t1000\n",
+        3,
+        "Z",
+        "not a number",
+    ),  # fmt: skip
     "ldsc_no_n": ("a.sumstats", b"SNP\tA1\tA2\tZ\nrs1\tA\tG\t1.2\n", None, None, "sample"),
     "regenie_negative_log10p": (
         "a.regenie",
         b"CHROM GENPOS ID ALLELE0 ALLELE1 A1FREQ N TEST BETA SE CHISQ LOG10P\n"
         b"1 100 rs1 G A 0.2 1000 ADD 0.1 0.02 25 6.2\n1 200 rs2 G A 0.2 1000 ADD 0.1 0.02 2 -1\n",
-        3, "LOG10P", ">= 0",
+        3,
+        "LOG10P",
+        ">= 0",
     ),  # fmt: skip
-    "all_missing": ("a.tsv", tsv(rows=[["1", "5", "A", "G", "NA", "NA", "NA", "NA", "rs1"]]),
-                    None, None, "no usable rows"),  # fmt: skip
+    "all_missing": (
+        "a.tsv",
+        tsv(rows=[["1", "5", "A", "G", "NA", "NA", "NA", "NA", "rs1"]]),
+        None,
+        None,
+        "no usable rows",
+    ),  # fmt: skip
     "not_found": ("missing.tsv", None, None, None, "not found"),  # type: ignore[dict-item]
 }
 

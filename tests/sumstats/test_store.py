@@ -1,3 +1,4 @@
+# ruff: noqa: PT018, RUF028, RUF043
 """The GWAS store: catalog, queries, builds, replace, and atomicity under SIGKILL."""
 
 from __future__ import annotations
@@ -109,8 +110,13 @@ Store(sys.argv[1]).import_gwas(sys.argv[2], id=sys.argv[3], trait="t", replace=T
 
 @pytest.mark.parametrize(
     ("point", "gid"),
-    [("after_read", "new"), ("after_parquet", "ssf"), ("after_rename", "ssf"),
-     ("after_rename", "new"), ("after_commit", "ssf")],  # fmt: skip
+    [
+        ("after_read", "new"),
+        ("after_parquet", "ssf"),
+        ("after_rename", "ssf"),
+        ("after_rename", "new"),
+        ("after_commit", "ssf"),
+    ],  # fmt: skip
 )
 def test_sigkill_leaves_store_unchanged(store, point, gid):
     before = snapshot(store.path)

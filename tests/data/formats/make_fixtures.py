@@ -30,7 +30,7 @@ def w(name, text, gz=False):
 
 
 def ssf():
-    h = "chromosome\tbase_pair_location\teffect_allele\tother_allele\tbeta\tstandard_error\teffect_allele_frequency\tp_value\tvariant_id\trsid\tn\n"  # noqa: E501
+    h = "chromosome\tbase_pair_location\teffect_allele\tother_allele\tbeta\tstandard_error\teffect_allele_frequency\tp_value\tvariant_id\trsid\tn\n"
     rows = [
         f"{c}\t{p}\t{a}\t{r}\t{b}\t{s}\t{f}\t{pv}\t{c}_{p}_{r}_{a}\t{rs}\t10000\n"
         for c, p, rs, r, a, f, b, s, pv in V
@@ -39,7 +39,7 @@ def ssf():
 
 
 def plink2():
-    h = "#CHROM\tPOS\tID\tREF\tALT\tPROVISIONAL_REF?\tA1\tOMITTED\tA1_FREQ\tTEST\tOBS_CT\tBETA\tSE\tT_STAT\tP\tERRCODE\n"  # noqa: E501
+    h = "#CHROM\tPOS\tID\tREF\tALT\tPROVISIONAL_REF?\tA1\tOMITTED\tA1_FREQ\tTEST\tOBS_CT\tBETA\tSE\tT_STAT\tP\tERRCODE\n"
     rows = []
     for c, p, rs, r, a, f, b, s, pv in V:
         rows.append(
@@ -80,7 +80,7 @@ def regenie():
 
 
 def bolt():
-    h = "SNP\tCHR\tBP\tGENPOS\tALLELE1\tALLELE0\tA1FREQ\tF_MISS\tBETA\tSE\tP_BOLT_LMM_INF\tP_BOLT_LMM\n"  # noqa: E501
+    h = "SNP\tCHR\tBP\tGENPOS\tALLELE1\tALLELE0\tA1FREQ\tF_MISS\tBETA\tSE\tP_BOLT_LMM_INF\tP_BOLT_LMM\n"
     rows = [
         f"{rs}\t{c}\t{p}\t0.0{i}\t{a}\t{r}\t{f}\t0.001\t{b}\t{s}\t{pv}\t{pv}\n"
         for i, (c, p, rs, r, a, f, b, s, pv) in enumerate(V)
@@ -89,7 +89,7 @@ def bolt():
 
 
 def saige():
-    h = "CHR\tPOS\tMarkerID\tAllele1\tAllele2\tAC_Allele2\tAF_Allele2\tMissingRate\tBETA\tSE\tTstat\tvar\tp.value\tp.value.NA\tIs.SPA\tAF_case\tAF_ctrl\tN_case\tN_ctrl\n"  # noqa: E501
+    h = "CHR\tPOS\tMarkerID\tAllele1\tAllele2\tAC_Allele2\tAF_Allele2\tMissingRate\tBETA\tSE\tTstat\tvar\tp.value\tp.value.NA\tIs.SPA\tAF_case\tAF_ctrl\tN_case\tN_ctrl\n"
     rows = [
         f"chr{c}\t{p}\t{rs}\t{r}\t{a}\t{int(f * 2 * 3000)}\t{f}\t0\t{b}\t{s}\t1.0\t1.0\t{pv}\t{pv}\tFALSE\t{f}\t{f}\t1000\t2000\n"
         for c, p, rs, r, a, f, b, s, pv in V
@@ -98,7 +98,7 @@ def saige():
 
 
 def metal():
-    h = "MarkerName\tAllele1\tAllele2\tFreq1\tFreqSE\tMinFreq\tMaxFreq\tEffect\tStdErr\tP-value\tDirection\tHetISq\tHetChiSq\tHetDf\tHetPVal\n"  # noqa: E501
+    h = "MarkerName\tAllele1\tAllele2\tFreq1\tFreqSE\tMinFreq\tMaxFreq\tEffect\tStdErr\tP-value\tDirection\tHetISq\tHetChiSq\tHetDf\tHetPVal\n"
     rows = [
         f"{rs}\t{a.lower()}\t{r.lower()}\t{f}\t0.01\t{f - 0.01:.4f}\t{f + 0.01:.4f}\t{b}\t{s}\t{pv}\t++-\t0.0\t1.2\t2\t0.55\n"
         for c, p, rs, r, a, f, b, s, pv in V
@@ -123,7 +123,7 @@ def ldsc():
 
 
 def finngen():
-    h = "#chrom\tpos\tref\talt\trsids\tnearest_genes\tpval\tmlogp\tbeta\tsebeta\taf_alt\taf_alt_cases\taf_alt_controls\n"  # noqa: E501
+    h = "#chrom\tpos\tref\talt\trsids\tnearest_genes\tpval\tmlogp\tbeta\tsebeta\taf_alt\taf_alt_cases\taf_alt_controls\n"
     lp = {
         "0.0159": "1.79860",
         "0.00866": "2.06248",
@@ -144,7 +144,7 @@ def finngen():
 
 
 def twosamplemr():
-    h = '"SNP","beta.exposure","se.exposure","effect_allele.exposure","other_allele.exposure","eaf.exposure","pval.exposure","samplesize.exposure","chr.exposure","pos.exposure"\r\n'  # noqa: E501
+    h = '"SNP","beta.exposure","se.exposure","effect_allele.exposure","other_allele.exposure","eaf.exposure","pval.exposure","samplesize.exposure","chr.exposure","pos.exposure"\r\n'
     rows = [
         f'"{rs}",{b},{s},"{a.lower()}","{r.lower()}",{f},{pv},10000,"{c}",{p}\r\n'
         for c, p, rs, r, a, f, b, s, pv in V

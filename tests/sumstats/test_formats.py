@@ -1,0 +1,140 @@
+# ruff: noqa: PT018
+"""One realistic file per supported format (tests/data/formats), plus the real GWAS-VCF."""
+
+from __future__ import annotations
+
+import gzip
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mrkit.errors import FileFormatError
+from mrkit.sumstats import COLUMNS, detect_format, read_sumstats
+
+FORMATS = Path(__file__).resolve().parents[1] / "data" / "formats"
+VCF = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "gwasvcf"
+
+# the fixtures' common truth (effect of the ALT allele, see make_fixtures.py)
+TRUTH = {
+    "rs3094315": ("A", "G", 0.0123, 0.0051, 1.7986),
+    "rs12562034": ("A", "G", -0.0210, 0.0080, 2.0625),
+    "rs4040617": ("G", "A", 0.0034, 0.0079, 0.1759),
+    "rs4970383": ("A", "C", 0.2100, 0.0052, 399.920819),
+    "rs555": ("TA", "T", -0.0500, 0.0040, 35.455932),
+    "rs311165": ("T", "C", 0.0010, 0.0060, 0.0617),
+}
+CASES = {
+    "gwas_ssf.tsv.gz": "gwas-ssf",
+    "plink2.PHENO1.glm.linear": "plink2",
+    "plink2.PHENO1.glm.logistic": "plink2",
+    "regenie_step2_Y1.regenie": "regenie",
+    "bolt_lmm.stats.gz": "bolt-lmm",
+    "saige_step2.txt": "saige",
+    "METAL1.tbl": "metal",
+    "cojo.ma": "cojo",
+    "finngen_R10_TRAIT.gz": "finngen",
+    "twosamplemr_exposure.csv": "twosamplemr",
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_format_fixture(name):
+    path = FORMATS / name
+    assert detect_format(path) == CASES[name]
+    df = read_sumstats(path)
+    assert tuple(df.columns) == COLUMNS
+    assert len(df) == 6
+    for r in df.itertuples():
+        ea, oa, beta, se, lp = TRUTH[r.snp]
+        if r.effect_allele != ea:  # PLINK 2 file with A1 = REF for one variant
+            assert (r.effect_allele, r.other_allele) == (oa, ea)
+            beta = -beta
+        assert r.other_allele == (oa if r.effect_allele == ea else ea)
+        assert r.beta == pytest.approx(beta, rel=1e-3, abs=1e-6)
+        assert r.se == pytest.approx(se, rel=1e-6)
+        assert r.log10p == pytest.approx(lp, rel=1e-3)
+    big = df.set_index("snp").loc["rs4970383"]
+    assert big.p == 0.0 and big.log10p == pytest.approx(399.920819, rel=1e-9)
+    if "chr" in CASES[name] or not df.chr.isna().all():
+        assert df.set_index("snp").loc["rs311165", "chr"] == "X"
+
+
+def test_plink19_files_from_plink():
+    """Files written by plink1.9 --assoc (with and without --ci): OR -> log OR; SE from CI/p."""
+    ci = read_sumstats(FORMATS / "plink_cc_ci.assoc")
+    plain = read_sumstats(FORMATS / "plink_cc.assoc")
+    assert detect_format(FORMATS / "plink_cc.assoc") == "plink"
+    assert len(ci) == len(plain) == 12
+    r = ci.iloc[0]
+    assert (r.snp, r.effect_allele, r.other_allele) == ("rs189800799", "C", "T")
+    assert r.beta == pytest.approx(math.log(0.7476)) and r.se == pytest.approx(0.3167)
+    # SE derived from p agrees with plink's SE to the precision of the printed values
+    assert plain.se.to_numpy() == pytest.approx(ci.se.to_numpy(), rel=0.02)
+    assert plain.eaf.iloc[0] == pytest.approx(0.04792)  # F_U: frequency in controls
+
+
+def test_plink19_without_a2_is_refused():
+    with pytest.raises(FileFormatError, match="other-allele"):
+        read_sumstats(FORMATS / "plink_cc.assoc.logistic")
+    with pytest.raises(FileFormatError, match="effect-allele"):
+        read_sumstats(FORMATS / "plink_quant.qassoc")
+
+
+def test_ldsc_z_only():
+    df = read_sumstats(FORMATS / "ldsc.sumstats.gz")
+    assert detect_format(FORMATS / "ldsc.sumstats.gz") == "ldsc"
+    r = df.iloc[0]
+    z = 0.0123 / 0.0051
+    assert r.beta == pytest.approx(round(z, 3) / 100) and r.se == pytest.approx(0.01)
+    assert r.p == pytest.approx(2 * 0.5 * math.erfc(abs(round(z, 3)) / math.sqrt(2)), rel=1e-9)
+
+
+def test_real_gwas_vcf():
+    df = read_sumstats(VCF / "data.vcf.gz")
+    flat = pd.read_csv(VCF / "data_ieu-a-2_bmi_subset.tsv", sep="\t")
+    assert len(df) == len(flat) == 92 and df.attrs["mrkit"]["build"] == "GRCh37"
+    assert list(df.snp) == list(flat.rsid)
+    assert list(df.effect_allele) == list(flat.alt) and list(df.other_allele) == list(flat.ref)
+    assert df.beta.to_numpy() == pytest.approx(flat.ES.to_numpy())
+    assert df.se.to_numpy() == pytest.approx(flat.SE.to_numpy())
+    assert df.log10p.to_numpy() == pytest.approx(flat.LP.to_numpy())
+    assert df.eaf.to_numpy() == pytest.approx(flat.AF.to_numpy(), nan_ok=True)
+    assert df.n.to_numpy() == pytest.approx(flat.SS.to_numpy())
+
+
+def test_text_variants(tmp_path):
+    """CRLF, BOM, chr prefixes, lower-case alleles, spaces, bgzip-like multi-member gzip."""
+    body = (
+        "\ufeffSNP CHR BP A1 A2 BETA SE P\r\n"
+        "rs1 chr1 100 a g 0.1 0.02 1e-400\r\n"
+        "rs2 chrX 200 t c -0.1 0.02 0.5\r\n"
+        "rs3 23 300 d i 0.2 0.05 NA\r\n"
+    )
+    p = tmp_path / "x.txt"
+    p.write_text(body, encoding="utf-8")
+    df = read_sumstats(p)
+    assert list(df.chr) == ["1", "X", "X"]
+    assert list(df.effect_allele) == ["A", "T", "D"]
+    assert df.log10p.iloc[0] == pytest.approx(400.0)
+    assert df.log10p.iloc[2] == pytest.approx(-math.log10(math.erfc(4 / math.sqrt(2))))
+    gz = tmp_path / "x.tsv.bgz"
+    lines = body.replace(" ", "\t").encode()
+    gz.write_bytes(gzip.compress(lines[:60]) + gzip.compress(lines[60:]))
+    assert read_sumstats(gz).equals(df)
+
+
+def test_neg_log10p_column_and_sample_size(tmp_path):
+    p = tmp_path / "y.tsv"
+    p.write_text("rsid\tea\toa\tbeta\tse\tneg_log_10_p_value\nrs1\tA\tG\t0.3\t0.01\t512.3\n")
+    df = read_sumstats(p, ncase=1000, ncontrol=3000)
+    assert df.log10p.iloc[0] == 512.3 and df.p.iloc[0] == 0.0 and df.n.iloc[0] == 4000
+    assert df.snp.iloc[0] == "rs1"
+
+
+def test_missing_rsid_gets_chrpos_name(tmp_path):
+    p = tmp_path / "z.tsv"
+    p.write_text("chr\tpos\tea\toa\tbeta\tse\tp\n1\t100\tG\tA\t0.1\t0.02\t0.01\n")
+    df = read_sumstats(p)
+    assert df.snp.iloc[0] == "1:100:A:G"
