@@ -38,10 +38,10 @@ def eq(a: np.ndarray | str, b: np.ndarray | str) -> np.ndarray:
     a_ = np.asarray(a, dtype=object)
     b_ = np.asarray(b, dtype=object)
     a_, b_ = np.broadcast_arrays(a_, b_)
-    return np.array(
-        [x is not None and y is not None and x == y for x, y in zip(a_, b_, strict=True)],
-        dtype=bool,
-    )
+    if a_.size == 0:
+        return np.zeros(a_.shape, dtype=bool)
+    same = np.asarray(a_ == b_, dtype=bool)
+    return same & ~np.equal(a_, None) & ~np.equal(b_, None)
 
 
 def flip(a: np.ndarray) -> np.ndarray:

@@ -146,14 +146,14 @@ def _prepare(df: pd.DataFrame, side: Literal["exposure", "outcome"]) -> pd.DataF
 
 
 def _as_str(s: pd.Series, *, upper: bool) -> np.ndarray:
-    vals = s.to_numpy(dtype=object)
-    res = np.empty(len(vals), dtype=object)
-    for i, v in enumerate(vals):
-        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-            res[i] = None
-        else:
-            t = str(v).strip()
-            res[i] = t.upper() if upper else t
+    """Strings (stripped, optionally upper-case) as an object array, ``None`` where missing."""
+    ser = pd.Series(s.to_numpy(dtype=object), dtype=object)
+    missing = ser.isna().to_numpy()
+    txt = ser.where(~missing, "").astype(str).str.strip()
+    if upper:
+        txt = txt.str.upper()
+    res = np.array(txt.to_numpy(dtype=object), dtype=object, copy=True)
+    res[missing] = None
     return res
 
 
@@ -241,7 +241,9 @@ def harmonise(
 
 
 def _obj(s: pd.Series) -> np.ndarray:
-    return np.array([None if (v is None or v is pd.NA or v != v) else v for v in s], object)
+    res = np.array(s.to_numpy(dtype=object), dtype=object, copy=True)
+    res[s.isna().to_numpy()] = None
+    return res
 
 
 def _assemble(m, ex, out, action, tol, exposure_id, outcome_id) -> HarmonisedResult:
