@@ -214,7 +214,7 @@ class _Block:
     def counts(self, index: int, cand: np.ndarray, lo: int, hi: int) -> np.ndarray:
         """``(w, 3, 3)`` genotype-count tables of ``index`` against rows ``cand``."""
         gi = self.g8[index]
-        ind = np.stack([gi == 0, gi == 1, gi == 2]).astype(np.float32).T  # (n, 3)
+        ind = np.ascontiguousarray(np.stack([gi == 0, gi == 1, gi == 2]).astype(np.float32).T)
         dense = cand.size * 2 >= hi - lo
         mats = [self.y, self.y2] + ([self.present] if self.missing else [])
         if dense:  # contiguous slices: no copy of the genotype rows
