@@ -58,8 +58,9 @@ class DaskEngine:
 
     kind = "dask"
 
-    def __init__(self, *, workers: int | None = None, address: str | None = None,
-                 retries: int = 2) -> None:
+    def __init__(
+        self, *, workers: int | None = None, address: str | None = None, retries: int = 2
+    ) -> None:
         self.workers = workers
         self.address = address
         self.retries = retries
@@ -72,14 +73,20 @@ class DaskEngine:
             import os
 
             n = self.workers or os.cpu_count() or 1
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                   host="127.0.0.1", dashboard_address=None)
+            cluster = LocalCluster(
+                n_workers=n,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+            )
             client = Client(cluster)
         else:
             client = Client(self.address)
         try:
-            futures = [client.submit(func, pure=False, retries=self.retries, **task)
-                       for task in tasks]
+            futures = [
+                client.submit(func, pure=False, retries=self.retries, **task) for task in tasks
+            ]
             index = {f.key: i for i, f in enumerate(futures)}
             out: list[Any] = [None] * len(futures)
             for fut in as_completed(futures):

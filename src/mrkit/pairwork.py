@@ -8,6 +8,7 @@ returns plain records.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,7 @@ import pandas as pd
 
 from mrkit import steiger
 from mrkit.api import analyse_pair
-from mrkit.errors import MrkitError
+from mrkit.errors import MrkitError, MrkitWarning
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,9 @@ def _r2(rows: pd.DataFrame, side: str, trait: TraitInfo) -> np.ndarray:
 
 def _n(rows: pd.DataFrame, side: str, trait: TraitInfo) -> np.ndarray:
     if trait.binary and trait.ncase and trait.ncontrol:
-        return np.full(len(rows), float(steiger.effective_n(trait.ncase, trait.ncontrol)))
+        return np.full(
+            len(rows), float(np.ravel(steiger.effective_n(trait.ncase, trait.ncontrol))[0])
+        )
     n = rows.get(f"n_{side}")
     fallback = trait.n or np.nan
     if n is None:
@@ -82,30 +85,77 @@ def analyse_harmonised(
     methods: list[str],
     sensitivity: list[str],
     steiger_filter: bool = False,
+    presso_correct: bool = False,
     alpha: float = 0.05,
     seed: int = 1,
     nboot: int = 1000,
 ) -> PairOutput:
-    """Filter, estimate and diagnose one pair (``table`` keeps every SNP with its reason)."""
+    """Filter, estimate and diagnose one pair (``table`` keeps every SNP with its reason).
+
+    ``steiger_filter`` drops variants explaining more variance in the outcome
+    than in the exposure (reason ``Steiger: wrong direction``); with ``"presso"``
+    in ``sensitivity`` MR-PRESSO is run and, if ``presso_correct``, its outliers
+    are dropped (reason ``outlier (MR-PRESSO)``) before the estimates.
+    """
     tab = table.copy()
     out = PairOutput(exposure.id, outcome.id, direction, tab)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", MrkitWarning)
+        _analyse(
+            out,
+            tab,
+            exposure,
+            outcome,
+            methods,
+            sensitivity,
+            steiger_filter,
+            presso_correct,
+            alpha,
+            seed,
+            nboot,
+        )
+    notes = sorted({str(w.message) for w in caught if issubclass(w.category, MrkitWarning)})
+    if notes:
+        out.diagnostics["warnings"] = "; ".join(notes)
+    return out
+
+
+def _analyse(
+    out: PairOutput,
+    tab: pd.DataFrame,
+    exposure: TraitInfo,
+    outcome: TraitInfo,
+    methods: list[str],
+    sensitivity: list[str],
+    steiger_filter: bool,
+    presso_correct: bool,
+    alpha: float,
+    seed: int,
+    nboot: int,
+) -> None:
     try:
         _steiger(tab, out, exposure, outcome, steiger_filter, "steiger" in sensitivity)
         if "presso" in sensitivity:
-            _presso(tab, out, seed=seed)
+            _presso(tab, out, seed=seed, correct=presso_correct)
         used = tab[tab["keep"].astype(bool)]
         if len(used) == 0:
             out.error = "no instruments left after harmonisation"
-            return out
-        arrays = [used[c].to_numpy(float) for c in
-                  ("beta_exposure", "se_exposure", "beta_outcome", "se_outcome")]
+            return
+        arrays = [
+            used[c].to_numpy(float)
+            for c in ("beta_exposure", "se_exposure", "beta_outcome", "se_outcome")
+        ]
         names = list(methods) if len(used) > 1 else ["wald_ratio"]
-        pair = analyse_pair(*arrays, snps=used["snp"].tolist(), methods=names,
-                            alpha=alpha, seed=seed, nboot=nboot)
+        pair = analyse_pair(
+            *arrays, snps=used["snp"].tolist(), methods=names, alpha=alpha, seed=seed, nboot=nboot
+        )
     except MrkitError as exc:
         out.error = str(exc)
-        return out
-    keys = {"exposure": exposure.id, "outcome": outcome.id, "direction": direction}
+        return
+    except Exception as exc:  # one broken pair must not stop the study
+        out.error = f"internal error: {type(exc).__name__}: {exc}"
+        return
+    keys = {"exposure": exposure.id, "outcome": outcome.id, "direction": out.direction}
     out.estimates = [{**keys, **r.to_record()} for r in pair.estimates]
     out.skipped = pair.skipped
     out.heterogeneity = [{**keys, **h} for h in pair.heterogeneity]
@@ -113,24 +163,36 @@ def analyse_harmonised(
     out.single_snp = [{**keys, **r} for r in pair.single_snp]
     f = (arrays[0] / arrays[1]) ** 2
     out.diagnostics.update(
-        {**keys, "nsnp": len(used), "f_mean": pair.f_mean, "f_min": float(f.min()),
-         "i2gx": pair.i2gx, "r2_exposure_sum": float(np.nansum(used.get("rsq_exposure",
-                                                                       pd.Series(dtype=float))))}
+        {
+            **keys,
+            "nsnp": len(used),
+            "f_mean": pair.f_mean,
+            "f_min": float(f.min()),
+            "i2gx": pair.i2gx,
+            "r2_exposure_sum": float(np.nansum(used.get("rsq_exposure", pd.Series(dtype=float)))),
+        }
     )
     if pair.pleiotropy:
-        out.diagnostics.update({
-            "egger_intercept": pair.pleiotropy["egger_intercept"],
-            "egger_intercept_se": pair.pleiotropy["se"],
-            "egger_intercept_pval": pair.pleiotropy["pval"],
-        })
+        out.diagnostics.update(
+            {
+                "egger_intercept": pair.pleiotropy["egger_intercept"],
+                "egger_intercept_se": pair.pleiotropy["se"],
+                "egger_intercept_pval": pair.pleiotropy["pval"],
+            }
+        )
     for h in pair.heterogeneity:
         out.diagnostics[f"q_{h['method']}"] = h["q"]
         out.diagnostics[f"q_{h['method']}_pval"] = h["q_pval"]
-    return out
 
 
-def _steiger(tab: pd.DataFrame, out: PairOutput, exposure: TraitInfo, outcome: TraitInfo,
-             filter_: bool, report: bool) -> None:
+def _steiger(
+    tab: pd.DataFrame,
+    out: PairOutput,
+    exposure: TraitInfo,
+    outcome: TraitInfo,
+    filter_: bool,
+    report: bool,
+) -> None:
     if not (filter_ or report):
         return
     used = tab["keep"].astype(bool).to_numpy()
@@ -147,12 +209,11 @@ def _steiger(tab: pd.DataFrame, out: PairOutput, exposure: TraitInfo, outcome: T
         return
     for col in ("rsq_exposure", "rsq_outcome", "steiger_dir", "steiger_pval"):
         tab.loc[used, col] = per[col].to_numpy()
-    test = steiger.steiger_test(r2e.sum(), r2o.sum(), float(np.nanmean(ne)),
-                                float(np.nanmean(no)))
+    test = steiger.steiger_test(r2e, r2o, ne, no)
     out.diagnostics["steiger_r2_exposure"] = float(r2e.sum())
     out.diagnostics["steiger_r2_outcome"] = float(r2o.sum())
     out.diagnostics["steiger_correct_direction"] = bool(test["correct_causal_direction"])
-    out.diagnostics["steiger_pval"] = float(test["steiger_test"])
+    out.diagnostics["steiger_pval"] = float(test["steiger_pval"])
     if filter_:
         wrong = used.copy()
         wrong[used] = ~per["steiger_dir"].to_numpy(bool)
@@ -160,15 +221,17 @@ def _steiger(tab: pd.DataFrame, out: PairOutput, exposure: TraitInfo, outcome: T
         tab.loc[wrong, "reason"] = "Steiger: wrong direction"
 
 
-def _presso(tab: pd.DataFrame, out: PairOutput, *, seed: int) -> None:
+def _presso(tab: pd.DataFrame, out: PairOutput, *, seed: int, correct: bool) -> None:
     from mrkit.methods import get_method
     from mrkit.methods.presso import mark_presso_outliers
 
     used = tab[tab["keep"].astype(bool)]
     try:
         res = get_method("presso")(
-            used["beta_exposure"].to_numpy(float), used["se_exposure"].to_numpy(float),
-            used["beta_outcome"].to_numpy(float), used["se_outcome"].to_numpy(float),
+            used["beta_exposure"].to_numpy(float),
+            used["se_exposure"].to_numpy(float),
+            used["beta_outcome"].to_numpy(float),
+            used["se_outcome"].to_numpy(float),
             seed=seed,
         )
     except MrkitError as exc:
@@ -176,6 +239,8 @@ def _presso(tab: pd.DataFrame, out: PairOutput, *, seed: int) -> None:
         return
     out.diagnostics["presso_global_pval"] = res.extras.get("global_pval")
     out.diagnostics["presso_outliers"] = len(res.extras.get("outliers", []))
+    if not correct:
+        return
     marked = mark_presso_outliers(used, res)
     tab.loc[used.index, "keep"] = marked["keep"].to_numpy()
     tab.loc[used.index, "reason"] = marked["reason"].to_numpy()

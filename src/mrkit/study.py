@@ -28,8 +28,18 @@ from mrkit.pairwork import PairOutput, TraitInfo, analyse_harmonised
 from mrkit.studyfile import GwasEntry, Study, load_study
 
 RESULT_COLUMNS = [
-    "exposure", "outcome", "direction", "method", "nsnp", "estimate", "se", "ci_lower",
-    "ci_upper", "pval", "pval_adjusted", "significant",
+    "exposure",
+    "outcome",
+    "direction",
+    "method",
+    "nsnp",
+    "estimate",
+    "se",
+    "ci_lower",
+    "ci_upper",
+    "pval",
+    "pval_adjusted",
+    "significant",
 ]
 
 
@@ -76,8 +86,13 @@ class _Stages:
                 TimeElapsedColumn,
             )
 
-            with Progress(TextColumn(f"{name:<12}"), BarColumn(), MofNCompleteColumn(),
-                          TimeElapsedColumn(), transient=False) as prog:
+            with Progress(
+                TextColumn(f"{name:<12}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                transient=False,
+            ) as prog:
                 task = prog.add_task(name, total=max(total, 1))
                 yield lambda: prog.advance(task)
                 prog.update(task, completed=max(total, 1))
@@ -118,17 +133,20 @@ def run_study(
     out_dir = Path(out) if out is not None else base / study.study.output
     stages = _Stages(quiet)
     entries = study.gwas_by_id()
-    checksums = {
-        g.id: sha256_file(base / g.file) for g in study.gwas if g.file is not None
-    }
+    checksums = {g.id: sha256_file(base / g.file) for g in study.gwas if g.file is not None}
     fingerprint = _fingerprint(text, checksums)
     manifest_path = out_dir / "manifest.json"
     if not force and manifest_path.is_file():
         old = json.loads(manifest_path.read_text())
         if old.get("fingerprint") == fingerprint and (out_dir / "results.parquet").is_file():
-            return StudyRun(out_dir, pd.read_parquet(out_dir / "results.parquet"),
-                            pd.read_parquet(out_dir / "harmonised.parquet"),
-                            pd.read_csv(out_dir / "diagnostics.csv"), old, skipped_run=True)
+            return StudyRun(
+                out_dir,
+                pd.read_parquet(out_dir / "results.parquet"),
+                pd.read_parquet(out_dir / "harmonised.parquet"),
+                pd.read_csv(out_dir / "diagnostics.csv"),
+                old,
+                skipped_run=True,
+            )
 
     store = Store(base / study.study.store)
     # 1. import ------------------------------------------------------------------------
@@ -166,10 +184,19 @@ def run_study(
     engine = make_engine(study.engine)
     a = study.analysis
     tasks = [
-        dict(table=harmonised[(e, o)], exposure=traits[e], outcome=traits[o], direction=d,
-             methods=a.methods, sensitivity=list(a.sensitivity),
-             steiger_filter=study.instruments.steiger, alpha=a.alpha, seed=study.study.seed,
-             nboot=a.nboot)
+        dict(
+            table=harmonised[(e, o)],
+            exposure=traits[e],
+            outcome=traits[o],
+            direction=d,
+            methods=a.methods,
+            sensitivity=list(a.sensitivity),
+            steiger_filter=study.instruments.steiger,
+            presso_correct=a.presso_correct,
+            alpha=a.alpha,
+            seed=study.study.seed,
+            nboot=a.nboot,
+        )
         for e, o, d in pairs
     ]
     with stages.stage("analysis", len(tasks)) as tick:
@@ -179,12 +206,22 @@ def run_study(
         results = _results_table(outputs, study, traits)
         tick()
     harm = pd.concat([o.harmonised for o in outputs], ignore_index=True)
-    diag = pd.DataFrame([
-        {"exposure": o.exposure, "outcome": o.outcome, "direction": o.direction,
-         "error": o.error, **{k: v for k, v in o.diagnostics.items()
-                              if k not in ("exposure", "outcome", "direction")}}
-        for o in outputs
-    ])
+    diag = pd.DataFrame(
+        [
+            {
+                "exposure": o.exposure,
+                "outcome": o.outcome,
+                "direction": o.direction,
+                "error": o.error,
+                **{
+                    k: v
+                    for k, v in o.diagnostics.items()
+                    if k not in ("exposure", "outcome", "direction")
+                },
+            }
+            for o in outputs
+        ]
+    )
     # 6. outputs -----------------------------------------------------------------------
     from mrkit.report.write import write_outputs
 
@@ -200,13 +237,22 @@ def run_study(
         "pairs": [{"exposure": e, "outcome": o, "direction": d} for e, o, d in pairs],
         "failed_pairs": [
             {"exposure": o.exposure, "outcome": o.outcome, "reason": o.error}
-            for o in outputs if o.error
+            for o in outputs
+            if o.error
         ],
     }
     with stages.stage("report", 1) as tick:
-        files = write_outputs(out_dir, study=study, results=results, harmonised=harm,
-                              diagnostics=diag, outputs=outputs, infos=infos,
-                              instruments=instruments, manifest=manifest)
+        files = write_outputs(
+            out_dir,
+            study=study,
+            results=results,
+            harmonised=harm,
+            diagnostics=diag,
+            outputs=outputs,
+            infos=infos,
+            instruments=instruments,
+            manifest=manifest,
+        )
         tick()
     manifest["timings_s"] = stages.timings
     tmp = manifest_path.with_suffix(".json.tmp")
@@ -225,14 +271,23 @@ def _import_one(store: Any, g: GwasEntry, base: Path, sha: str | None) -> None:
     if store.has(g.id) and store.info(g.id).get("sha256") == sha:
         return
     store.import_gwas(
-        base / g.file, id=g.id, trait=g.trait or g.id, units=g.units, n=g.n, ncase=g.ncase,
-        ncontrol=g.ncontrol, build=g.build, population=g.population, format=g.format,
+        base / g.file,
+        id=g.id,
+        trait=g.trait or g.id,
+        units=g.units,
+        n=g.n,
+        ncase=g.ncase,
+        ncontrol=g.ncontrol,
+        build=g.build,
+        population=g.population,
+        format=g.format,
         replace=store.has(g.id),
     )
 
 
-def _instruments(store: Any, exposure: str, study: Study, panel: Any,
-                 info: dict[str, Any]) -> pd.DataFrame:
+def _instruments(
+    store: Any, exposure: str, study: Study, panel: Any, info: dict[str, Any]
+) -> pd.DataFrame:
     from mrkit.instruments import select_instruments
 
     ins = study.instruments
@@ -240,20 +295,29 @@ def _instruments(store: Any, exposure: str, study: Study, panel: Any,
     if len(cand) == 0:
         return cand.assign(keep=pd.Series(dtype=bool), reason=pd.Series(dtype=object))
     return select_instruments(
-        cand, p=ins.p, clump=ins.clump, panel=panel, r2=ins.r2, kb=ins.kb, min_f=ins.min_f,
-        exclude_mhc=ins.exclude_mhc, build=info.get("build") or "GRCh37",
+        cand,
+        p=ins.p,
+        clump=ins.clump,
+        panel=panel,
+        r2=ins.r2,
+        kb=ins.kb,
+        min_f=ins.min_f,
+        exclude_mhc=ins.exclude_mhc,
+        build=info.get("build") or "GRCh37",
     )
 
 
-def _harmonise(store: Any, inst: pd.DataFrame, exposure: str, outcome: str, study: Study,
-               panel: Any) -> pd.DataFrame:
+def _harmonise(
+    store: Any, inst: pd.DataFrame, exposure: str, outcome: str, study: Study, panel: Any
+) -> pd.DataFrame:
     from mrkit.harmonise import harmonise
 
     h = study.harmonise
     dropped = inst[~inst["keep"].astype(bool)] if len(inst) else inst
     kept = inst[inst["keep"].astype(bool)] if len(inst) else inst
-    out_rows = store.lookup(outcome, kept["snp"].tolist()) if len(kept) else store.get(
-        outcome).iloc[:0]
+    out_rows = (
+        store.lookup(outcome, kept["snp"].tolist()) if len(kept) else store.get(outcome).iloc[:0]
+    )
     proxies = None
     if h.proxies and panel is not None and len(kept):
         missing = kept.loc[~kept["snp"].isin(set(out_rows["snp"])), "snp"]
@@ -266,19 +330,27 @@ def _harmonise(store: Any, inst: pd.DataFrame, exposure: str, outcome: str, stud
                 extra = store.lookup(outcome, proxies["proxy_snp"].tolist())
                 out_rows = pd.concat([out_rows, extra], ignore_index=True)
     if len(kept):
-        res = harmonise(kept, out_rows, action=h.action, proxies=proxies,
-                        exposure_id=exposure, outcome_id=outcome)
+        res = harmonise(
+            kept,
+            out_rows,
+            action=h.action,
+            proxies=proxies,
+            exposure_id=exposure,
+            outcome_id=outcome,
+        )
         table = res.table
     else:
         table = pd.DataFrame(columns=["snp", "keep", "reason"])
-    pre = pd.DataFrame({
-        "snp": dropped.get("snp", pd.Series(dtype=object)),
-        "beta_exposure": dropped.get("beta", pd.Series(dtype=float)),
-        "se_exposure": dropped.get("se", pd.Series(dtype=float)),
-        "p_exposure": dropped.get("p", pd.Series(dtype=float)),
-        "keep": False,
-        "reason": dropped.get("reason", pd.Series(dtype=object)),
-    })
+    pre = pd.DataFrame(
+        {
+            "snp": dropped.get("snp", pd.Series(dtype=object)),
+            "beta_exposure": dropped.get("beta", pd.Series(dtype=float)),
+            "se_exposure": dropped.get("se", pd.Series(dtype=float)),
+            "p_exposure": dropped.get("p", pd.Series(dtype=float)),
+            "keep": False,
+            "reason": dropped.get("reason", pd.Series(dtype=object)),
+        }
+    )
     full = pd.concat([table, pre], ignore_index=True) if len(pre) else table
     full.insert(0, "outcome", outcome)
     full.insert(0, "exposure", exposure)
@@ -286,8 +358,9 @@ def _harmonise(store: Any, inst: pd.DataFrame, exposure: str, outcome: str, stud
     return full
 
 
-def _results_table(outputs: list[PairOutput], study: Study,
-                   traits: dict[str, TraitInfo]) -> pd.DataFrame:
+def _results_table(
+    outputs: list[PairOutput], study: Study, traits: dict[str, TraitInfo]
+) -> pd.DataFrame:
     a = study.analysis
     rows = [r for o in outputs for r in o.estimates]
     res = pd.DataFrame(rows)
@@ -295,9 +368,11 @@ def _results_table(outputs: list[PairOutput], study: Study,
         return pd.DataFrame(columns=RESULT_COLUMNS)
     res["pval_adjusted"] = np.nan
     primary = res["method"].isin([a.primary, "wald_ratio"])
-    groups = [res.index[primary]] if a.family == "all" else [
-        res.index[primary & (res["direction"] == d)] for d in ("forward", "reverse")
-    ]
+    groups = (
+        [res.index[primary]]
+        if a.family == "all"
+        else [res.index[primary & (res["direction"] == d)] for d in ("forward", "reverse")]
+    )
     for idx in groups:
         if len(idx):
             res.loc[idx, "pval_adjusted"] = adjust(res.loc[idx, "pval"], a.correction)
@@ -311,16 +386,31 @@ def _results_table(outputs: list[PairOutput], study: Study,
     res["or_ci_upper"] = np.where(binary, np.exp(res["ci_upper"]), np.nan)
     first = [c for c in RESULT_COLUMNS if c in res.columns]
     rest = [c for c in res.columns if c not in first]
-    return res[first + ["or", "or_ci_lower", "or_ci_upper"]
-               + [c for c in rest if c not in ("or", "or_ci_lower", "or_ci_upper")]]
+    return res[
+        first
+        + ["or", "or_ci_lower", "or_ci_upper"]
+        + [c for c in rest if c not in ("or", "or_ci_lower", "or_ci_upper")]
+    ]
 
 
 def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {}
-    for pkg in ("mrkit", "numpy", "scipy", "pandas", "pyarrow", "duckdb", "bed-reader",
-                "matplotlib", "jinja2", "pydantic", "dask", "distributed"):
+    for pkg in (
+        "mrkit",
+        "numpy",
+        "scipy",
+        "pandas",
+        "pyarrow",
+        "duckdb",
+        "bed-reader",
+        "matplotlib",
+        "jinja2",
+        "pydantic",
+        "dask",
+        "distributed",
+    ):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:

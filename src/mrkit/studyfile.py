@@ -101,6 +101,7 @@ class AnalysisSection(_Strict):
             "steiger",
         ]
     )
+    presso_correct: bool = False
     correction: Literal["bonferroni", "holm", "fdr_bh", "none"] = "bonferroni"
     alpha: float = Field(default=0.05, gt=0, lt=1)
     family: Literal["direction", "all"] = "direction"

@@ -30,8 +30,8 @@ def save(fig: plt.Figure, stem: Path) -> list[Path]:
     """Write ``stem.png`` and ``stem.svg`` deterministically; returns the paths."""
     stem.parent.mkdir(parents=True, exist_ok=True)
     png, svg = stem.with_suffix(".png"), stem.with_suffix(".svg")
-    fig.savefig(png, dpi=110, metadata=_META_PNG, bbox_inches="tight")
-    fig.savefig(svg, metadata=_META_SVG, bbox_inches="tight")
+    fig.savefig(png, dpi=100, metadata=_META_PNG)
+    fig.savefig(svg, metadata=_META_SVG)
     plt.close(fig)
     return [png, svg]
 
@@ -49,7 +49,7 @@ def scatter(
     sign = np.where(bx < 0, -1.0, 1.0)
     bx, by = bx * sign, data["beta_outcome"].to_numpy(float) * sign
     sx, sy = data["se_exposure"].to_numpy(float), data["se_outcome"].to_numpy(float)
-    fig, ax = plt.subplots(figsize=(5.2, 4.2))
+    fig, ax = plt.subplots(figsize=(5.2, 4.2), layout="constrained")
     ax.errorbar(
         bx, by, xerr=sx, yerr=sy, fmt="o", ms=3, color="#444", ecolor="#bbb", lw=0.8, zorder=2
     )
@@ -83,7 +83,7 @@ def forest(
 ) -> plt.Figure:
     """Horizontal forest plot of ``label, estimate, ci_lower, ci_upper`` rows."""
     n = len(rows)
-    fig, ax = plt.subplots(figsize=(5.2, max(1.6, 0.22 * n + 0.9)))
+    fig, ax = plt.subplots(figsize=(5.2, max(1.6, 0.22 * n + 0.9)), layout="constrained")
     y = np.arange(n)[::-1]
     est = rows["estimate"].to_numpy(float)
     lo = rows["ci_lower"].to_numpy(float)
@@ -103,7 +103,7 @@ def funnel(
     single: pd.DataFrame, estimates: Sequence[dict[str, Any]], *, title: str, labels: dict[str, str]
 ) -> plt.Figure:
     """Single-variant estimates against their precision :math:`1/\\mathrm{SE}`."""
-    fig, ax = plt.subplots(figsize=(5.2, 4.0))
+    fig, ax = plt.subplots(figsize=(5.2, 4.0), layout="constrained")
     ax.scatter(single["estimate"], 1.0 / single["se"], s=12, color="#444")
     for i, rec in enumerate(estimates):
         if np.isfinite(rec.get("estimate", np.nan)):

@@ -53,8 +53,9 @@ def render_report(
     labels: dict[str, str],
 ) -> str:
     """The report as an HTML string."""
-    env = Environment(loader=PackageLoader("mrkit", "report"),
-                      autoescape=select_autoescape(["html"]))
+    env = Environment(
+        loader=PackageLoader("mrkit", "report"), autoescape=select_autoescape(["html"])
+    )
     env.filters["fmt"] = _fmt
     a = study.analysis
     primary = results[results["method"].isin([a.primary, "wald_ratio"])]
@@ -62,34 +63,55 @@ def render_report(
     pairs = []
     for o in outputs:
         key = (o.exposure, o.outcome)
-        pairs.append({
-            "exposure": o.exposure,
-            "outcome": o.outcome,
-            "direction": o.direction,
-            "error": o.error,
-            "estimates": [r for r in results.to_dict("records")
-                          if r["exposure"] == o.exposure and r["outcome"] == o.outcome],
-            "heterogeneity": o.heterogeneity,
-            "diag": diag.get(key, {}),
-            "flow": flow[(flow["exposure"] == o.exposure) & (flow["outcome"] == o.outcome)]
-            .to_dict("records"),
-            "skipped": o.skipped,
-            "figs": {k: _img(v) for k, v in pair_figs.get(key, {}).items()},
-        })
+        pairs.append(
+            {
+                "exposure": o.exposure,
+                "outcome": o.outcome,
+                "direction": o.direction,
+                "error": o.error,
+                "estimates": [
+                    r
+                    for r in results.to_dict("records")
+                    if r["exposure"] == o.exposure and r["outcome"] == o.outcome
+                ],
+                "heterogeneity": o.heterogeneity,
+                "diag": diag.get(key, {}),
+                "flow": flow[
+                    (flow["exposure"] == o.exposure) & (flow["outcome"] == o.outcome)
+                ].to_dict("records"),
+                "skipped": o.skipped,
+                "figs": {k: _img(v) for k, v in pair_figs.get(key, {}).items()},
+            }
+        )
     sources = []
     for gid, info in infos.items():
         entry = study.gwas_by_id()[gid]
-        sources.append({
-            "id": gid, "trait": info.get("trait"), "units": info.get("units"),
-            "n": info.get("n"), "ncase": info.get("ncase"), "ncontrol": info.get("ncontrol"),
-            "build": info.get("build"), "rows": info.get("rows"),
-            "sha256": str(info.get("sha256", ""))[:16], "file": entry.file,
-            "n_instruments": int(instruments[gid]["keep"].sum()) if gid in instruments else None,
-        })
+        sources.append(
+            {
+                "id": gid,
+                "trait": info.get("trait"),
+                "units": info.get("units"),
+                "n": info.get("n"),
+                "ncase": info.get("ncase"),
+                "ncontrol": info.get("ncontrol"),
+                "build": info.get("build"),
+                "rows": info.get("rows"),
+                "sha256": str(info.get("sha256", ""))[:16],
+                "file": entry.file,
+                "n_instruments": int(instruments[gid]["keep"].sum())
+                if gid in instruments
+                else None,
+            }
+        )
     tmpl = env.get_template("template.html")
     return tmpl.render(
-        study=study, a=a, primary=primary.to_dict("records"), pairs=pairs, sources=sources,
-        manifest=manifest, labels=labels,
+        study=study,
+        a=a,
+        primary=primary.to_dict("records"),
+        pairs=pairs,
+        sources=sources,
+        manifest=manifest,
+        labels=labels,
         summary_figs={k: _img(v) for k, v in summary_figs.items()},
         n_tests={d: int((primary["direction"] == d).sum()) for d in ("forward", "reverse")},
     )

@@ -36,8 +36,9 @@ def snp_flow(harmonised: pd.DataFrame) -> pd.DataFrame:
     return flow
 
 
-def _write_tables(out_dir: Path, results: pd.DataFrame, harmonised: pd.DataFrame,
-                  diagnostics: pd.DataFrame) -> dict[str, Path]:
+def _write_tables(
+    out_dir: Path, results: pd.DataFrame, harmonised: pd.DataFrame, diagnostics: pd.DataFrame
+) -> dict[str, Path]:
     files = {
         "results_parquet": out_dir / "results.parquet",
         "results_csv": out_dir / "results.csv",
@@ -82,8 +83,12 @@ def write_outputs(
         used = o.harmonised[o.harmonised["keep"].astype(bool)]
         stem = fig_dir / f"{slug(o.exposure)}__{slug(o.outcome)}"
         pair_figs[(o.exposure, o.outcome)] = figures.pair_figures(
-            stem, used, o.estimates, pd.DataFrame(o.single_snp),
-            pd.DataFrame(o.leave_one_out), title=f"{o.exposure} → {o.outcome}",
+            stem,
+            used,
+            o.estimates,
+            pd.DataFrame(o.single_snp),
+            pd.DataFrame(o.leave_one_out),
+            title=f"{o.exposure} → {o.outcome}",
             labels=labels,
         )
     primary = results[results["method"].isin([study.analysis.primary, "wald_ratio"])]
@@ -92,14 +97,23 @@ def write_outputs(
         rows = primary[primary["direction"] == direction]
         if len(rows):
             summary_figs[direction] = figures.summary_forest(
-                rows, fig_dir / f"summary_{direction}",
+                rows,
+                fig_dir / f"summary_{direction}",
                 title=f"{study.analysis.primary.upper()} estimates ({direction} direction)",
             )
     flow = snp_flow(harmonised)
     html = render_report(
-        study=study, results=results, diagnostics=diagnostics, flow=flow, outputs=outputs,
-        infos=infos, instruments=instruments, manifest=manifest, pair_figs=pair_figs,
-        summary_figs=summary_figs, labels=labels,
+        study=study,
+        results=results,
+        diagnostics=diagnostics,
+        flow=flow,
+        outputs=outputs,
+        infos=infos,
+        instruments=instruments,
+        manifest=manifest,
+        pair_figs=pair_figs,
+        summary_figs=summary_figs,
+        labels=labels,
     )
     files["report"] = out_dir / "report.html"
     files["report"].write_text(html, encoding="utf-8")
