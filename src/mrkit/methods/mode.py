@@ -78,6 +78,25 @@ def _penalised_weights(
     return w * np.minimum(1.0, penalty * penk)
 
 
+def mode_estimate_rows(
+    theta: FloatArray, se: FloatArray, *, kind: Kind, phi: float, penk: float = 20.0
+) -> FloatArray:
+    """Simple, weighted or penalised mode of each row of ``theta`` (rows x variants).
+
+    ``se`` are the ratio SEs giving the weights :math:`\\mathrm{se}^{-2}`: 1-D
+    (shared by every row) or one row per row of ``theta``. The shared core of the
+    one-pair estimators and :mod:`mrkit.batch_boot`.
+    """
+    if kind == "simple":
+        return mode_rows(theta, None, phi)
+    wm = mode_rows(theta, se**-2.0, phi)
+    if kind == "weighted":
+        return wm
+    # penalised: each row penalised around its own weighted mode, with the
+    # weights of the point data (TwoSampleMR mr_mode)
+    return mode_rows(theta, _penalised_weights(theta, se**-2.0, wm, penk), phi)
+
+
 def _mode_core(
     method: str,
     bx: ArrayLike,
@@ -110,20 +129,10 @@ def _mode_core(
     se2 = np.sqrt(sy_**2 / bx_**2 + by_**2 * sx_**2 / bx_**4)
     se = se1 if nome else se2
 
-    def estimate(t: FloatArray) -> FloatArray:
-        if kind == "simple":
-            return mode_rows(t, None, phi)
-        wm = mode_rows(t, se**-2.0, phi)
-        if kind == "weighted":
-            return wm
-        # penalised: each row penalised around its own weighted mode, with the
-        # weights of the point data (TwoSampleMR mr_mode)
-        return mode_rows(t, _penalised_weights(t, se**-2.0, wm, penk), phi)
-
-    b = float(estimate(theta[None, :])[0])
+    b = float(mode_estimate_rows(theta[None, :], se, kind=kind, phi=phi, penk=penk)[0])
     rng = np.random.default_rng(seed)
     draws = theta + se * rng.standard_normal((nboot, n))
-    boot = estimate(draws)
+    boot = mode_estimate_rows(draws, se, kind=kind, phi=phi, penk=penk)
     s = float(r_mad(boot))
     df = n - 1
     lo, hi = interval(b, s, alpha)
@@ -214,6 +223,7 @@ weighted_mode_nome = _make(
 )
 
 __all__ = [
+    "mode_estimate_rows",
     "mode_rows",
     "penalised_mode",
     "simple_mode",
