@@ -49,7 +49,7 @@ def scatter(
     sign = np.where(bx < 0, -1.0, 1.0)
     bx, by = bx * sign, data["beta_outcome"].to_numpy(float) * sign
     sx, sy = data["se_exposure"].to_numpy(float), data["se_outcome"].to_numpy(float)
-    fig, ax = plt.subplots(figsize=(5.2, 4.2), layout="constrained")
+    fig, ax = plt.subplots(figsize=(5.2, 4.2))
     ax.errorbar(
         bx, by, xerr=sx, yerr=sy, fmt="o", ms=3, color="#444", ecolor="#bbb", lw=0.8, zorder=2
     )
@@ -71,6 +71,7 @@ def scatter(
     ax.set_ylabel("SNP effect on outcome")
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7, frameon=False)
+    fig.subplots_adjust(left=0.16, right=0.97, bottom=0.12, top=0.92)
     return fig
 
 
@@ -83,7 +84,7 @@ def forest(
 ) -> plt.Figure:
     """Horizontal forest plot of ``label, estimate, ci_lower, ci_upper`` rows."""
     n = len(rows)
-    fig, ax = plt.subplots(figsize=(5.2, max(1.6, 0.22 * n + 0.9)), layout="constrained")
+    fig, ax = plt.subplots(figsize=(5.2, max(1.6, 0.22 * n + 0.9)))
     y = np.arange(n)[::-1]
     est = rows["estimate"].to_numpy(float)
     lo = rows["ci_lower"].to_numpy(float)
@@ -96,6 +97,14 @@ def forest(
     ax.set_yticklabels(rows["label"].tolist(), fontsize=7)
     ax.set_xlabel(xlabel)
     ax.set_title(title, fontsize=9)
+    longest = max((len(str(lab)) for lab in rows["label"]), default=4)
+    height = fig.get_figheight()
+    fig.subplots_adjust(
+        left=min(0.6, 0.05 + 0.0105 * longest),
+        right=0.97,
+        bottom=0.45 / height + 0.02,
+        top=1 - 0.3 / height,
+    )
     return fig
 
 
@@ -103,7 +112,7 @@ def funnel(
     single: pd.DataFrame, estimates: Sequence[dict[str, Any]], *, title: str, labels: dict[str, str]
 ) -> plt.Figure:
     """Single-variant estimates against their precision :math:`1/\\mathrm{SE}`."""
-    fig, ax = plt.subplots(figsize=(5.2, 4.0), layout="constrained")
+    fig, ax = plt.subplots(figsize=(5.2, 4.0))
     ax.scatter(single["estimate"], 1.0 / single["se"], s=12, color="#444")
     for i, rec in enumerate(estimates):
         if np.isfinite(rec.get("estimate", np.nan)):
@@ -117,6 +126,7 @@ def funnel(
     ax.set_ylabel("1 / SE")
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7, frameon=False)
+    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.12, top=0.92)
     return fig
 
 

@@ -56,6 +56,29 @@ def _write_tables(
     return files
 
 
+def _pair_job(job: tuple) -> tuple[tuple[str, str], dict[str, list[Path]]]:
+    key, stem, used, estimates, single, loo, title, labels = job
+    return key, figures.pair_figures(stem, used, estimates, single, loo, title=title, labels=labels)
+
+
+def _map_figures(jobs: list[tuple]) -> list[tuple[tuple[str, str], dict[str, list[Path]]]]:
+    """Draw the per-pair figures, on every core when there are several pairs.
+
+    Matplotlib is single-threaded, so worker processes (forked, sharing the
+    imported modules) make the report stage scale with cores.
+    """
+    import multiprocessing as mp
+    import os
+
+    workers = min(len(jobs), os.cpu_count() or 1)
+    if workers <= 1 or "fork" not in mp.get_all_start_methods():
+        return [_pair_job(j) for j in jobs]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+        return list(pool.map(_pair_job, jobs))
+
+
 def write_outputs(
     out_dir: Path,
     *,
