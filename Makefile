@@ -19,8 +19,13 @@ sysdeps:
 	    $$SUDO apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq plink1.9 chromium >/dev/null; }
 
+DEMO := examples/brain-iron-ms
+
+# The default demo: simulate the brain-iron / MS study (cached after the first
+# run), then run it end to end; prints where the report is.
 demo: $(VENV)
-	$(BIN)/mrkit mr examples/lipids-chd/ldlc_chd.csv --seed 1
+	$(BIN)/mrkit simulate --config $(DEMO)/simulation.toml --out $(DEMO)/data
+	$(BIN)/mrkit run $(DEMO)/study.toml
 
 test: $(VENV) sysdeps
 	$(BIN)/ruff check src tests benchmarks
