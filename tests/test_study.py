@@ -137,7 +137,7 @@ def test_outputs_written(run):
 def test_rerun_is_noop_and_results_byte_identical(run, simulated, tmp_path):
     again = run_study(simulated / "study.toml", quiet=True)
     assert again.skipped_run
-    other = run_study(simulated / "study.toml", quiet=True, out=tmp_path / "o2")
+    run_study(simulated / "study.toml", quiet=True, out=tmp_path / "o2")
     for name in ("results.parquet", "results.csv", "harmonised.parquet", "diagnostics.csv"):
         assert (tmp_path / "o2" / name).read_bytes() == (run.out_dir / name).read_bytes(), name
     for png in (run.out_dir / "figures").glob("*.svg"):
@@ -169,7 +169,8 @@ def test_report_renders_in_chromium(run, tmp_path):
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert shot.is_file() and shot.stat().st_size > 10_000
+    assert shot.is_file()
+    assert shot.stat().st_size > 10_000
     console = [ln for ln in proc.stderr.splitlines() if "CONSOLE" in ln or "Uncaught" in ln]
     assert not console, console
     dom = subprocess.run(
@@ -181,7 +182,8 @@ def test_report_renders_in_chromium(run, tmp_path):
     ).stdout
     assert 'id="overview-table"' in dom
     assert dom.count("data:image/png;base64,") >= 5
-    assert "SNP flow" in dom and "STROBE-MR" in dom
+    assert "SNP flow" in dom
+    assert "STROBE-MR" in dom
 
 
 BAD = [
@@ -222,7 +224,8 @@ def test_bad_study_files_name_the_key(simulated, tmp_path, name, edit, key, caps
         load_study(study)
     assert main(["run", str(study), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "error:" in err and "Traceback" not in err
+    assert "error:" in err
+    assert "Traceback" not in err
     assert not (tmp_path / "out").exists()
     assert not (tmp_path / "store.duckdb").exists()
 
