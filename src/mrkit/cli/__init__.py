@@ -58,13 +58,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.exit_code or 0)
     except SystemExit as exc:  # click usage errors
         return int(exc.code or 0) if isinstance(exc.code, int) else 2
-    except Exception as exc:  # click.ClickException and friends
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+    except Exception as exc:  # usage errors of click (or typer's bundled copy of it)
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()
             return 2
-        if isinstance(exc, click.exceptions.Abort):
+        if type(exc).__name__ == "Abort":
             return 130
         raise
     return 0

@@ -147,8 +147,12 @@ def resolve(methods: str | Iterable[str] | None) -> list[str]:
 
 
 def _in_all(spec: MethodSpec) -> bool:
-    """Methods included in ``"all"``: every registered univariable method."""
-    return not spec.name.startswith("mvmr")
+    """Methods in ``"all"``: every univariable method that needs only the four vectors.
+
+    The ``*_correl`` methods need an LD matrix (``rho``) and are run only when
+    named explicitly with one.
+    """
+    return not spec.name.startswith("mvmr") and not spec.name.endswith("_correl")
 
 
 __all__ = [
