@@ -36,7 +36,9 @@ lint: $(VENV)
 	$(BIN)/ruff format --check src tests benchmarks
 
 bench: $(VENV)
-	$(BIN)/python -m benchmarks
+	@echo "benchmarks (run each on demand):"; ls benchmarks/bench_*.py
+	$(BIN)/python benchmarks/bench_one_pair.py
+	$(BIN)/python benchmarks/bench_presso.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache
