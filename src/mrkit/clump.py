@@ -201,32 +201,38 @@ class ClumpResult:
 
 
 class _Block:
-    """Genotypes of one chromosome's variants as float32 (missing = 0) plus flags."""
+    """One chromosome's genotypes as packed bit planes for fast 3 x 3 count tables.
+
+    ``planes[v, g]`` holds one bit per sample, set where variant ``v`` has
+    genotype ``g`` (0, 1, 2); a missing genotype sets no bit, so it drops out
+    of every cell. A count table is nine popcounts of ANDed planes.
+    """
 
     def __init__(self, g8: np.ndarray) -> None:
-        present = g8 >= 0
-        self.g8 = g8
-        self.y = np.where(present, g8, 0).astype(np.float32)
-        self.y2 = self.y * self.y
-        self.missing = not present.all()
-        self.present = present.astype(np.float32) if self.missing else None
+        m, n = g8.shape
+        words = max(1, -(-n // 64))
+        packed = np.zeros((m, 3, words * 8), dtype=np.uint8)
+        for g in range(3):
+            packed[:, g, : -(-n // 8)] = np.packbits(g8 == g, axis=1)
+        self.planes = packed.view(np.uint64)  # (m, 3, words)
 
-    def counts(self, index: int, cand: np.ndarray, lo: int, hi: int) -> np.ndarray:
-        """``(w, 3, 3)`` genotype-count tables of ``index`` against rows ``cand``."""
-        gi = self.g8[index]
-        ind = np.ascontiguousarray(np.stack([gi == 0, gi == 1, gi == 2]).astype(np.float32).T)
-        dense = cand.size * 2 >= hi - lo
-        mats = [self.y, self.y2] + ([self.present] if self.missing else [])
-        if dense:  # contiguous slices: no copy of the genotype rows
-            sums = [(m[lo:hi] @ ind)[cand - lo] for m in mats]
-        else:
-            sums = [m[cand] @ ind for m in mats]
-        s1, s2 = sums[0], sums[1]
-        tot = sums[2] if self.missing else ind.sum(axis=0)[None, :]
-        c2 = (s2 - s1) * 0.5
-        c1 = s1 - 2.0 * c2
-        c0 = tot - c1 - c2
-        return np.stack([c0, c1, c2], axis=2).astype(np.float64)  # [j, a, b]
+    def counts(self, index: np.ndarray, cand: np.ndarray) -> np.ndarray:
+        """``(k, 3, 3)`` genotype-count tables of rows ``index[j]`` against ``cand[j]``."""
+        out = np.empty((index.size, 3, 3), dtype=np.float64)
+        step = max(1, (1 << 22) // (9 * self.planes.shape[2]))
+        for s in range(0, index.size, step):
+            a = self.planes[index[s : s + step]][:, :, None, :]
+            b = self.planes[cand[s : s + step]][:, None, :, :]
+            out[s : s + step] = np.bitwise_count(a & b).sum(axis=3, dtype=np.int32)
+        return out
+
+
+def _ranges(starts: np.ndarray, stops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenated ``arange(starts[k], stops[k])`` and the owner ``k`` of each entry."""
+    lens = stops - starts
+    owner = np.repeat(np.arange(starts.size), lens)
+    offs = np.cumsum(lens) - lens
+    return starts[owner] + np.arange(owner.size) - offs[owner], owner
 
 
 def clump_table(
@@ -301,34 +307,63 @@ def clump_table(
     for c in pd.unique(chr_of):
         sel = sel_all[chr_of == c]
         sel = sel[np.argsort(rows[sel], kind="stable")]  # panel order = position order
-        block = _Block(panel.genotypes(rows[sel]).T.copy())  # (m, n)
+        block = _Block(panel.genotypes(rows[sel]).T)  # (m, n)
         pos = ppos[rows[sel]].astype(np.float64)
         ps = p[sel]
         alive = ps <= p2
         done = np.zeros(sel.size, dtype=bool)
         order = np.lexsort((rows[sel], ps))
-        for i in order:
-            if ps[i] > p1:
+        order = order[ps[order] <= p1]
+        lo_all = np.searchsorted(pos, pos - window, "left")
+        hi_all = np.searchsorted(pos, pos + window, "right")
+        # Greedy in p order, evaluated speculatively in batches: the r² of the
+        # next ``batch`` unclumped indexes against their (current) candidates
+        # come from one vectorised pass, then the batch is replayed in order,
+        # skipping members clumped by an earlier one and candidates no longer
+        # alive. Identical to the one-at-a-time greedy; the batch grows while
+        # few members are wasted and shrinks when many are.
+        batch, at = 1, 0
+        while at < order.size:
+            members: list[int] = []
+            while at < order.size and len(members) < batch:
+                if not done[order[at]]:
+                    members.append(order[at])
+                at += 1
+            if not members:
                 break
-            if done[i]:
-                continue
-            done[i] = True
-            alive[i] = False
-            ti = sel[i]
-            is_index[ti] = True
-            index_of[ti] = ti
-            lo = np.searchsorted(pos, pos[i] - window, "left")
-            hi = np.searchsorted(pos, pos[i] + window, "right")
-            cand = lo + np.flatnonzero(alive[lo:hi])
-            if cand.size == 0:
-                continue
-            rr = haplotype_r2(block.counts(i, cand, lo, hi)) ** 2
-            hit = cand[rr >= r2]
-            if hit.size:
-                done[hit] = True
-                alive[hit] = False
-                index_of[sel[hit]] = ti
-                r2_index[sel[hit]] = rr[rr >= r2]
+            mem = np.asarray(members)
+            live = np.flatnonzero(alive)
+            starts = np.searchsorted(live, lo_all[mem], "left")
+            stops = np.searchsorted(live, hi_all[mem], "left")
+            flat, owner = _ranges(starts, stops)
+            cand = live[flat]
+            keep_pair = cand != mem[owner]
+            cand, owner = cand[keep_pair], owner[keep_pair]
+            rr = haplotype_r2(block.counts(mem[owner], cand)) ** 2 if cand.size else cand
+            bounds = np.searchsorted(owner, np.arange(mem.size + 1), "left")
+            used = 0
+            for j, i in enumerate(members):
+                if done[i]:
+                    continue
+                used += 1
+                done[i] = True
+                alive[i] = False
+                ti = sel[i]
+                is_index[ti] = True
+                index_of[ti] = ti
+                c = cand[bounds[j] : bounds[j + 1]]
+                r = rr[bounds[j] : bounds[j + 1]]
+                take = (r >= r2) & alive[c]
+                hit = c[take]
+                if hit.size:
+                    done[hit] = True
+                    alive[hit] = False
+                    index_of[sel[hit]] = ti
+                    r2_index[sel[hit]] = r[take]
+            if used == len(members):
+                batch = min(batch * 2, 1024)
+            elif used * 2 < len(members):
+                batch = max(batch // 2, 1)
     # duplicates follow their first row
     if (~first).any():
         lookup = dict(zip(rows[in_panel & first], np.flatnonzero(in_panel & first), strict=True))
