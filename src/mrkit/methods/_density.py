@@ -25,6 +25,9 @@ one bandwidth per row, so a whole bootstrap is a handful of array operations.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from mrkit.methods._common import FloatArray
@@ -81,14 +84,19 @@ def density_mode(x: FloatArray, w: FloatArray, bw: FloatArray) -> FloatArray:
     nrow = x.shape[0]
     w = np.broadcast_to(np.asarray(w, dtype=np.float64), x.shape)
     bw = np.broadcast_to(np.asarray(bw, dtype=np.float64), (nrow,))
-    if nrow > _CHUNK:
-        return np.concatenate(
-            [
-                _density_mode(x[i : i + _CHUNK], w[i : i + _CHUNK], bw[i : i + _CHUNK])
-                for i in range(0, nrow, _CHUNK)
-            ]
-        )
-    return _density_mode(x, w, bw)
+    if nrow <= _CHUNK:
+        return _density_mode(x, w, bw)
+    starts = range(0, nrow, _CHUNK)
+    workers = min(len(starts), os.cpu_count() or 1)
+
+    def one(i: int) -> FloatArray:
+        return _density_mode(x[i : i + _CHUNK], w[i : i + _CHUNK], bw[i : i + _CHUNK])
+
+    if workers <= 1:
+        return np.concatenate([one(i) for i in starts])
+    # NumPy releases the GIL in its array loops and FFTs: chunks run on every core.
+    with ThreadPoolExecutor(workers) as pool:
+        return np.concatenate(list(pool.map(one, starts)))
 
 
 def _density_mode(x: FloatArray, w: FloatArray, bw: FloatArray) -> FloatArray:
