@@ -200,6 +200,56 @@ class ClumpResult:
         return snp[~self.table["in_panel"].to_numpy()].tolist()
 
 
+def _code_lut() -> np.ndarray:
+    """``lut[byte, g]``: 4-bit mask of the samples in a .bed byte with ``g`` copies of A1.
+
+    A .bed byte holds four samples, two bits each from the low end: 0 = two
+    copies of A1, 2 = heterozygous, 3 = no A1, 1 = missing (no bit set).
+    """
+    b = np.arange(256)
+    codes = (b[:, None] >> (2 * np.arange(4))) & 3  # (256, 4)
+    lut = np.zeros((256, 3), dtype=np.uint8)
+    for g, code in ((0, 3), (1, 2), (2, 0)):
+        lut[:, g] = ((codes == code) << np.arange(4)).sum(axis=1)
+    return lut
+
+
+_LUT = _code_lut()
+
+
+def _bed_planes(panel, rows: np.ndarray) -> np.ndarray:
+    """``(len(rows), 3, words)`` uint64 bit planes of panel ``rows``, straight from the .bed.
+
+    ``planes[v, g]`` has one bit per sample, set where variant ``v`` has ``g``
+    copies of its A1 (as :meth:`ReferencePanel.genotypes` counts); missing
+    genotypes and padding set no bit. Reads only the rows asked for.
+    """
+    from mrkit.ld import _file
+
+    n = panel.n_samples
+    bpv = (n + 3) // 4  # bytes per variant in the .bed
+    width = -(-bpv // 16) * 16  # 2 bed bytes -> 1 plane byte; planes in whole uint64s
+    raw = np.full((rows.size, width), 0x55, dtype=np.uint8)  # 0x55: four missing samples
+    fsets = panel.variants["fileset"].to_numpy()[rows]
+    local = panel.variants["local"].to_numpy()[rows]
+    for k in np.unique(fsets):
+        fs = panel._sets[int(k)]
+        sel = np.flatnonzero(fsets == k)
+        bed = np.memmap(
+            _file(fs.prefix, ".bed"), dtype=np.uint8, mode="r", offset=3,
+            shape=(fs.n_variants, bpv),
+        )  # fmt: skip
+        raw[sel, :bpv] = bed[local[sel]]
+        del bed
+    tail = n % 4
+    if tail:  # unused slots of the last byte read as missing
+        used = (1 << (2 * tail)) - 1
+        raw[:, bpv - 1] = (raw[:, bpv - 1] & used) | (0x55 & ~used)
+    nib = _LUT[raw]  # (m, width, 3)
+    planes = nib[:, 0::2] | (nib[:, 1::2] << 4)  # (m, width / 2, 3)
+    return np.ascontiguousarray(planes.transpose(0, 2, 1)).view(np.uint64)
+
+
 class _Block:
     """One chromosome's genotypes as packed bit planes for fast 3 x 3 count tables.
 
@@ -208,13 +258,18 @@ class _Block:
     of every cell. A count table is nine popcounts of ANDed planes.
     """
 
-    def __init__(self, g8: np.ndarray) -> None:
+    def __init__(self, planes: np.ndarray) -> None:
+        self.planes = planes  # (m, 3, words) uint64
+
+    @classmethod
+    def from_genotypes(cls, g8: np.ndarray) -> _Block:
+        """From an ``(m, n)`` int8 genotype matrix (negative = missing)."""
         m, n = g8.shape
         words = max(1, -(-n // 64))
         packed = np.zeros((m, 3, words * 8), dtype=np.uint8)
         for g in range(3):
             packed[:, g, : -(-n // 8)] = np.packbits(g8 == g, axis=1)
-        self.planes = packed.view(np.uint64)  # (m, 3, words)
+        return cls(packed.view(np.uint64))
 
     def counts(self, index: np.ndarray, cand: np.ndarray) -> np.ndarray:
         """``(k, 3, 3)`` genotype-count tables of rows ``index[j]`` against ``cand[j]``."""
@@ -307,7 +362,7 @@ def clump_table(
     for c in pd.unique(chr_of):
         sel = sel_all[chr_of == c]
         sel = sel[np.argsort(rows[sel], kind="stable")]  # panel order = position order
-        block = _Block(panel.genotypes(rows[sel]).T)  # (m, n)
+        block = _Block(_bed_planes(panel, rows[sel]))
         pos = ppos[rows[sel]].astype(np.float64)
         ps = p[sel]
         alive = ps <= p2
