@@ -37,7 +37,7 @@ A simulation config (``mrkit simulate --config sim.toml``) is a TOML file::
     gamma = -0.009                # outcome units per exposure unit (SD or log-odds)
     # pleiotropy_fraction = 0.0   # share of the exposure's causal SNPs with direct
     # pleiotropy_h2 = 0.0         #   effects on the outcome, and the outcome variance
-    # pleiotropy_directional = false  # they explain; directional = all positive
+    # pleiotropy_directional = false  # they explain; directional: same sign as on exposure
 
 Unknown keys, missing keys and bad values raise :class:`~mrkit.errors.InputError`
 naming the key.
@@ -201,7 +201,8 @@ class EffectSpec:
     ``pleiotropy_fraction`` of the exposure's own causal SNPs also act on the
     outcome directly (invalid instruments), explaining ``pleiotropy_h2`` of
     the outcome's liability variance; balanced (mean zero, InSIDE holds) unless
-    ``pleiotropy_directional`` (all effects positive, biasing IVW and giving a
+    ``pleiotropy_directional`` (every direct effect has the sign of the SNP's effect
+    on the exposure, i.e. is positive for the exposure-increasing allele, biasing IVW and giving a
     non-zero Egger intercept).
     """
 

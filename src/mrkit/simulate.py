@@ -142,7 +142,7 @@ def _own_effects(t: TraitSpec, seed: int, cand: np.ndarray, het: np.ndarray, m: 
     return a, idx
 
 
-def _pleiotropy(e: EffectSpec, seed: int, own_idx: np.ndarray, m: int):
+def _pleiotropy(e: EffectSpec, seed: int, own_idx: np.ndarray, own: np.ndarray, m: int):
     d = np.zeros(m)
     if e.pleiotropy_fraction == 0 or own_idx.size == 0:
         return d, np.zeros(0, dtype=np.int64)
@@ -150,8 +150,8 @@ def _pleiotropy(e: EffectSpec, seed: int, own_idx: np.ndarray, m: int):
     k = max(1, round(e.pleiotropy_fraction * own_idx.size))
     idx = np.sort(rng.choice(own_idx, size=k, replace=False))
     draw = rng.standard_normal(k)
-    if e.pleiotropy_directional:
-        draw = np.abs(draw)
+    if e.pleiotropy_directional:  # same sign as the SNP's effect on the exposure
+        draw = np.abs(draw) * np.sign(own[idx])
     if e.pleiotropy_h2 > 0:
         d[idx] = draw * math.sqrt(e.pleiotropy_h2 / float(np.sum(draw**2)))
     return d, idx
@@ -283,7 +283,7 @@ def simulate_gwas(
                 continue
             g = e.gamma * spec[e.exposure].logodds_per_liability / t.logodds_per_liability
             tot += g * total[e.exposure]
-            d, pidx = _pleiotropy(e, seed, own_idx[e.exposure], m)
+            d, pidx = _pleiotropy(e, seed, own_idx[e.exposure], own_eff[e.exposure], m)
             tot += d
             pleio.append({"effect": e, "idx": pidx, "d": d})
         total[name] = tot
