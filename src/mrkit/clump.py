@@ -200,23 +200,6 @@ class ClumpResult:
         return snp[~self.table["in_panel"].to_numpy()].tolist()
 
 
-def _code_lut() -> np.ndarray:
-    """``lut[byte, g]``: 4-bit mask of the samples in a .bed byte with ``g`` copies of A1.
-
-    A .bed byte holds four samples, two bits each from the low end: 0 = two
-    copies of A1, 2 = heterozygous, 3 = no A1, 1 = missing (no bit set).
-    """
-    b = np.arange(256)
-    codes = (b[:, None] >> (2 * np.arange(4))) & 3  # (256, 4)
-    lut = np.zeros((256, 3), dtype=np.uint8)
-    for g, code in ((0, 3), (1, 2), (2, 0)):
-        lut[:, g] = ((codes == code) << np.arange(4)).sum(axis=1)
-    return lut
-
-
-_LUT = _code_lut()
-
-
 def _bed_planes(panel, rows: np.ndarray) -> np.ndarray:
     """``(len(rows), 3, words)`` uint64 bit planes of panel ``rows``, straight from the .bed.
 
@@ -245,9 +228,18 @@ def _bed_planes(panel, rows: np.ndarray) -> np.ndarray:
     if tail:  # unused slots of the last byte read as missing
         used = (1 << (2 * tail)) - 1
         raw[:, bpv - 1] = (raw[:, bpv - 1] & used) | (0x55 & ~used)
-    nib = _LUT[raw]  # (m, width, 3)
-    planes = nib[:, 0::2] | (nib[:, 1::2] << 4)  # (m, width / 2, 3)
-    return np.ascontiguousarray(planes.transpose(0, 2, 1)).view(np.uint64)
+    # a sample's two bits: 00 = two copies of A1, 10 = het, 11 = none, 01 = missing;
+    # the mask keeps one bit per sample (the low one), and the two halves of a
+    # row interleave (low bits | high bits shifted) so no bit is wasted
+    half = width // 2
+    x = raw.view(np.uint64).reshape(rows.size, 2, half // 8)
+    y = x >> np.uint64(1)
+    low = np.uint64(0x5555555555555555)
+    planes = np.empty((rows.size, 3, half // 8), dtype=np.uint64)
+    for g, bits in enumerate((x & y, y & ~x, ~(x | y))):  # g = 0, 1, 2 copies of A1
+        bits &= low
+        planes[:, g] = bits[:, 0] | (bits[:, 1] << np.uint64(1))
+    return planes
 
 
 class _Block:
@@ -274,11 +266,14 @@ class _Block:
     def counts(self, index: np.ndarray, cand: np.ndarray) -> np.ndarray:
         """``(k, 3, 3)`` genotype-count tables of rows ``index[j]`` against ``cand[j]``."""
         out = np.empty((index.size, 3, 3), dtype=np.float64)
-        step = max(1, (1 << 22) // (9 * self.planes.shape[2]))
+        words = self.planes.shape[2]
+        step = max(1, (1 << 22) // (9 * words))
+        ones = np.ones(words, dtype=np.float32)
         for s in range(0, index.size, step):
             a = self.planes[index[s : s + step]][:, :, None, :]
             b = self.planes[cand[s : s + step]][:, None, :, :]
-            out[s : s + step] = np.bitwise_count(a & b).sum(axis=3, dtype=np.int32)
+            pc = np.bitwise_count(a & b).astype(np.float32)  # (k, 3, 3, words)
+            out[s : s + step] = pc @ ones  # exact: small integers
         return out
 
 
