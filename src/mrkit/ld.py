@@ -162,8 +162,7 @@ class ReferencePanel:
         self.n_samples = int(n_samples or 0)
         self.variants = pd.concat(parts, ignore_index=True)
         self._beds: dict[int, object] = {}
-        self._by_id: pd.Index | None = None
-        self._id_rows = np.empty(0, dtype=np.int64)
+        self._by_id = None  # pyarrow array of IDs, built on first lookup
         self._by_pos: dict[tuple[str, int], list[int]] | None = None
 
     def __repr__(self) -> str:
@@ -177,12 +176,12 @@ class ReferencePanel:
         return len(self.variants)
 
     # ------------------------------------------------------------------ lookup
-    def _ids(self) -> pd.Index:
+    def _ids(self):
+        """The panel's variant IDs as one Arrow array (hash lookups in C)."""
         if self._by_id is None:
-            # first occurrence wins, as PLINK does for duplicated IDs
-            snp = self.variants["snp"]
-            self._by_id = pd.Index(snp[~snp.duplicated()].to_numpy(), dtype=object)
-            self._id_rows = np.flatnonzero(~snp.duplicated().to_numpy())
+            import pyarrow as pa
+
+            self._by_id = pa.array(self.variants["snp"].astype(str))
         return self._by_id
 
     def _positions(self) -> dict[tuple[str, int], list[int]]:
@@ -211,9 +210,12 @@ class ReferencePanel:
             table = _normalise(snps)
         else:
             table = pd.DataFrame({"snp": [str(s) for s in snps]})
-        ids = self._ids()
-        hit = ids.get_indexer(table["snp"].astype(str).to_numpy(dtype=object))
-        out = np.where(hit >= 0, self._id_rows[np.maximum(hit, 0)], -1).astype(np.int64)
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        # index_in gives the first matching row: first occurrence wins, as in PLINK
+        hit = pc.index_in(pa.array(table["snp"].astype(str)), value_set=self._ids())
+        out = hit.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
         has_pos = {"chr", "pos"} <= set(table.columns)
         has_alleles = {"effect_allele", "other_allele"} <= set(table.columns)
         a1 = self.variants["a1"].to_numpy()
