@@ -100,8 +100,13 @@ def test_same_seed_gives_identical_files(tmp_path):
     assert not c["cached"]
     again = simulate_study(tmp_path / "a", seed=5, **kw)
     assert again["cached"]
+    kw["effects"] = [("x", "d", 0.5)]  # same panel, new GWAS
+    redo = simulate_study(tmp_path / "a", seed=5, **kw)
+    assert not redo["cached"]
+    assert redo["timings"]["panel_reused"]
+    assert (tmp_path / "a/panel.bed").read_bytes() == (tmp_path / "b/panel.bed").read_bytes()
     truth = json.loads(Path(a["truth"]).read_text())
-    assert truth["total_effects"]["x"]["d"] == 0.3
+    assert truth["total_effects"]["x"]["d"] == 0.5
     assert len(truth["traits"]["x"]["causal_snps"]) == 10
 
 

@@ -172,9 +172,10 @@ def simulate_panel(
     seed
         Seed of every random step (ancestry, mutations, thinning, alleles).
     workers
-        Processes used for the chromosomes; ``None`` uses up to the CPU count
-        when the panel is large enough to gain from it. The result does not
-        depend on it.
+        Processes used for the chromosomes; ``None`` uses one per core when
+        there are at least 4 cores and the panel is large, else 1 (on 2 cores
+        the start-up of the processes costs about what they save). The result
+        does not depend on it.
 
     Returns
     -------
@@ -219,9 +220,10 @@ def simulate_panel(
         )
         for c in range(n_chromosomes)
     ]
-    if workers is None:
-        big = n_individuals * chrom_length * n_chromosomes >= 2e10
-        workers = min(n_chromosomes, os.cpu_count() or 1) if big else 1
+    if workers is None:  # processes pay off only with cores to spare (start-up ~1.5 s each)
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+        big = n_individuals * chrom_length * n_chromosomes >= 1e11
+        workers = min(n_chromosomes, cores) if big and cores >= 4 else 1
     if workers > 1:
         import multiprocessing
 
