@@ -116,3 +116,65 @@ def select_instruments(
     cand["keep"] = (reason == "").to_numpy()
     cand["reason"] = reason
     return cand
+
+
+def select_mvmr_instruments(
+    gwas: dict[str, pd.DataFrame],
+    *,
+    p: float = 5e-8,
+    clump: bool = True,
+    panel=None,
+    r2: float = 0.001,
+    kb: float = 10000,
+    exclude_mhc: bool = False,
+    build: str = "GRCh37",
+    missing: str = "keep",
+) -> pd.DataFrame:
+    """Instruments for multivariable MR: the union over exposures, re-clumped.
+
+    A variant is a candidate when it reaches ``p`` for at least one exposure;
+    the union is clumped on each variant's smallest p-value across exposures
+    (Sanderson et al. 2019, doi:10.1093/ije/dyy262), so the kept set is
+    independent across all exposures. Every candidate is returned with
+    ``keep``/``reason`` and, per exposure ``E``, its ``beta_E``, ``se_E`` and
+    ``p_E`` (NaN where that GWAS lacks the variant: look it up in the full
+    GWAS before fitting).
+
+    Parameters
+    ----------
+    gwas
+        ``{exposure id: normalised summary statistics}`` (full GWAS or at least
+        every variant that reaches ``p`` in any exposure).
+    p, clump, panel, r2, kb, exclude_mhc, build, missing
+        As :func:`select_instruments`.
+    """
+    from mrkit.ld import _normalise
+
+    if len(gwas) < 2:
+        raise InputError("multivariable MR needs at least two exposures")
+    per: list[pd.DataFrame] = []
+    for name, df in gwas.items():
+        t = _normalise(df)
+        hit = t.loc[_select_p(t, p)]
+        lp = (
+            pd.to_numeric(hit["log10p"], errors="coerce")
+            if "log10p" in hit.columns
+            else -np.log10(pd.to_numeric(hit["p"], errors="coerce"))
+        )
+        per.append(hit.assign(_lp=lp.to_numpy(float), _exposure=name))
+    pooled = pd.concat(per, ignore_index=True)
+    if pooled.empty:
+        raise InputError(f"no variant reaches p < {p:g} for any of {', '.join(gwas)}")
+    best = pooled.sort_values("_lp", ascending=False, kind="stable").drop_duplicates("snp")
+    best = best.assign(p=10.0 ** -best["_lp"], log10p=best["_lp"]).drop(columns="_lp")
+    best = best.rename(columns={"_exposure": "strongest_exposure"}).reset_index(drop=True)
+    sel = select_instruments(
+        best, p=p, clump=clump, panel=panel, r2=r2, kb=kb, min_f=None,
+        exclude_mhc=exclude_mhc, build=build, missing=missing,
+    )
+    for name, df in gwas.items():
+        t = _normalise(df).drop_duplicates("snp").set_index("snp")
+        for col in ("beta", "se", "p"):
+            if col in t.columns:
+                sel[f"{col}_{name}"] = sel["snp"].map(t[col]).to_numpy(float)
+    return sel
