@@ -21,16 +21,8 @@ import numpy as np
 import pandas as pd
 
 from mrkit.errors import InputError
+from mrkit.proxies import PROXY_COLUMNS
 
-PROXY_COLUMNS: tuple[str, ...] = (
-    "target_snp",
-    "proxy_snp",
-    "r2",
-    "target_effect_allele",
-    "target_other_allele",
-    "proxy_effect_allele",
-    "proxy_other_allele",
-)
 _COMPLEMENT = str.maketrans("ACGT", "TGCA")
 _PALINDROMES = {("A", "T"), ("T", "A"), ("C", "G"), ("G", "C")}
 

@@ -9,7 +9,8 @@ import pandas as pd
 
 from mrkit.errors import InputError
 
-PROXY_COLUMNS = [
+#: Columns of a proxy table (consumed by :func:`mrkit.harmonise.harmonise`).
+PROXY_COLUMNS: tuple[str, ...] = (
     "target_snp",
     "proxy_snp",
     "r2",
@@ -17,7 +18,7 @@ PROXY_COLUMNS = [
     "target_other_allele",
     "proxy_effect_allele",
     "proxy_other_allele",
-]
+)
 
 
 def _as_table(x: Iterable[str] | pd.DataFrame) -> pd.DataFrame:

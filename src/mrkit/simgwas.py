@@ -73,22 +73,11 @@ from scipy import stats
 from mrkit.errors import InputError
 from mrkit.simpanel import PanelGenotypes, read_panel
 from mrkit.simspec import EffectSpec, TraitSpec, _check_variance, topological_order
+from mrkit.sumstats import COLUMNS as SUMSTATS_COLUMNS
 
 __all__ = ["COLUMNS", "GwasSimulation", "simulate_gwas", "total_effects"]
 
-COLUMNS = [
-    "snp",
-    "chr",
-    "pos",
-    "effect_allele",
-    "other_allele",
-    "eaf",
-    "beta",
-    "se",
-    "p",
-    "log10p",
-    "n",
-]
+COLUMNS = list(SUMSTATS_COLUMNS)
 
 
 def _rng(seed: int, *names: str | int) -> np.random.Generator:
