@@ -68,6 +68,14 @@ def as_arrays(
     return out[0], out[1], out[2], out[3]
 
 
+def require_nonzero_bx(bx: FloatArray, method: str) -> None:
+    """Raise when a variant has ``bx == 0``: its ratio estimate ``by/bx`` is undefined."""
+    zero = np.flatnonzero(bx == 0)
+    if zero.size:
+        msg = f"`{method}`: bx is 0 at row {int(zero[0])}; ratio undefined"
+        raise InputError(msg)
+
+
 def pvalue(z: float | FloatArray, *, dist: Distribution = "normal", df: float | None = None):
     """Two-sided p-value of a z (or t) statistic."""
     if dist == "normal":

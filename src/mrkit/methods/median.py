@@ -32,7 +32,7 @@ from scipy import stats
 
 from mrkit.errors import InputError
 from mrkit.methods import register
-from mrkit.methods._common import FloatArray, as_arrays, interval, pvalue
+from mrkit.methods._common import FloatArray, as_arrays, interval, pvalue, require_nonzero_bx
 from mrkit.results import MRResult
 
 MEDIAN_DOI = "doi:10.1002/gepi.21965"
@@ -123,9 +123,7 @@ def _median_core(
 ) -> MRResult:
     bx_, sx_, by_, sy_ = as_arrays(bx, sx, by, sy, method=method, min_snps=3)
     n = bx_.shape[0]
-    if np.any(bx_ == 0):
-        msg = f"`{method}`: bx is 0 at row {int(np.flatnonzero(bx_ == 0)[0])}; ratio undefined"
-        raise InputError(msg)
+    require_nonzero_bx(bx_, method)
     theta = by_ / bx_
     if kind == "simple":
         w = np.full(n, 1.0 / n)

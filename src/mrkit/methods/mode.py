@@ -48,7 +48,7 @@ from scipy import stats
 
 from mrkit.errors import InputError
 from mrkit.methods import register
-from mrkit.methods._common import FloatArray, as_arrays, interval, pvalue
+from mrkit.methods._common import FloatArray, as_arrays, interval, pvalue, require_nonzero_bx
 from mrkit.methods._density import density_mode, r_mad, silverman_bickel
 from mrkit.results import MRResult
 
@@ -115,9 +115,7 @@ def _mode_core(
 ) -> MRResult:
     bx_, sx_, by_, sy_ = as_arrays(bx, sx, by, sy, method=method, min_snps=3)
     n = bx_.shape[0]
-    if np.any(bx_ == 0):
-        msg = f"`{method}`: bx is 0 at row {int(np.flatnonzero(bx_ == 0)[0])}; ratio undefined"
-        raise InputError(msg)
+    require_nonzero_bx(bx_, method)
     if not phi > 0:
         msg = f"`{method}`: bandwidth factor `phi` must be > 0, got {phi!r}"
         raise InputError(msg)
