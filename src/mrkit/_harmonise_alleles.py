@@ -85,6 +85,15 @@ def _swap_b(to_swap, B1, B2, betaB, fB):
     return B1, B2, betaB, fB
 
 
+def _relabel_b(to_swap, A1, B1, B2, betaB, fB):
+    """Where the outcome's effect allele is the exposure's other allele, make the
+    exposure's effect allele the outcome's (``B2 <- B1``, ``B1 <- A1``, in place) and
+    negate beta and complement frequency; returns the new ``(betaB, fB)``."""
+    B2[to_swap] = B1[to_swap]
+    B1[to_swap] = A1[to_swap]
+    return np.where(to_swap, -betaB, betaB), np.where(to_swap, 1 - fB, fB)
+
+
 def _freq(f: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(f), 0.5, f)
 
@@ -269,10 +278,7 @@ def harmonise_21(A1, A2, B1, betaA, betaB, fA, fB, tolerance, action) -> CaseRes
     to_swap = eq(A2, B1)
     log["switched_alleles"] = int(to_swap.sum())
     ambiguous[to_swap & ~opposite] = True
-    B2[to_swap] = B1[to_swap]
-    B1[to_swap] = A1[to_swap]
-    betaB = np.where(to_swap, -betaB, betaB)
-    fB = np.where(to_swap, 1 - fB, fB)
+    betaB, fB = _relabel_b(to_swap, A1, B1, B2, betaB, fB)
 
     to_flip = ~eq(A1, B1) & ~eq(A2, B1)
     log["flipped_alleles_no_oa"] = int(to_flip.sum())
@@ -282,10 +288,7 @@ def harmonise_21(A1, A2, B1, betaA, betaB, fA, fB, tolerance, action) -> CaseRes
     B2[status1] = A2[status1]
 
     to_swap = eq(A2, B1)
-    B2[to_swap] = B1[to_swap]
-    B1[to_swap] = A1[to_swap]
-    betaB = np.where(to_swap, -betaB, betaB)
-    fB = np.where(to_swap, 1 - fB, fB)
+    betaB, fB = _relabel_b(to_swap, A1, B1, B2, betaB, fB)
     return CaseResult(
         A1, A2, B1, B2, betaA, betaB, fA, fB, remove, palindromic, ambiguous | palindromic, log
     )
@@ -333,10 +336,7 @@ def harmonise_12(A1, B1, B2, betaA, betaB, fA, fB, tolerance, action) -> CaseRes
 
     to_swap = eq(B2, A1)
     B1, B2, betaB, fB = B1.copy(), B2.copy(), betaB, fB
-    B2[to_swap] = B1[to_swap]
-    B1[to_swap] = A1[to_swap]
-    betaB = np.where(to_swap, -betaB, betaB)
-    fB = np.where(to_swap, 1 - fB, fB)
+    betaB, fB = _relabel_b(to_swap, A1, B1, B2, betaB, fB)
     return CaseResult(
         A1, A2, B1, B2, betaA, betaB, fA, fB, remove, palindromic, ambiguous | palindromic, log
     )
