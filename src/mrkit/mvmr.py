@@ -39,7 +39,7 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from mrkit.errors import InputError, TooFewVariantsError
-from mrkit.methods._common import critical
+from mrkit.methods._common import critical, pvalue
 from mrkit.methods._l1 import l1_fit, l1_fit_batch
 from mrkit.methods._lasso import fit_lambda, lasso_path, post_lasso, reg_estimate, select
 
@@ -161,7 +161,7 @@ def _wls(x, y, w):
 def _finish(method, names, est, se, n, alpha, dist, df, extras) -> MVMRResult:
     c = critical(alpha, dist=dist, df=df)
     z = est / se
-    p = 2 * stats.norm.sf(np.abs(z)) if dist == "normal" else 2 * stats.t.sf(np.abs(z), df)
+    p = pvalue(z, dist=dist, df=df)
     return MVMRResult(method, names, est, se, est - c * se, est + c * se, p, n, alpha, extras)
 
 
@@ -238,7 +238,7 @@ def mvmr_egger(
     df = j - k - 1
     c = critical(alpha, dist=dist, df=df)
     z0 = coef[0] / se[0]
-    p0 = 2 * stats.norm.sf(abs(z0)) if dist == "normal" else 2 * stats.t.sf(abs(z0), df)
+    p0 = pvalue(z0, dist=dist, df=df)
     q = df * sigma**2
     extras = {
         "egger_intercept": float(coef[0]),
