@@ -31,6 +31,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from mrkit.batch import _ci_p, _prepare
 from mrkit.errors import InputError
+from mrkit.methods._common import ratio_variance
 from mrkit.methods._density import r_mad
 from mrkit.methods.median import ratio_weights, weighted_median_rows
 from mrkit.methods.mode import Kind, mode_estimate_rows
@@ -40,6 +41,19 @@ Seed = int | None | Sequence[int] | NDArray[np.integer]
 
 MAX_CELLS = 4_000_000  # numbers per (pairs x draws x variants) chunk: ~32 MB each
 _MIN_SNPS = 3
+
+
+def _ratio_buckets(g, npairs, nboot, max_cells, bx, sx, by, sy):
+    """:func:`_buckets` as padded (pairs, J) arrays, without pairs that have a ``bx`` of 0
+    (their ratio is undefined; they stay NaN)."""
+    for pairs, rows in _buckets(g, npairs, nboot, max_cells):
+        bxr, sxr, byr, syr = bx[rows], sx[rows], by[rows], sy[rows]
+        ok = ~np.any(bxr == 0, axis=1)
+        if not ok.all():
+            pairs, bxr, sxr, byr, syr = pairs[ok], bxr[ok], sxr[ok], byr[ok], syr[ok]
+            if pairs.size == 0:
+                continue
+        yield pairs, bxr, sxr, byr, syr
 
 
 def _buckets(
@@ -134,13 +148,9 @@ def weighted_median_batch(
     _check(seed, npairs, nboot, "weighted_median")
     est = np.full(npairs, np.nan)
     se = np.full(npairs, np.nan)
-    for pairs, rows in _buckets(g, npairs, nboot, max_cells):
-        bxr, sxr, byr, syr = bx_[rows], sx_[rows], by_[rows], sy_[rows]
-        ok = ~np.any(bxr == 0, axis=1)
-        if not ok.all():
-            pairs, bxr, sxr, byr, syr = pairs[ok], bxr[ok], sxr[ok], byr[ok], syr[ok]
-            if pairs.size == 0:
-                continue
+    for pairs, bxr, sxr, byr, syr in _ratio_buckets(
+        g, npairs, nboot, max_cells, bx_, sx_, by_, sy_
+    ):
         k, j = bxr.shape
         w = ratio_weights(bxr, sxr, byr, syr, weights)
         est[pairs] = weighted_median_rows(byr / bxr, w)
@@ -192,19 +202,15 @@ def weighted_mode_batch(
         raise InputError(msg)
     est = np.full(npairs, np.nan)
     se = np.full(npairs, np.nan)
-    for pairs, rows in _buckets(g, npairs, nboot, max_cells):
-        bxr, sxr, byr, syr = bx_[rows], sx_[rows], by_[rows], sy_[rows]
-        ok = ~np.any(bxr == 0, axis=1)
-        if not ok.all():
-            pairs, bxr, sxr, byr, syr = pairs[ok], bxr[ok], sxr[ok], byr[ok], syr[ok]
-            if pairs.size == 0:
-                continue
+    for pairs, bxr, sxr, byr, syr in _ratio_buckets(
+        g, npairs, nboot, max_cells, bx_, sx_, by_, sy_
+    ):
         k, j = bxr.shape
         theta = byr / bxr
         if nome:
             s = syr / np.abs(bxr)
         else:
-            s = np.sqrt(syr**2 / bxr**2 + byr**2 * sxr**2 / bxr**4)
+            s = np.sqrt(ratio_variance(bxr, sxr, byr, syr))
         est[pairs] = mode_estimate_rows(theta, s, kind=kind, phi=phi, penk=penk)
         (z,) = _normals(seed, pairs, (nboot, j), 1)
         draws = (theta[:, None, :] + s[:, None, :] * z).reshape(k * nboot, j)

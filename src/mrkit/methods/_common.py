@@ -68,6 +68,22 @@ def as_arrays(
     return out[0], out[1], out[2], out[3]
 
 
+def ratio_variance(
+    bx: FloatArray, sx: FloatArray, by: FloatArray, sy: FloatArray, order: str = "second"
+) -> FloatArray:
+    """Delta-method variance of the ratio estimates :math:`\\beta_Y/\\beta_X`.
+
+    .. math:: v_j = \\frac{\\sigma_{Yj}^2}{\\beta_{Xj}^2}
+              + \\frac{\\beta_{Yj}^2\\sigma_{Xj}^2}{\\beta_{Xj}^4}
+
+    ``order="first"`` keeps only the first term.
+    """
+    v = sy**2 / bx**2
+    if order == "second":
+        v = v + by**2 * sx**2 / bx**4
+    return v
+
+
 def require_nonzero_bx(bx: FloatArray, method: str) -> None:
     """Raise when a variant has ``bx == 0``: its ratio estimate ``by/bx`` is undefined."""
     zero = np.flatnonzero(bx == 0)

@@ -32,7 +32,14 @@ from scipy import stats
 
 from mrkit.errors import InputError
 from mrkit.methods import register
-from mrkit.methods._common import FloatArray, as_arrays, interval, pvalue, require_nonzero_bx
+from mrkit.methods._common import (
+    FloatArray,
+    as_arrays,
+    interval,
+    pvalue,
+    ratio_variance,
+    require_nonzero_bx,
+)
 from mrkit.results import MRResult
 
 MEDIAN_DOI = "doi:10.1002/gepi.21965"
@@ -93,10 +100,7 @@ def ratio_weights(
     bx: FloatArray, sx: FloatArray, by: FloatArray, sy: FloatArray, order: Weights
 ) -> FloatArray:
     """Inverse variances of the ratio estimates, first or second order."""
-    v = sy**2 / bx**2
-    if order == "second":
-        v = v + by**2 * sx**2 / bx**4
-    return 1.0 / v
+    return 1.0 / ratio_variance(bx, sx, by, sy, order)
 
 
 def _penalised_weights(theta: FloatArray, w: FloatArray, penk: float) -> FloatArray:

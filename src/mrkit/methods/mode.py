@@ -48,7 +48,14 @@ from scipy import stats
 
 from mrkit.errors import InputError
 from mrkit.methods import register
-from mrkit.methods._common import FloatArray, as_arrays, interval, pvalue, require_nonzero_bx
+from mrkit.methods._common import (
+    FloatArray,
+    as_arrays,
+    interval,
+    pvalue,
+    ratio_variance,
+    require_nonzero_bx,
+)
 from mrkit.methods._density import density_mode, r_mad, silverman_bickel
 from mrkit.results import MRResult
 
@@ -124,7 +131,7 @@ def _mode_core(
         raise InputError(msg)
     theta = by_ / bx_
     se1 = sy_ / np.abs(bx_)
-    se2 = np.sqrt(sy_**2 / bx_**2 + by_**2 * sx_**2 / bx_**4)
+    se2 = np.sqrt(ratio_variance(bx_, sx_, by_, sy_))
     se = se1 if nome else se2
 
     b = float(mode_estimate_rows(theta[None, :], se, kind=kind, phi=phi, penk=penk)[0])

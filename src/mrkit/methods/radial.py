@@ -37,6 +37,7 @@ from scipy import optimize, stats
 from mrkit.errors import InputError
 from mrkit.methods import register
 from mrkit.methods._common import as_arrays, interval, pvalue
+from mrkit.methods.median import ratio_weights
 from mrkit.results import MRResult
 
 RADIAL_DOI = "doi:10.1093/ije/dyy101"
@@ -68,7 +69,7 @@ def _radial_weights(weights: str, bx, sx, by, sy, tol: float):
     if weights == "first":
         return w, None
     if weights == "second":
-        return 1.0 / (sy**2 / bx**2 + by**2 * sx**2 / bx**4), None
+        return ratio_weights(bx, sx, by, sy, "second"), None
     b1 = _slope(ratio, w)[0]
     if weights == "modified":
         return _w_at(b1, bx, sx, sy), None
@@ -235,7 +236,7 @@ def egger_radial(
     if weights == "first":
         w = bx_**2 / sy_**2
     elif weights == "second":
-        w = 1.0 / (sy_**2 / bx_**2 + by_**2 * sx_**2 / bx_**4)
+        w = ratio_weights(bx_, sx_, by_, sy_, "second")
     elif weights == "modified":
         coef1, _, _ = fit(bx_**2 / sy_**2)
         w = _w_at(float(coef1[1]), bx_, sx_, sy_)
