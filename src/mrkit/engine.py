@@ -23,8 +23,9 @@ class Engine(Protocol):
         tasks: Sequence[dict[str, Any]],
         *,
         on_done: Callable[[], None] | None = None,
+        on_result: Callable[[int, Any], None] | None = None,
     ) -> list[Any]:
-        """Run every task."""
+        """Run every task; ``on_done()`` / ``on_result(index, result)`` as each finishes."""
         ...
 
 
@@ -32,13 +33,16 @@ class LocalEngine:
     """Runs tasks one after another in this process."""
 
     kind = "local"
+    slots = 1
 
-    def map(self, func, tasks, *, on_done=None):
+    def map(self, func, tasks, *, on_done=None, on_result=None):
         out = []
-        for task in tasks:
+        for i, task in enumerate(tasks):
             out.append(func(**task))
             if on_done is not None:
                 on_done()
+            if on_result is not None:
+                on_result(i, out[-1])
         return out
 
 
@@ -65,7 +69,14 @@ class DaskEngine:
         self.address = address
         self.retries = retries
 
-    def map(self, func, tasks, *, on_done=None):
+    @property
+    def slots(self) -> int:
+        """Tasks that run at once (for sizing chunks): ``workers`` or the cores."""
+        import os
+
+        return self.workers or os.cpu_count() or 1
+
+    def map(self, func, tasks, *, on_done=None, on_result=None):
         from distributed import Client, LocalCluster, as_completed
 
         cluster = None
@@ -90,9 +101,12 @@ class DaskEngine:
             index = {f.key: i for i, f in enumerate(futures)}
             out: list[Any] = [None] * len(futures)
             for fut in as_completed(futures):
-                out[index[fut.key]] = fut.result()
+                i = index[fut.key]
+                out[i] = fut.result()
                 if on_done is not None:
                     on_done()
+                if on_result is not None:
+                    on_result(i, out[i])
             return out
         finally:
             client.close()

@@ -24,7 +24,7 @@ import pandas as pd
 from mrkit import __version__
 from mrkit.correction import adjust
 from mrkit.errors import StudyError
-from mrkit.pairwork import PairOutput, TraitInfo, analyse_harmonised
+from mrkit.pairwork import PairOutput, TraitInfo
 from mrkit.studyfile import GwasEntry, Study, load_study
 
 RESULT_COLUMNS = [
@@ -73,10 +73,10 @@ class _Stages:
         self.timings: dict[str, float] = {}
 
     @contextmanager
-    def stage(self, name: str, total: int) -> Iterator[Callable[[], None]]:
+    def stage(self, name: str, total: int) -> Iterator[Callable[..., None]]:
         t0 = time.perf_counter()
         if self.quiet:
-            yield lambda: None
+            yield lambda n=1: None
         else:
             from rich.progress import (
                 BarColumn,
@@ -94,7 +94,7 @@ class _Stages:
                 transient=False,
             ) as prog:
                 task = prog.add_task(name, total=max(total, 1))
-                yield lambda: prog.advance(task)
+                yield lambda n=1: prog.advance(task, n)
                 prog.update(task, completed=max(total, 1))
         self.timings[name] = round(time.perf_counter() - t0, 3)
 
@@ -134,6 +134,7 @@ def run_study(
     stages = _Stages(quiet)
     entries = study.gwas_by_id()
     checksums = {g.id: sha256_file(base / g.file) for g in study.gwas if g.file is not None}
+    checksums.update(_stored_checksums(base / study.study.store, study))
     fingerprint = _fingerprint(text, checksums)
     manifest_path = out_dir / "manifest.json"
     if not force and manifest_path.is_file():
@@ -180,27 +181,27 @@ def run_study(
             tick()
     # 4. pairs -------------------------------------------------------------------------
     from mrkit.engine import make_engine
+    from mrkit.pairrun import PairJob, run_pairs
 
     engine = make_engine(study.engine)
     a = study.analysis
-    tasks = [
-        dict(
-            table=harmonised[(e, o)],
-            exposure=traits[e],
-            outcome=traits[o],
-            direction=d,
-            methods=a.methods,
-            sensitivity=list(a.sensitivity),
-            steiger_filter=study.instruments.steiger,
-            presso_correct=a.presso_correct,
-            alpha=a.alpha,
-            seed=study.study.seed,
-            nboot=a.nboot,
+    params = dict(
+        methods=list(a.methods),
+        sensitivity=list(a.sensitivity),
+        steiger_filter=study.instruments.steiger,
+        presso_correct=a.presso_correct,
+        alpha=a.alpha,
+        seed=study.study.seed,
+        nboot=a.nboot,
+    )
+    jobs = [
+        PairJob(
+            traits[e], traits[o], d, harmonised[(e, o)], _no_instruments(instruments[e], e, study)
         )
         for e, o, d in pairs
     ]
-    with stages.stage("analysis", len(tasks)) as tick:
-        outputs: list[PairOutput] = engine.map(analyse_harmonised, tasks, on_done=tick)
+    with stages.stage("analysis", len(jobs)) as tick:
+        outputs, pair_log, pair_stats = run_pairs(jobs, params, out_dir, engine, on_pairs=tick)
     # 5. correction --------------------------------------------------------------------
     with stages.stage("correction", 1) as tick:
         results = _results_table(outputs, study, traits)
@@ -235,6 +236,7 @@ def run_study(
         "parameters": study.model_dump(mode="json"),
         "versions": _versions(),
         "pairs": [{"exposure": e, "outcome": o, "direction": d} for e, o, d in pairs],
+        "analysis": pair_stats,
         "failed_pairs": [
             {"exposure": o.exposure, "outcome": o.outcome, "reason": o.error}
             for o in outputs
@@ -252,6 +254,7 @@ def run_study(
             infos=infos,
             instruments=instruments,
             manifest=manifest,
+            pair_log=pair_log,
         )
         tick()
     manifest["timings_s"] = stages.timings
@@ -260,6 +263,26 @@ def run_study(
     tmp.replace(manifest_path)
     files["manifest"] = manifest_path
     return StudyRun(out_dir, results, harm, diag, manifest, files=files)
+
+
+def _stored_checksums(store_path: Path, study: Study) -> dict[str, str]:
+    """SHA-256 of the GWAS used straight from the store (no ``file``), for the fingerprint."""
+    ids = [g.id for g in study.gwas if g.file is None]
+    if not ids or not store_path.is_file():
+        return {}
+    from mrkit.store import Store
+
+    store = Store(store_path, read_only=True)
+    return {i: str(store.info(i).get("sha256")) for i in ids if store.has(i)}
+
+
+def _no_instruments(inst: pd.DataFrame, exposure: str, study: Study) -> str | None:
+    """The reason a pair cannot run at all because its exposure has no instrument."""
+    if len(inst) == 0:
+        return f"no instruments: no variant of {exposure!r} reaches p < {study.instruments.p:g}"
+    if not inst["keep"].astype(bool).any():
+        return f"no instruments: every candidate of {exposure!r} was dropped (harmonised.parquet)"
+    return None
 
 
 def _import_one(store: Any, g: GwasEntry, base: Path, sha: str | None) -> None:

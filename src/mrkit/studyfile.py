@@ -123,6 +123,13 @@ class EngineSection(_Strict):
     address: str | None = None
 
 
+class ReportSection(_Strict):
+    """``[report]``: how much per-pair detail the report carries (see ``docs/study-file.md``)."""
+
+    pair_figures: Literal["auto", "all", "significant", "none"] = "auto"
+    max_pairs: int = Field(default=50, ge=0)
+
+
 class Study(_Strict):
     """A validated study file."""
 
@@ -132,6 +139,7 @@ class Study(_Strict):
     harmonise: HarmoniseSection = Field(default_factory=HarmoniseSection)
     analysis: AnalysisSection
     engine: EngineSection = Field(default_factory=EngineSection)
+    report: ReportSection = Field(default_factory=ReportSection)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Study:

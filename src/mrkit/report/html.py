@@ -51,38 +51,67 @@ def render_report(
     pair_figs: dict[tuple[str, str], dict[str, list[Path]]],
     summary_figs: dict[str, list[Path]],
     labels: dict[str, str],
+    detailed: set[tuple[str, str, str]] | None = None,
+    pair_log: pd.DataFrame | None = None,
 ) -> str:
-    """The report as an HTML string."""
+    """The report as an HTML string.
+
+    Every pair is in the overview (primary method) and, when it failed, in the
+    failed-pairs table; a full section (SNP flow, estimates, diagnostics,
+    figures) is given to the pairs in ``detailed`` (all when ``None``).
+    """
     env = Environment(
         loader=PackageLoader("mrkit", "report"), autoescape=select_autoescape(["html"])
     )
     env.filters["fmt"] = _fmt
     a = study.analysis
     primary = results[results["method"].isin([a.primary, "wald_ratio"])]
+    many = len(outputs) > study.report.max_pairs
+    if many:  # a long overview reads best from the strongest evidence down
+        primary = primary.sort_values("pval", kind="stable")
     diag = {(r["exposure"], r["outcome"]): r for r in diagnostics.to_dict("records")}
+    est: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in results.to_dict("records"):
+        est.setdefault((r["exposure"], r["outcome"]), []).append(r)
+    flows: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in flow.to_dict("records"):
+        flows.setdefault((r["exposure"], r["outcome"]), []).append(r)
     pairs = []
     for o in outputs:
         key = (o.exposure, o.outcome)
+        brief = detailed is not None and (o.exposure, o.outcome, o.direction) not in detailed
+        if brief and (not o.error or many):
+            continue
         pairs.append(
             {
                 "exposure": o.exposure,
                 "outcome": o.outcome,
                 "direction": o.direction,
                 "error": o.error,
-                "estimates": [
-                    r
-                    for r in results.to_dict("records")
-                    if r["exposure"] == o.exposure and r["outcome"] == o.outcome
-                ],
+                "estimates": est.get(key, []),
                 "heterogeneity": o.heterogeneity,
                 "diag": diag.get(key, {}),
-                "flow": flow[
-                    (flow["exposure"] == o.exposure) & (flow["outcome"] == o.outcome)
-                ].to_dict("records"),
+                "flow": flows.get(key, []),
                 "skipped": o.skipped,
                 "figs": {k: _img(v) for k, v in pair_figs.get(key, {}).items()},
             }
         )
+    failed = [
+        {"exposure": o.exposure, "outcome": o.outcome, "direction": o.direction, "error": o.error}
+        for o in outputs
+        if o.error
+    ]
+    timing = None
+    if pair_log is not None and len(pair_log):
+        el = pair_log["elapsed_s"].astype(float)
+        timing = {
+            "n": len(pair_log),
+            "reused": int(pair_log["reused"].astype(bool).sum()),
+            "total": float(el.sum()),
+            "median": float(el.median()),
+            "max": float(el.max()),
+            "slowest": pair_log.loc[el.idxmax(), ["exposure", "outcome"]].tolist(),
+        }
     sources = []
     for gid, info in infos.items():
         entry = study.gwas_by_id()[gid]
@@ -114,4 +143,8 @@ def render_report(
         labels=labels,
         summary_figs={k: _img(v) for k, v in summary_figs.items()},
         n_tests={d: int((primary["direction"] == d).sum()) for d in ("forward", "reverse")},
+        failed=failed,
+        timing=timing,
+        n_pairs=len(outputs),
+        n_detailed=sum(1 for p in pairs if p["estimates"]),
     )

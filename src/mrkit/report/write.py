@@ -56,6 +56,30 @@ def _write_tables(
     return files
 
 
+def detail_pairs(
+    study: Any, results: pd.DataFrame, outputs: list[Any]
+) -> set[tuple[str, str, str]]:
+    """Pairs ``(exposure, outcome, direction)`` that get figures and a report section.
+
+    ``[report] pair_figures``: ``all``; ``none``; ``significant`` (primary
+    method significant after correction); ``auto`` (default): every pair when
+    the study has at most ``max_pairs`` pairs, otherwise the significant pairs
+    with the smallest p-values, at most ``max_pairs`` of them.
+    """
+    policy, limit = study.report.pair_figures, study.report.max_pairs
+    every = [(o.exposure, o.outcome, o.direction) for o in outputs if o.estimates]
+    if policy == "all" or (policy == "auto" and len(outputs) <= limit):
+        return set(every)
+    if policy == "none" or results.empty:
+        return set()
+    primary = results[
+        results["method"].isin([study.analysis.primary, "wald_ratio"])
+        & results["significant"].astype(bool)
+    ].sort_values("pval", kind="stable")
+    keys = list(zip(primary["exposure"], primary["outcome"], primary["direction"], strict=True))
+    return set(keys[:limit] if policy == "auto" else keys)
+
+
 def _pair_job(job: tuple) -> tuple[tuple[str, str], dict[str, list[Path]]]:
     key, stem, used, estimates, single, loo, title, labels = job
     return key, figures.pair_figures(stem, used, estimates, single, loo, title=title, labels=labels)
@@ -90,39 +114,56 @@ def write_outputs(
     infos: dict[str, dict[str, Any]],
     instruments: dict[str, pd.DataFrame],
     manifest: dict[str, Any],
+    pair_log: pd.DataFrame | None = None,
 ) -> dict[str, Path]:
-    """Write every output file; returns ``{name: path}``."""
+    """Write every output file; returns ``{name: path}``.
+
+    Per-pair figures and report sections are drawn for the pairs chosen by
+    :func:`detail_pairs`; ``pairs.csv`` (from ``pair_log``) lists every pair's
+    status, error and time.
+    """
     from mrkit.methods import get_method
     from mrkit.report.html import render_report
 
     out_dir.mkdir(parents=True, exist_ok=True)
     files = _write_tables(out_dir, results, harmonised, diagnostics)
     labels = {m: get_method(m).label for m in {*study.analysis.methods, "wald_ratio"}}
+    if pair_log is not None:
+        files["pairs"] = out_dir / "pairs.csv"
+        pair_log.to_csv(files["pairs"], index=False, float_format="%.6g")
     fig_dir = out_dir / "figures"
-    pair_figs: dict[tuple[str, str], dict[str, list[Path]]] = {}
+    detailed = detail_pairs(study, results, outputs)
+    jobs = []
     for o in outputs:
-        if o.error or not o.estimates:
+        if o.error or not o.estimates or (o.exposure, o.outcome, o.direction) not in detailed:
             continue
         used = o.harmonised[o.harmonised["keep"].astype(bool)]
         stem = fig_dir / f"{slug(o.exposure)}__{slug(o.outcome)}"
-        pair_figs[(o.exposure, o.outcome)] = figures.pair_figures(
-            stem,
-            used,
-            o.estimates,
-            pd.DataFrame(o.single_snp),
-            pd.DataFrame(o.leave_one_out),
-            title=f"{o.exposure} → {o.outcome}",
-            labels=labels,
+        jobs.append(
+            (
+                (o.exposure, o.outcome),
+                stem,
+                used,
+                o.estimates,
+                pd.DataFrame(o.single_snp),
+                pd.DataFrame(o.leave_one_out),
+                f"{o.exposure} → {o.outcome}",
+                labels,
+            )
         )
+    pair_figs = dict(_map_figures(jobs))
     primary = results[results["method"].isin([study.analysis.primary, "wald_ratio"])]
+    limit = study.report.max_pairs
     summary_figs = {}
     for direction in ("forward", "reverse"):
         rows = primary[primary["direction"] == direction]
+        title = f"{study.analysis.primary.upper()} estimates ({direction} direction)"
+        if limit and len(rows) > limit:
+            title += f": the {limit} smallest p of {len(rows)}"
+            rows = rows.sort_values("pval", kind="stable").head(limit)
         if len(rows):
             summary_figs[direction] = figures.summary_forest(
-                rows,
-                fig_dir / f"summary_{direction}",
-                title=f"{study.analysis.primary.upper()} estimates ({direction} direction)",
+                rows, fig_dir / f"summary_{direction}", title=title
             )
     flow = snp_flow(harmonised)
     html = render_report(
@@ -137,6 +178,8 @@ def write_outputs(
         pair_figs=pair_figs,
         summary_figs=summary_figs,
         labels=labels,
+        detailed=detailed,
+        pair_log=pair_log,
     )
     files["report"] = out_dir / "report.html"
     files["report"].write_text(html, encoding="utf-8")
