@@ -4,6 +4,13 @@ Layout on disk::
 
     mrkit.duckdb            catalog table (one row per GWAS)
     mrkit.duckdb.d/         <id>-<token>.parquet, normalised table sorted by chr, pos
+                            <id>-<token>.top.parquet, its rows with p <= 1e-5 (same order)
+
+The import is one streaming pass (:mod:`mrkit._ingest`): DuckDB parses and
+validates the file and hands Arrow batches to a Parquet writer thread; the
+SHA-256 of the file is computed in another thread at the same time. Only a
+file that is not already sorted by chromosome and position is sorted
+afterwards (a second pass over the Parquet file, spilling to disk if needed).
 
 Imports are atomic. The Parquet file is written under a temporary name and
 fsynced *before* the store is touched; then one DuckDB transaction replaces
@@ -32,11 +39,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import numpy as np
 import pandas as pd
 
-from mrkit.errors import InputError, StoreError
-from mrkit.sumstats import CHR_RANK, COLUMNS, connection, load_into
+from mrkit._ingest import ParquetSink, sort_parquet, write_table
+from mrkit._normsql import TOP_LOG10P
+from mrkit.errors import FileFormatError, InputError, StoreError
+from mrkit.sumstats import COLUMNS, connection, fix_types, prepare, scan_file
 
 __all__ = ["BUILDS", "Store", "normalise_build"]
 
@@ -115,6 +123,11 @@ def _q(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
+def top_name(name: str) -> str:
+    """Name of the "top hits" file (rows with p <= 1e-5) beside the Parquet file ``name``."""
+    return name[: -len(".parquet")] + ".top.parquet"
+
+
 class Store:
     """A local store of imported GWAS.
 
@@ -177,7 +190,8 @@ class Store:
         """Delete files left by an import that did not commit."""
         if not self.dir.is_dir():
             return
-        known = set(self._rows("SELECT file FROM catalog")["file"])
+        files = list(self._rows("SELECT file FROM catalog")["file"])
+        known = set(files) | {top_name(f) for f in files}
         for f in self.dir.iterdir():
             m = re.match(r"\.tmp-(?:spill-)?(\d+)-", f.name)
             if m and _alive(int(m.group(1))):
@@ -234,10 +248,14 @@ class Store:
         build: str | None = None,
         population: str | None = None,
         format: str = "auto",
+        alleles: str | Path | None = None,
         replace: bool = False,
         progress: Callable[[str], None] | None = None,
     ) -> dict[str, Any]:
         """Read ``path``, validate it and add it to the store as ``id`` (atomically).
+
+        ``alleles``: for PLINK 1.9 files lacking A2, the ``.frq``/``.bim`` of
+        the same run (see :func:`mrkit.sumstats.read_sumstats`).
 
         Returns the new catalog row (:meth:`info`). Raises
         :class:`~mrkit.errors.FileFormatError` for a bad file and
@@ -262,31 +280,29 @@ class Store:
             )
         self.dir.mkdir(parents=True, exist_ok=True)
         token = uuid.uuid4().hex[:12]
-        tmp = self.dir / f".tmp-{os.getpid()}-{token}-{id}.parquet"
+        base = self.dir / f".tmp-{os.getpid()}-{token}-{id}"
+        tmp, tmp_top, tmp_sort = (Path(f"{base}{x}.parquet") for x in ("", ".top", ".sort"))
         spill = self.dir / f".tmp-spill-{os.getpid()}-{token}"
         final = f"{id}-{token}.parquet"
         hasher, digest = _sha256_thread(src) if src.is_file() else (None, {})
         try:
             with connection(MEMORY_LIMIT, str(spill)) as con:
-                meta = load_into(con, src, format=format, n=n, progress=progress)
+                lay, sql, meta = prepare(src, format=format, n=n, alleles=alleles)
+                with ParquetSink(tmp, top=TOP_LOG10P) as sink:
+                    res = scan_file(con, lay, sql, sink, check_order=True, progress=progress)
                 _crash_point("after_read")
-                if progress:
-                    progress("writing")
-                cols = ", ".join(COLUMNS)
-                key = con.execute("SELECT _k FROM gwas_all WHERE NOT _miss").fetchnumpy()["_k"]
-                k = np.ma.filled(key, -1) if np.ma.isMaskedArray(key) else np.asarray(key)
-                # most files come sorted: skip the sort then
-                order = "" if np.all(k[1:] >= k[:-1]) else f"ORDER BY {CHR_RANK}, chr, pos"
-                del key, k
-                rows = con.execute(
-                    f"COPY (SELECT {cols} FROM gwas {order}) TO {_q(str(tmp))}"
-                    " (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 500000)"
-                ).fetchone()[0]
-            if rows == 0:
-                from mrkit.errors import FileFormatError
-
-                raise FileFormatError(src, "no usable rows: every row lacks an essential value")
+                rows = res.rows
+                if rows == 0:
+                    raise FileFormatError(src, "no usable rows: every row lacks an essential value")
+                write_table(tmp_top, sink.top, res.schema)
+                if res.order is not None and not res.order.sorted:
+                    if progress:
+                        progress("sorting")
+                    for f in (tmp, tmp_top):
+                        sort_parquet(con, f, tmp_sort, res.order.chroms)
+                        os.replace(tmp_sort, f)
             _fsync(tmp)
+            _fsync(tmp_top)
             _crash_point("after_parquet")
             if hasher is not None:
                 hasher.join()
@@ -305,11 +321,12 @@ class Store:
                 "rows": int(rows),
                 "imported_at": datetime.now(UTC).replace(tzinfo=None),
                 "file": final,
-                "dropped": int(meta["rows_read"] - rows),
+                "dropped": int(res.rows_read - rows),
             }
             self._commit(rec, tmp, replace)
         finally:
-            tmp.unlink(missing_ok=True)
+            for f in (tmp, tmp_top, tmp_sort):
+                f.unlink(missing_ok=True)
             if spill.is_dir():
                 for f in spill.iterdir():
                     f.unlink(missing_ok=True)
@@ -321,6 +338,7 @@ class Store:
     def _commit(self, rec: dict[str, Any], tmp: Path, replace: bool) -> None:
         con = self._connect(write=True)
         target = self.dir / rec["file"]
+        target_top = self.dir / top_name(rec["file"])
         renamed = False
         try:
             con.execute("BEGIN TRANSACTION")
@@ -335,8 +353,9 @@ class Store:
                 f"({', '.join('?' * len(CATALOG_COLUMNS))})",
                 [rec[c] for c in CATALOG_COLUMNS],
             )
-            os.replace(tmp, target)
             renamed = True
+            os.replace(tmp.with_name(top_name(tmp.name)), target_top)
+            os.replace(tmp, target)
             _fsync(self.dir)
             _crash_point("after_rename")
             con.execute("COMMIT")
@@ -345,12 +364,14 @@ class Store:
                 con.execute("ROLLBACK")
             if renamed:
                 target.unlink(missing_ok=True)
+                target_top.unlink(missing_ok=True)
             raise
         finally:
             con.close()
         _crash_point("after_commit")
         if old is not None and old[0] != rec["file"]:
             (self.dir / old[0]).unlink(missing_ok=True)
+            (self.dir / top_name(old[0])).unlink(missing_ok=True)
 
     def remove(self, id: str) -> None:
         """Delete ``id`` from the catalog and its file."""
@@ -361,10 +382,15 @@ class Store:
         finally:
             con.close()
         Path(info["file"]).unlink(missing_ok=True)
+        Path(top_name(info["file"])).unlink(missing_ok=True)
 
     # -- queries --------------------------------------------------------------------------
     def _scan(self, id: str) -> str:
-        """``read_parquet(...)`` of ``id``; the file name is cached until the catalog changes."""
+        """``read_parquet(...)`` of ``id``."""
+        return f"read_parquet({_q(self._file(id))})"
+
+    def _file(self, id: str) -> str:
+        """Parquet file of ``id``; the name is cached until the catalog changes."""
         try:
             st = self.path.stat()
             key = (st.st_mtime_ns, st.st_size)
@@ -375,7 +401,7 @@ class Store:
         if hit is None or hit[0] != key or key is None:
             hit = (key, self.info(id)["file"])
             cache[id] = hit
-        return f"read_parquet({_q(hit[1])})"
+        return hit[1]
 
     def get(self, id: str, columns: Iterable[str] | None = None) -> pd.DataFrame:
         """The normalised table of ``id`` (optionally only some columns)."""
@@ -383,15 +409,19 @@ class Store:
         bad = [c for c in cols if c not in COLUMNS]
         if bad:
             raise InputError(f"unknown column(s) {bad}; choose from {', '.join(COLUMNS)}")
-        return _fix(_mem().execute(f"SELECT {', '.join(cols)} FROM {self._scan(id)}").df())
+        return fix_types(_mem().execute(f"SELECT {', '.join(cols)} FROM {self._scan(id)}").df())
 
     def instruments(self, id: str, p: float = 5e-8) -> pd.DataFrame:
         """Variants of ``id`` with p below ``p`` (compared on -log10 p: p < 1e-300 works)."""
         if not (0 < p <= 1):
             raise InputError(f"p threshold must be in (0, 1], got {p}")
         lp = -math.log10(p)
-        df = _mem().execute(f"SELECT * FROM {self._scan(id)} WHERE log10p > {lp!r}").df()
-        return _fix(df)
+        scan = self._scan(id)
+        top = top_name(self._file(id))
+        if lp >= TOP_LOG10P and os.path.exists(top):
+            scan = f"read_parquet({_q(top)})"  # the small file of rows with p <= 1e-5
+        cols = ", ".join(COLUMNS)
+        return fix_types(_mem().execute(f"SELECT {cols} FROM {scan} WHERE log10p > {lp!r}").df())
 
     def lookup(
         self,
@@ -432,7 +462,7 @@ class Store:
                 df = con.execute(f"SELECT g.* FROM {scan} g SEMI JOIN keys k ON {cond}").df()
         finally:
             con.close()
-        return _fix(df)
+        return fix_types(df)
 
     def check_builds(self, id_a: str, id_b: str) -> str | None:
         """The common build of two GWAS; raise if they differ (no silent liftover).
@@ -479,15 +509,6 @@ def _isnull(v: Any) -> bool:
         return bool(pd.isna(v))
     except (TypeError, ValueError):
         return False
-
-
-def _fix(df: pd.DataFrame) -> pd.DataFrame:
-    if "pos" in df:
-        df["pos"] = df["pos"].astype("Int64")
-    for c in ("snp", "chr", "effect_allele", "other_allele"):
-        if c in df:
-            df[c] = df[c].astype(object)
-    return df
 
 
 def _chrpos_frame(chrpos: Iterable[str] | pd.DataFrame) -> pd.DataFrame:

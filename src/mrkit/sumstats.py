@@ -41,21 +41,19 @@ Conventions
 
 from __future__ import annotations
 
-import contextlib
 import math
 import re
 from collections.abc import Callable
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
-import numpy as np
 import pyarrow as pa
-from scipy import special
 
-from mrkit._locate import locate
-from mrkit._sniff import NULLS, Layout, sniff
+from mrkit._ingest import ScanResult, scan
+from mrkit._normsql import connection, select_sql
+from mrkit._plink_alleles import allele_source
+from mrkit._sniff import Layout, sniff
 from mrkit.errors import FileFormatError, InputError
 
 if TYPE_CHECKING:
@@ -63,7 +61,7 @@ if TYPE_CHECKING:
 
     from mrkit.store import Store
 
-__all__ = ["COLUMNS", "FORMATS", "detect_format", "load_gwas", "read_sumstats"]
+__all__ = ["COLUMNS", "FORMATS", "connection", "detect_format", "load_gwas", "read_sumstats"]
 
 from mrkit.formats import FORMATS
 
@@ -80,16 +78,6 @@ COLUMNS = (
     "log10p",
     "n",
 )
-Z975 = 1.959963984540054
-#: Sort rank of a chromosome name: 1-22, X, Y, XY, MT, then the rest.
-CHR_RANK = (
-    "CASE WHEN TRY_CAST(chr AS INTEGER) IS NOT NULL THEN TRY_CAST(chr AS INTEGER) "
-    "WHEN chr = 'X' THEN 23 WHEN chr = 'Y' THEN 24 WHEN chr = 'XY' THEN 25 "
-    "WHEN chr = 'MT' THEN 26 ELSE 1000 END"
-)
-_TYPES = {"pos": "BIGINT", "p": "VARCHAR"}
-_NUMERIC = {"eaf", "beta", "or", "or_lo", "or_hi", "se", "log10p", "z", "n", "ncase", "ncontrol"}
-_ALLELE_OK = "({x} IN ('A', 'C', 'G', 'T') OR regexp_full_match({x}, '[ACGT]+|[DI]'))"
 
 
 def detect_format(path: str | Path) -> str:
@@ -97,334 +85,61 @@ def detect_format(path: str | Path) -> str:
     return sniff(path).fmt
 
 
-def _q(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
-
-
-# --- derived quantities (vectorised UDFs, registered per connection) ---------------------
-def _udf_log10p_from_z(z: pa.Array) -> pa.Array:
-    a = np.abs(z.to_numpy(zero_copy_only=False))
-    with np.errstate(all="ignore"):
-        v = -(special.log_ndtr(-a) + math.log(2.0)) / math.log(10.0)
-    return pa.array(v, from_pandas=True)
-
-
-def _udf_z_from_log10p(lp: pa.Array) -> pa.Array:
-    a = lp.to_numpy(zero_copy_only=False)
-    with np.errstate(all="ignore"):
-        v = -special.ndtri_exp(-a * math.log(10.0) - math.log(2.0))
-    return pa.array(v, from_pandas=True)
-
-
-_UDFS = {"mrkit_log10p_z": _udf_log10p_from_z, "mrkit_z_lp": _udf_z_from_log10p}
-
-
-@contextmanager
-def connection(memory_limit: str | None = None, temp_dir: str | None = None):
-    """An in-memory DuckDB connection with mrkit's helper functions."""
-    con = duckdb.connect(":memory:")
-    try:
-        if memory_limit:
-            con.execute(f"SET memory_limit = {_q(memory_limit)}")
-        if temp_dir:
-            con.execute(f"SET temp_directory = {_q(temp_dir)}")
-        con.execute("SET preserve_insertion_order = true")
-        for name, fn in _UDFS.items():
-            con.create_function(name, fn, ["DOUBLE"], "DOUBLE", type="arrow")
-        yield con
-    finally:
-        for name in _UDFS:
-            with contextlib.suppress(duckdb.Error):
-                con.remove_function(name)
-        con.close()
-
-
-# --- SQL construction ---------------------------------------------------------------------
-def _read_csv_sql(lay: Layout) -> tuple[str, dict[str, str]]:
-    """SQL of the raw relation; returns it and the SQL name of each role's column."""
-    comp = "gzip" if lay.compression == "gzip" else "none"
-    common = (
-        f"header = false, skip = {lay.skip}, auto_detect = false, compression = '{comp}', "
-        "strict_mode = true, null_padding = false, max_line_size = 10000000"
-    )
-    if lay.fmt == "gwas-vcf":
-        cols = {f"c{i}": "VARCHAR" for i in range(len(lay.columns))}
-        cols["c1"] = "BIGINT"
-        spec = "{" + ", ".join(f"{_q(k)}: {_q(v)}" for k, v in cols.items()) + "}"
-        src = (
-            f"read_csv({_q(str(lay.path))}, delim = '\\t', quote = '', escape = '', "
-            f"columns = {spec}, nullstr = ['.', ''], {common})"
-        )
-        fk = "string_split(c8, ':')"
-        sv = "string_split(c9, ':')"
-
-        def field(key: str) -> str:
-            return f"nullif({sv}[list_position({fk}, {_q(key)})], '.')"
-
-        sql = (
-            f"SELECT c0 AS r_chr, c1 AS r_pos, c2 AS r_snp, c3 AS r_oa, c4 AS r_ea, "
-            f"{field('ES')} AS t_beta, {field('SE')} AS t_se, {field('LP')} AS t_log10p, "
-            f"{field('AF')} AS t_eaf, {field('SS')} AS t_n, {field('ID')} AS r_id2 FROM {src}"
-        )
-        names = {"chr": "r_chr", "pos": "r_pos", "snp": "r_snp", "oa": "r_oa", "ea": "r_ea"}
-        for role in ("beta", "se", "log10p", "eaf", "n"):
-            names[role] = f"TRY_CAST(t_{role} AS DOUBLE)"
-        return sql, names
-    used = {i: role for role, i in lay.roles.items()}
-    names = {role: f"c{i}" for role, i in lay.roles.items()}
-    if lay.delim == "ws":
-        src = (
-            f"read_csv({_q(str(lay.path))}, delim = '\\x1f', quote = '', escape = '', "
-            f"columns = {{'line': 'VARCHAR'}}, {common})"
-        )
-        parts = []
-        for i in range(len(lay.columns)):
-            role = used.get(i)
-            typ = "DOUBLE" if role in _NUMERIC else _TYPES.get(role or "", "VARCHAR")
-            cell = f"nullif(f[{i + 1}], '')"
-            cell = f"CASE WHEN f[{i + 1}] IN ({', '.join(_q(n) for n in NULLS)}) THEN NULL ELSE f[{i + 1}] END"  # noqa: E501
-            parts.append(
-                f"CAST({cell} AS {typ}) AS c{i}" if typ != "VARCHAR" else f"{cell} AS c{i}"
-            )
-        inner = f"SELECT string_split_regex(trim(line), '[ \\t]+') AS f FROM {src}"
-        sql = f"SELECT len(f) AS _nf, {', '.join(parts)} FROM ({inner})"
-        return sql, names
-    cols = {}
-    for i in range(len(lay.columns)):
-        role = used.get(i)
-        cols[f"c{i}"] = "DOUBLE" if role in _NUMERIC else _TYPES.get(role or "", "VARCHAR")
-    spec = "{" + ", ".join(f"{_q(k)}: {_q(v)}" for k, v in cols.items()) + "}"
-    delim = "\\t" if lay.delim == "\t" else lay.delim
-    src = (
-        f"read_csv({_q(str(lay.path))}, delim = '{delim}', quote = '\"', escape = '\"', "
-        f"columns = {spec}, nullstr = {'[' + ', '.join(_q(n) for n in NULLS) + ']'}, {common})"
-    )
-    return f"SELECT * FROM {src}", names
-
-
-def _norm_sql(lay: Layout, names: dict[str, str], n: float | None) -> tuple[str, bool]:
-    """SQL turning the raw relation into the normalised columns plus ``_err``/``_miss``."""
-    r = names.get
-    vcf = lay.fmt == "gwas-vcf"
-    ea = f"upper(trim({r('ea')}))"
-    if "oa" in names:
-        oa = f"upper(trim({r('oa')}))"
-    elif lay.fmt == "plink2" and "omitted" in names:
-        oa = f"upper(trim({r('omitted')}))"
-    elif lay.fmt == "plink2":
-        ref, alt = f"upper(trim({r('ref')}))", f"upper(trim({r('alt')}))"
-        oa = f"CASE WHEN {ea} = {alt} THEN {ref} WHEN {ea} = {ref} THEN {alt} END"
-    else:
-        oa = "NULL::VARCHAR"
-    # chromosome and position
-    if "chr" in names:
-        c = f"trim(CAST({r('chr')} AS VARCHAR))"
-        c = f"CASE WHEN lower(left({c}, 3)) = 'chr' THEN upper(substr({c}, 4)) ELSE upper({c}) END"
-    elif "snp" in names:
-        c = f"nullif(regexp_extract({r('snp')}, '^(?:chr)?([0-9XYMT]+)[:_]([0-9]+)', 1), '')"
-    else:
-        c = "NULL::VARCHAR"
-    chr_ = (
-        f"CASE {c} WHEN '23' THEN 'X' WHEN '24' THEN 'Y' WHEN '25' THEN 'XY' "
-        f"WHEN '26' THEN 'MT' WHEN 'M' THEN 'MT' ELSE {c} END"
-    )
-    if "pos" in names:
-        pos = f"CAST({r('pos')} AS BIGINT)"
-    elif "snp" in names:
-        pos = (
-            f"TRY_CAST(nullif(regexp_extract({r('snp')}, "
-            f"'^(?:chr)?[0-9XYMT]+[:_]([0-9]+)', 1), '') AS BIGINT)"
-        )
-    else:
-        pos = "NULL::BIGINT"
-    # effect and SE
-    z_only = "beta" not in names and "or" not in names and "z" in names
-    if "beta" in names:
-        beta = r("beta")
-    elif "or" in names:
-        beta = f"CASE WHEN {r('or')} > 0 THEN ln({r('or')}) END"
-    elif z_only:
-        beta = None
-    else:
-        beta = "NULL::DOUBLE"
-    ncol = "NULL::DOUBLE"
-    if "n" in names:
-        ncol = r("n")
-    elif "ncase" in names and "ncontrol" in names:
-        ncol = f"({r('ncase')} + {r('ncontrol')})"
-    nexpr = f"COALESCE({ncol}, {float(n)!r})" if n is not None else ncol
-    eaf = r("eaf") if "eaf" in names else "NULL::DOUBLE"
-    # p-value text -> p, log10p
-    pnum = f"TRY_CAST({r('p')} AS DOUBLE)" if "p" in names else None
-    if "log10p" in names:
-        lp_file = r("log10p")
-    elif pnum is not None:
-        t = r("p")
-        lp_text = (
-            f"-(log10(TRY_CAST(regexp_extract({t}, '^\\s*([0-9.]+)[eE]', 1) AS DOUBLE)) + "
-            f"TRY_CAST(regexp_extract({t}, '[eE]([-+]?[0-9]+)\\s*$', 1) AS DOUBLE))"
-        )
-        lp_file = f"CASE WHEN {pnum} >= 1e-300 THEN -log10({pnum}) ELSE {lp_text} END"
-    else:
-        lp_file = None
-    sel = [
-        f"{ea} AS effect_allele",
-        f"{oa} AS other_allele",
-        f"{chr_} AS chr",
-        f"{pos} AS pos",
-        f"{eaf} AS eaf",
-        f"{nexpr} AS n",
-    ]
-    if z_only:
-        zc = r("z")
-        sel.append(
-            f"CASE WHEN {eaf} > 0 AND {eaf} < 1 THEN 1 / sqrt(2 * {eaf} * (1 - {eaf}) * "
-            f"({nexpr} + {zc} * {zc})) ELSE 1 / sqrt({nexpr}) END AS se0"
-        )
-        sel.append(f"{zc} AS z0")
-    else:
-        sel.append(f"{beta} AS beta")
-        if "se" in names:
-            sel.append(f"{r('se')} AS se0")
-        elif "or" in names and "or_lo" in names and "or_hi" in names:
-            sel.append(
-                f"CASE WHEN {r('or_lo')} > 0 AND {r('or_hi')} > 0 THEN "
-                f"(ln({r('or_hi')}) - ln({r('or_lo')})) / {2 * Z975!r} END AS se0"
-            )
-        else:
-            sel.append("NULL::DOUBLE AS se0")
-    sel.append(f"{lp_file} AS lp0" if lp_file is not None else "NULL::DOUBLE AS lp0")
-    sel.append(f"{pnum} AS p0" if pnum is not None else "NULL::DOUBLE AS p0")
-    snp = f"nullif(trim({r('snp')}), '')" if "snp" in names else "NULL::VARCHAR"
-    if lay.fmt == "finngen":
-        snp = f"nullif(split_part({snp}, ',', 1), '')"
-    if vcf:
-        snp = f"COALESCE({snp}, r_id2)"
-    sel.append(f"{snp} AS snp0")
-    # error codes: the first failing check of the row (details come from _locate)
-    errs = []
-    if lay.delim == "ws":
-        errs.append((f"_nf <> {len(lay.columns)}", "ragged"))
-    errs.append((f"{ea} IS NOT NULL AND NOT {_ALLELE_OK.format(x=ea)}", "ea"))
-    if oa != "NULL::VARCHAR":
-        errs.append((f"{ea} IS NOT NULL AND {oa} IS NULL AND {r('ea')} IS NOT NULL", "oa")
-                    if lay.fmt == "plink2" and "oa" not in names and "omitted" not in names
-                    else (f"{oa} IS NOT NULL AND NOT {_ALLELE_OK.format(x=oa)}", "oa"))  # fmt: skip
-    if "pos" in names:
-        errs.append((f"{r('pos')} < 0", "pos"))
-    for role, cond in (
-        ("se", "NOT ({x} > 0 AND isfinite({x}))"),
-        ("or", "NOT ({x} > 0 AND isfinite({x}))"),
-        ("or_lo", "{x} <= 0"),
-        ("or_hi", "{x} <= 0"),
-        ("log10p", "{x} < 0 OR isnan({x})"),
-        ("eaf", "{x} < 0 OR {x} > 1"),
-        ("n", "{x} <= 0"),
-        ("beta", "NOT isfinite({x})"),
-        ("z", "NOT isfinite({x})"),
-    ):
-        if role in names:
-            errs.append((cond.format(x=r(role)), role))
-    if pnum is not None:
-        errs.append((f"{r('p')} IS NOT NULL AND {pnum} IS NULL", "p"))
-        errs.append((f"{pnum} < 0 OR {pnum} > 1", "p"))
-    if vcf:
-        for role in ("beta", "se", "log10p", "eaf", "n"):
-            errs.append((f"t_{role} IS NOT NULL AND {r(role)} IS NULL", role))
-        errs.append((f"contains({r('ea')}, ',')", "multi"))
-    err = "CASE " + " ".join(f"WHEN {c} THEN '{k}'" for c, k in errs) + " END AS _err"
-    sel.append(err)
-    where = ""
-    if "test" in names:
-        where = f" WHERE {r('test')} IS NULL OR upper({r('test')}) = 'ADD'"
-    return f"SELECT {', '.join(sel)} FROM raw{where}", z_only
-
-
-def _final_sql(z_only: bool) -> str:
-    """Second stage: beta, se, p, log10p and the missing-value flag."""
-    if z_only:
-        beta, se, z = "z0 * se0", "se0", "z0"
-    else:
-        beta = "beta"
-        z_lp = "mrkit_z_lp(lp0)"
-        se = f"COALESCE(se0, CASE WHEN {z_lp} > 0 THEN abs(beta) / {z_lp} END)"
-        z = "beta / se0"
-    log10p = f"COALESCE(lp0, CASE WHEN {z} IS NOT NULL THEN mrkit_log10p_z({z}) END)"
-    return (
-        "SELECT *, COALESCE(snp0, chr || ':' || pos || ':' || least(effect_allele, other_allele)"
-        " || ':' || greatest(effect_allele, other_allele)) AS snp "
-        f"FROM (SELECT *, {beta} AS beta_, {se} AS se_, {log10p} AS log10p_ FROM norm0)"
-    )
-
-
-OUT_SQL = (
-    "snp, chr, pos, effect_allele, other_allele, eaf, beta_ AS beta, se_ AS se, "
-    "COALESCE(p0, pow(10, -log10p_)) AS p, log10p_ AS log10p, n"
-)
-MISS = (
-    "effect_allele IS NULL OR other_allele IS NULL OR beta_ IS NULL OR se_ IS NULL "
-    "OR NOT (se_ > 0) OR log10p_ IS NULL OR (snp IS NULL)"
-)
-
-
-def load_into(
-    con: duckdb.DuckDBPyConnection,
+def prepare(
     path: str | Path,
     *,
     format: str = "auto",
     n: float | None = None,
     ncase: float | None = None,
     ncontrol: float | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> dict[str, Any]:
-    """Parse ``path`` into the temporary table ``gwas`` of ``con``; return metadata.
+    alleles: str | Path | None = None,
+) -> tuple[Layout, str, dict[str, Any]]:
+    """Sniff ``path`` and build the SQL of its normalised table (nothing is read yet).
 
-    The table holds the :data:`COLUMNS` of the valid rows. Raises
-    :class:`FileFormatError` on any invalid content.
+    Returns the layout, the ``SELECT`` of :func:`mrkit._normsql.select_sql` and
+    the metadata known from the header.
     """
     if n is None and ncase is not None and ncontrol is not None:
         n = float(ncase) + float(ncontrol)
     for label, v in (("n", n), ("ncase", ncase), ("ncontrol", ncontrol)):
-        if v is not None and not (v > 0):
+        if v is not None and not (v > 0 and math.isfinite(v)):
             raise InputError(f"{label} must be a positive number, got {v}")
     lay = sniff(path, format)
-    _require(lay, n)
-    raw_sql, names = _read_csv_sql(lay)
-    norm_sql, z_only = _norm_sql(lay, names, n)
-    if progress:
-        progress("reading")
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW raw AS {raw_sql}")
-        con.execute(f"CREATE OR REPLACE TEMP VIEW norm0 AS {norm_sql}")
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE gwas_all AS SELECT {OUT_SQL}, _err, ({MISS}) AS _miss, "
-            f"({CHR_RANK}) * 10000000000 + pos AS _k FROM ({_final_sql(z_only)})"
-        )
-    except duckdb.Error as exc:
-        raise locate(lay, str(exc)) from None
-    if progress:
-        progress("validating")
-    total, nerr, bad = con.execute(
-        "SELECT count(*), count(_err), any_value(_err) FROM gwas_all"
-    ).fetchone()
-    if nerr:
-        raise locate(lay, f"invalid value ({bad})")
-    if total == 0:
-        raise FileFormatError(lay.path, "no data rows to read")
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW gwas AS SELECT {', '.join(COLUMNS)} FROM gwas_all "
-        "WHERE NOT _miss"
-    )
-    return {
+    al_sql = None
+    if alleles is not None:
+        al_sql = allele_source(lay, alleles)
+    _require(lay, n, al_sql is not None)
+    sql = select_sql(lay, n, al_sql)
+    meta = {
         "path": str(lay.path),
         "format": lay.fmt,
-        "rows_read": int(total),
         "build": _vcf_build(lay.meta),
         "columns": {role: lay.column_name(role) for role in sorted(lay.roles)},
     }
+    if alleles is not None:
+        meta["alleles_from"] = str(Path(alleles).resolve())
+    return lay, sql, meta
 
 
-def _require(lay: Layout, n: float | None) -> None:
+def scan_file(
+    con: duckdb.DuckDBPyConnection,
+    lay: Layout,
+    sql: str,
+    sink: Callable[[pa.RecordBatch], None],
+    *,
+    check_order: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> ScanResult:
+    """Stream the normalised rows of ``sql`` into ``sink`` (see :mod:`mrkit._ingest`)."""
+    if progress:
+        progress("reading")
+    res = scan(con, lay, sql, sink, check_order=check_order)
+    if res.rows_read == 0:
+        raise FileFormatError(lay.path, "no data rows to read")
+    return res
+
+
+def _require(lay: Layout, n: float | None, alleles: bool = False) -> None:
     """Raise when the header lacks a column the normalised table needs."""
     if lay.fmt == "gwas-vcf":
         missing = [k for k in ("ES", "SE") if k not in lay.vcf_keys]
@@ -454,6 +169,25 @@ def _require(lay: Layout, n: float | None) -> None:
         names = spec.roles.get(role, ())
         return (names + ALIASES.get(role, ())) if spec.use_aliases else names or ALIASES[role][:4]
 
+    if lay.fmt == "plink" and "oa" not in roles and not alleles:
+        what = "A2 (other allele)" if "ea" in roles else "allele columns (A1, A2)"
+        raise FileFormatError(
+            lay.path,
+            f"PLINK 1.9 file without {what}; give the alleles of the same PLINK run with "
+            "--alleles FILE (alleles=FILE): its .frq from --freq"
+            + (
+                ", or the .bim it read"
+                if "ea" in roles
+                else " (a .bim is not enough: PLINK "
+                "1.9 makes the sample's minor allele A1 unless --keep-allele-order)"
+            )
+            + "; or rerun PLINK with --linear/--logistic or PLINK 2",
+            line=lay.header_line,
+        )
+    if lay.fmt == "plink" and alleles:
+        need("effect (beta or OR)", bool({"beta", "or"} & set(roles)), "BETA", "OR")
+        need("variant (SNP, CHR and BP)", {"snp", "chr", "pos"} <= set(roles), "SNP", "CHR", "BP")
+        return
     need("effect-allele", "ea" in roles, *al("ea")[:5])
     if lay.fmt == "plink2":
         need("other-allele (REF/ALT)", "omitted" in roles or {"ref", "alt"} <= set(roles), "REF")
@@ -491,6 +225,7 @@ def read_sumstats(
     n: float | None = None,
     ncase: float | None = None,
     ncontrol: float | None = None,
+    alleles: str | Path | None = None,
 ) -> pd.DataFrame:
     """Read one summary-statistics file into the normalised table.
 
@@ -503,6 +238,11 @@ def read_sumstats(
         ``"auto"`` (detect from the header) or one of :data:`FORMATS`.
     n, ncase, ncontrol
         Sample size used where the file has none (``n = ncase + ncontrol``).
+    alleles
+        PLINK 1.9 only: the ``.frq`` (``--freq``) or ``.bim`` of the same run,
+        giving the other allele of ``.assoc.linear``/``.assoc.logistic`` files
+        and both alleles (and the A1 frequency) of ``.qassoc`` files (``.frq``
+        only); see ``docs/import.md``.
 
     Returns
     -------
@@ -516,15 +256,30 @@ def read_sumstats(
     FileFormatError
         Naming the file, line and column of the first problem.
     """
+    lay, sql, meta = prepare(
+        path, format=format, n=n, ncase=ncase, ncontrol=ncontrol, alleles=alleles
+    )
+    batches: list[pa.RecordBatch] = []
     with connection() as con:
-        meta = load_into(con, path, format=format, n=n, ncase=ncase, ncontrol=ncontrol)
-        df = con.execute("SELECT * FROM gwas").df()
+        res = scan_file(con, lay, sql, batches.append)
+    table = pa.Table.from_batches(batches, schema=res.schema)
+    df = table.to_pandas()
+    meta["rows_read"] = res.rows_read
     meta["rows"] = len(df)
-    meta["dropped"] = meta["rows_read"] - len(df)
-    df["pos"] = df["pos"].astype("Int64")
-    for c in ("snp", "chr", "effect_allele", "other_allele"):
-        df[c] = df[c].astype(object)
+    meta["dropped"] = res.rows_read - len(df)
+    fix_types(df)
     df.attrs["mrkit"] = meta
+    return df
+
+
+def fix_types(df: pd.DataFrame) -> pd.DataFrame:
+    """Object text columns, nullable integer ``pos`` and ``n`` (in place; returned)."""
+    for c in ("pos", "n"):
+        if c in df:
+            df[c] = df[c].astype("Int64")
+    for c in ("snp", "chr", "effect_allele", "other_allele"):
+        if c in df:
+            df[c] = df[c].astype(object)
     return df
 
 

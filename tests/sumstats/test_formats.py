@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from mrkit.errors import FileFormatError
+from mrkit.errors import FileFormatError, InputError
 from mrkit.sumstats import COLUMNS, detect_format, read_sumstats
 
 FORMATS = Path(__file__).resolve().parents[1] / "data" / "formats"
@@ -76,10 +76,52 @@ def test_plink19_files_from_plink():
 
 
 def test_plink19_without_a2_is_refused():
-    with pytest.raises(FileFormatError, match="other-allele"):
+    with pytest.raises(FileFormatError, match=r"without A2 \(other allele\).*--alleles"):
         read_sumstats(FORMATS / "plink_cc.assoc.logistic")
-    with pytest.raises(FileFormatError, match="effect-allele"):
+    with pytest.raises(FileFormatError, match=r"without allele columns.*\.frq"):
         read_sumstats(FORMATS / "plink_quant.qassoc")
+    with pytest.raises(InputError, match=r"a \.bim cannot say"):
+        read_sumstats(FORMATS / "plink_quant.qassoc", alleles=FORMATS / "plink_eur.bim")
+    with pytest.raises(InputError, match=r"only applies to PLINK 1\.9"):
+        read_sumstats(FORMATS / "cojo.ma", alleles=FORMATS / "plink_eur.frq")
+
+
+def test_plink19_alleles_from_frq_or_bim():
+    """A2 (and A1 for .qassoc) from the .frq/.bim of the same run (plink1.9 --freq on the panel)."""
+    frq, bim = FORMATS / "plink_eur.frq", FORMATS / "plink_eur.bim"
+    lin = read_sumstats(FORMATS / "plink_cc.assoc.logistic", alleles=frq)
+    assert len(lin) == 12 and lin.attrs["mrkit"]["dropped"] == 0
+    r = lin.iloc[0]  # A1 = C: the minor allele (the .bim lists T first)
+    assert (r.snp, r.effect_allele, r.other_allele) == ("rs189800799", "C", "T")
+    assert r.beta == pytest.approx(math.log(0.7377)) and r.eaf == pytest.approx(0.04183)
+    by_bim = read_sumstats(FORMATS / "plink_cc.assoc.logistic", alleles=bim)
+    assert list(by_bim.other_allele) == list(lin.other_allele)
+    assert by_bim.eaf.isna().all()
+    q = read_sumstats(FORMATS / "plink_quant.qassoc", alleles=frq)
+    assert len(q) == 12 and list(q.effect_allele) == list(lin.effect_allele)
+    assert q.iloc[0].beta == pytest.approx(0.02541) and q.n.iloc[0] == 502
+    assert q.set_index("snp").loc["rs200310424", ["effect_allele", "other_allele"]].tolist() == [
+        "AT",
+        "A",
+    ]
+
+
+def test_plink19_alleles_must_cover_every_variant(tmp_path):
+    frq = tmp_path / "x.frq"
+    lines = (FORMATS / "plink_eur.frq").read_text().splitlines()
+    frq.write_text("\n".join(lines[:-1]) + "\n")  # rs12028261 missing
+    with pytest.raises(FileFormatError, match=r"rs12028261.*not in the allele file"):
+        read_sumstats(FORMATS / "plink_quant.qassoc", alleles=frq)
+    frq.write_text("\n".join([*lines, lines[-1]]) + "\n")
+    with pytest.raises(FileFormatError, match=r"rs12028261.*more than once"):
+        read_sumstats(FORMATS / "plink_quant.qassoc", alleles=frq)
+    frq.write_text("\n".join(lines).replace("rs189800799    C    T", "rs189800799    G    T"))
+    with pytest.raises(FileFormatError, match=r"rs189800799.*neither allele"):
+        read_sumstats(FORMATS / "plink_cc.assoc.logistic", alleles=frq)
+    bad = tmp_path / "x.txt"
+    bad.write_text("a b c\n")
+    with pytest.raises(FileFormatError, match=r"not a PLINK \.frq"):
+        read_sumstats(FORMATS / "plink_quant.qassoc", alleles=bad)
 
 
 def test_ldsc_z_only():
@@ -101,7 +143,9 @@ def test_real_gwas_vcf():
     assert df.se.to_numpy() == pytest.approx(flat.SE.to_numpy())
     assert df.log10p.to_numpy() == pytest.approx(flat.LP.to_numpy())
     assert df.eaf.to_numpy() == pytest.approx(flat.AF.to_numpy(), nan_ok=True)
-    assert df.n.to_numpy() == pytest.approx(flat.SS.to_numpy())
+    # n is a count: fractional sample sizes (SS = 68458.9) are rounded to the nearest integer
+    assert str(df.n.dtype) == "Int64"
+    assert df.n.to_numpy(float) == pytest.approx(flat.SS.to_numpy(), abs=0.5)
 
 
 def test_text_variants(tmp_path):

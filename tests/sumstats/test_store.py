@@ -78,7 +78,8 @@ def test_replace_needed(store, capsys):
     args = ["import", str(SSF), "--store", str(store.path), "--id", "ssf", "--trait", "x"]
     assert main([*args, "--replace"]) == 0
     assert store.info("ssf")["trait"] == "x"
-    assert len(list(Path(str(store.path) + ".d").iterdir())) == 1  # old file removed
+    # old files removed: one table and its top-hits file remain
+    assert len(list(Path(str(store.path) + ".d").iterdir())) == 2
 
 
 def test_studies_cli(store, capsys):
@@ -131,7 +132,7 @@ def test_sigkill_leaves_store_unchanged(store, point, gid):
     if point == "after_commit":  # committed: the new GWAS is complete, old file cleaned up
         assert reopened.info("ssf")["format"] == "bolt-lmm"
         assert len(reopened.get("ssf")) == 6
-        assert len(list(reopened.dir.iterdir())) == 1
+        assert len(list(reopened.dir.iterdir())) == 2  # table + top hits
     else:
         assert snapshot(store.path) == before
         assert reopened.catalog().equals(cat)

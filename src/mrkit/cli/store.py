@@ -33,6 +33,14 @@ def import_cmd(
     build: Annotated[str | None, typer.Option("--build", help="GRCh37 or GRCh38.")] = None,
     population: Annotated[str | None, typer.Option(help="Ancestry, e.g. EUR.")] = None,
     format: Annotated[str, typer.Option("--format", help=f"One of: {_FORMATS}.")] = "auto",
+    alleles: Annotated[
+        Path | None,
+        typer.Option(
+            "--alleles",
+            help="PLINK 1.9 .qassoc/.assoc.linear/.assoc.logistic only: the .frq (plink "
+            "--freq) or .bim of the same run, giving the missing allele(s).",
+        ),
+    ] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Overwrite an existing id.")] = False,
 ) -> None:
     """Import one GWAS summary-statistics file into the store."""
@@ -65,6 +73,7 @@ def import_cmd(
             build=build,
             population=population,
             format=format,
+            alleles=alleles,
             replace=replace,
             progress=progress,
         )

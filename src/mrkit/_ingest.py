@@ -1,0 +1,259 @@
+"""One streaming pass: DuckDB ``read_csv`` -> normalise/validate -> Arrow batches -> a sink.
+
+DuckDB parses and normalises the file (:func:`mrkit._normsql.select_sql`) and
+hands Arrow record batches to Python, which per batch only
+
+* counts the rows read,
+* checks the ``_err`` column (any non-null value: :func:`mrkit._locate.locate`
+  re-reads the file to name the first bad line and column),
+* drops the rows flagged ``_keep = false`` (missing essential values),
+* tracks whether the rows are sorted by chromosome and position
+  (:class:`OrderCheck`), and
+* passes the batch on (to a Parquet writer thread in the store, to a list in
+  :func:`mrkit.sumstats.read_sumstats`).
+
+So the file is decompressed and parsed once, and writing overlaps parsing on a
+second core.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from mrkit._locate import locate
+from mrkit._sniff import Layout
+from mrkit.errors import FileFormatError
+
+BATCH_ROWS = 1 << 17
+ROW_GROUP_ROWS = 1 << 19
+_POS_MAX = np.iinfo(np.int64).max
+_NAMED = {"X": 23, "Y": 24, "XY": 25, "MT": 26}
+
+
+def chr_rank(name: str | None) -> tuple[int, int, str]:
+    """Sort key of a chromosome: 1-22, X, Y, XY, MT, then other names, missing last."""
+    if name is None:
+        return (1000, 1, "")
+    if name.isdigit():
+        return (int(name), 0, name)
+    return (_NAMED.get(name, 1000), 0, name)
+
+
+@dataclass
+class OrderCheck:
+    """Whether batches arrive sorted by (chromosome rank, chromosome, position)."""
+
+    sorted: bool = True
+    chroms: set[str | None] = field(default_factory=set)
+    _last: tuple[int, int, str] | None = None
+    _last_pos: int = -1
+
+    def update(self, chr_col: pa.Array, pos_col: pa.Array) -> None:
+        if len(chr_col) == 0:
+            return
+        enc = pc.dictionary_encode(chr_col)
+        if isinstance(enc, pa.ChunkedArray):
+            enc = enc.combine_chunks()
+        values = [*enc.dictionary.to_pylist(), None]
+        self.chroms.update(values[:-1])
+        if enc.null_count:
+            self.chroms.add(None)
+        if not self.sorted:
+            return
+        idx = pc.fill_null(enc.indices, len(values) - 1).to_numpy(zero_copy_only=False)
+        pos = pc.fill_null(pos_col, _POS_MAX).to_numpy(zero_copy_only=False)
+        cut = np.flatnonzero(idx[1:] != idx[:-1]) + 1
+        if len(cut) > 256:  # interleaved chromosomes: not sorted, stop looking
+            self.sorted = False
+            return
+        down = pos[1:] < pos[:-1]
+        down[cut - 1] = False
+        if down.any():
+            self.sorted = False
+            return
+        for start in (0, *cut.tolist()):
+            key = chr_rank(values[idx[start]])
+            if self._last is not None:
+                if key == self._last:
+                    if start != 0 or pos[0] < self._last_pos:
+                        self.sorted = False  # a chromosome seen again after another one
+                        return
+                elif key < self._last:
+                    self.sorted = False
+                    return
+            self._last = key
+        self._last_pos = int(pos[-1])
+
+
+@dataclass
+class ScanResult:
+    rows_read: int = 0
+    rows: int = 0
+    order: OrderCheck | None = None
+    schema: pa.Schema | None = None
+
+
+_ALLELE_ERRORS = {
+    "alleles-missing": "is not in the allele file given with --alleles",
+    "alleles-duplicate": "is listed more than once in the allele file given with --alleles",
+    "alleles-mismatch": "has an A1 that is neither allele of the allele file (--alleles)",
+}
+
+
+def scan(
+    con: duckdb.DuckDBPyConnection,
+    lay: Layout,
+    sql: str,
+    sink: Callable[[pa.RecordBatch], None],
+    *,
+    check_order: bool = False,
+    batch_rows: int = BATCH_ROWS,
+) -> ScanResult:
+    """Run ``sql`` (from :func:`~mrkit._normsql.select_sql`), validating each batch.
+
+    Batches of valid rows, without the helper columns, go to ``sink``. Raises
+    :class:`~mrkit.errors.FileFormatError` (via :func:`locate`) on any bad value.
+    """
+    res = ScanResult(order=OrderCheck() if check_order else None)
+    try:
+        reader = con.sql(sql).to_arrow_reader(batch_rows)
+        names = [n for n in reader.schema.names if n not in ("_err", "_keep")]
+        res.schema = pa.schema([reader.schema.field(n) for n in names])
+        for batch in reader:
+            nrow = batch.num_rows
+            if nrow == 0:
+                continue
+            res.rows_read += nrow
+            err = batch.column("_err")
+            if err.null_count < nrow:
+                code = pc.drop_null(err)[0].as_py()
+                if code in _ALLELE_ERRORS:
+                    row = batch.filter(pc.equal(err, code)).slice(0, 1).to_pylist()[0]
+                    raise FileFormatError(
+                        lay.path,
+                        f"variant {row['snp']} (chr {row['chr']}, {row['pos']}) "
+                        f"{_ALLELE_ERRORS[code]}; was it written by the same PLINK run?",
+                    )
+                raise locate(lay, f"invalid value ({code})")
+            keep = batch.column("_keep")
+            out = batch.select(names)
+            if keep.null_count or not pc.all(keep).as_py():
+                out = out.filter(pc.fill_null(keep, False))
+            if out.num_rows == 0:
+                continue
+            res.rows += out.num_rows
+            if res.order is not None:
+                res.order.update(out.column("chr"), out.column("pos"))
+            sink(out)
+    except (duckdb.Error, pa.ArrowException) as exc:
+        raise locate(lay, str(exc)) from None
+    return res
+
+
+class ParquetSink:
+    """Write batches to a Parquet file in a background thread (``with`` block).
+
+    Rows with ``log10p >= top`` are also kept in memory (:attr:`top`) for the
+    store's small "top hits" file. Closing re-raises any error of the thread.
+    """
+
+    def __init__(self, path: Path, *, top: float | None = None, compression: str = "snappy"):
+        self.path = path
+        self.top_threshold = top
+        self.top: list[pa.RecordBatch] = []
+        self.compression = compression
+        self._q: queue.Queue[pa.RecordBatch | None] = queue.Queue(maxsize=4)
+        self._error: BaseException | None = None
+        self._writer: pq.ParquetWriter | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.schema: pa.Schema | None = None
+
+    def __enter__(self) -> ParquetSink:
+        self._thread.start()
+        return self
+
+    def __call__(self, batch: pa.RecordBatch) -> None:
+        if self._error is not None:
+            raise self._error
+        if self.top_threshold is not None:
+            hits = pc.greater_equal(batch.column("log10p"), self.top_threshold)
+            if pc.any(hits).as_py():
+                self.top.append(batch.filter(hits))
+        self._q.put(batch)
+
+    def _run(self) -> None:
+        try:
+            while (batch := self._q.get()) is not None:
+                if self._writer is None:
+                    self.schema = batch.schema
+                    self._writer = open_writer(self.path, batch.schema, self.compression)
+                self._writer.write_batch(batch, row_group_size=ROW_GROUP_ROWS)
+        except BaseException as exc:  # handed to the caller
+            self._error = exc
+            while self._q.get() is not None:  # drain so the producer never blocks
+                pass
+
+    def __exit__(self, *exc: object) -> None:
+        self._q.put(None)
+        self._thread.join()
+        if self._writer is not None:
+            self._writer.close()
+        if self._error is not None and exc[0] is None:
+            raise self._error
+
+
+def open_writer(path: Path, schema: pa.Schema, compression: str = "snappy") -> pq.ParquetWriter:
+    """Parquet writer of the normalised table: dictionaries only for low-cardinality text."""
+    return pq.ParquetWriter(
+        path,
+        schema,
+        compression=compression,
+        use_dictionary=["chr", "effect_allele", "other_allele"],
+        write_statistics=True,
+    )
+
+
+def write_table(path: Path, batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> int:
+    """Write ``batches`` (possibly none) to ``path``; returns the row count."""
+    n = 0
+    with open_writer(path, schema) as w:
+        for b in batches:
+            w.write_batch(b, row_group_size=ROW_GROUP_ROWS)
+            n += b.num_rows
+    return n
+
+
+def sort_parquet(
+    con: duckdb.DuckDBPyConnection, src: Path, dst: Path, chroms: Iterable[str | None]
+) -> None:
+    """Rewrite ``src`` sorted by chromosome rank, chromosome and position into ``dst``."""
+    ranks = pa.table(
+        {
+            "chr": pa.array(list(chroms), pa.string()),
+            "_rank": pa.array([chr_rank(c)[0] for c in chroms], pa.int32()),
+        }
+    )
+    con.register("_chr_rank", ranks)
+    try:
+        reader = con.sql(
+            f"SELECT g.* FROM read_parquet('{_esc(src)}') g LEFT JOIN _chr_rank r "
+            "ON g.chr = r.chr ORDER BY r._rank NULLS LAST, g.chr NULLS LAST, g.pos NULLS LAST"
+        ).to_arrow_reader(BATCH_ROWS)
+        schema = pq.read_schema(src)
+        write_table(dst, (b.cast(schema) if b.schema != schema else b for b in reader), schema)
+    finally:
+        con.unregister("_chr_rank")
+
+
+def _esc(p: Path) -> str:
+    return str(p).replace("'", "''")
