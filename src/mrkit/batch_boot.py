@@ -157,8 +157,7 @@ def weighted_median_batch(
         zx, zy = _normals(seed, pairs, (nboot, j), 2)
         xb = bxr[:, None, :] + sxr[:, None, :] * zx
         yb = byr[:, None, :] + syr[:, None, :] * zy
-        wb = np.broadcast_to(w[:, None, :], (k, nboot, j)).reshape(k * nboot, j)
-        boot = weighted_median_rows((yb / xb).reshape(k * nboot, j), wb).reshape(k, nboot)
+        boot = weighted_median_rows((yb / xb).reshape(k * nboot, j), w).reshape(k, nboot)
         se[pairs] = np.std(boot, axis=1, ddof=1)
     n = np.bincount(g, minlength=npairs)
     return _frame(est, se, n, alpha, dist, dist)
@@ -214,8 +213,7 @@ def weighted_mode_batch(
         est[pairs] = mode_estimate_rows(theta, s, kind=kind, phi=phi, penk=penk)
         (z,) = _normals(seed, pairs, (nboot, j), 1)
         draws = (theta[:, None, :] + s[:, None, :] * z).reshape(k * nboot, j)
-        sb = np.broadcast_to(s[:, None, :], (k, nboot, j)).reshape(k * nboot, j)
-        boot = mode_estimate_rows(draws, sb, kind=kind, phi=phi, penk=penk).reshape(k, nboot)
+        boot = mode_estimate_rows(draws, s, kind=kind, phi=phi, penk=penk).reshape(k, nboot)
         se[pairs] = r_mad(boot)
     n = np.bincount(g, minlength=npairs)
     return _frame(est, se, n, alpha, dist, "normal")

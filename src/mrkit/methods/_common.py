@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 import numpy as np
@@ -143,3 +146,35 @@ def wls_slope(bx: FloatArray, by: FloatArray, w: FloatArray) -> tuple[float, flo
     rss = float(np.dot(w, resid * resid))
     sigma = float(np.sqrt(rss / (n - 1))) if n > 1 else float("nan")
     return slope, float(1.0 / np.sqrt(sxx)), sigma
+
+
+def for_row_chunks(nrow: int, fn: Callable[[int, int], None], *, chunk: int = 512) -> None:
+    """Call ``fn(start, stop)`` over row chunks, on every core when there are several.
+
+    ``fn`` must release the GIL (compiled ``nogil`` kernels, NumPy array loops).
+    """
+    starts = range(0, nrow, chunk)
+    workers = min(len(starts), os.cpu_count() or 1)
+    if workers <= 1:
+        for a in starts:
+            fn(a, min(a + chunk, nrow))
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(lambda a: fn(a, min(a + chunk, nrow)), starts))
+
+
+def row_blocks(weights: ArrayLike, nrow: int) -> tuple[FloatArray, int]:
+    """Per-variant weights as a C-contiguous (m, J) array and the rows each serves.
+
+    ``weights`` is 1-D (shared by all ``nrow`` rows), (nrow, J), or (m, J) with
+    ``nrow`` a multiple of m: weight row ``r`` serves rows ``r * rep`` to
+    ``(r + 1) * rep - 1`` (e.g. the ``rep`` bootstrap draws of pair ``r``).
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    if w.ndim == 1:
+        w = w[None, :]
+    m = w.shape[0]
+    if m == 0 or nrow % m:
+        msg = f"{m} weight rows do not divide {nrow} data rows"
+        raise ValueError(msg)
+    return np.ascontiguousarray(w), nrow // m

@@ -55,6 +55,7 @@ from mrkit.methods._common import (
     pvalue,
     ratio_variance,
     require_nonzero_bx,
+    row_blocks,
 )
 from mrkit.methods._density import density_mode, r_mad, silverman_bickel
 from mrkit.results import MRResult
@@ -68,8 +69,9 @@ Kind = Literal["simple", "weighted", "penalised"]
 def mode_rows(theta: FloatArray, w: FloatArray | None, phi: float) -> FloatArray:
     """Mode-based estimate of each row of ``theta`` (rows x variants).
 
-    ``w``: weights, 1-D (per variant) or one row per row of ``theta``; ``None``
-    weights equally. Each row's weights are standardised to sum to one.
+    ``w``: weights, 1-D (per variant), one row per row of ``theta`` or one row
+    per block of consecutive rows (:func:`~mrkit.methods._common.row_blocks`);
+    ``None`` weights equally. Each row's weights are standardised to sum to one.
     """
     theta = np.atleast_2d(theta)
     h = np.maximum(_MIN_BW, silverman_bickel(theta) * phi)
@@ -91,8 +93,9 @@ def mode_estimate_rows(
     """Simple, weighted or penalised mode of each row of ``theta`` (rows x variants).
 
     ``se`` are the ratio SEs giving the weights :math:`\\mathrm{se}^{-2}`: 1-D
-    (shared by every row) or one row per row of ``theta``. The shared core of the
-    one-pair estimators and :mod:`mrkit.batch_boot`.
+    (shared by every row), one row per row of ``theta``, or one row per block of
+    consecutive rows (the draws of one pair). The shared core of the one-pair
+    estimators and :mod:`mrkit.batch_boot`.
     """
     if kind == "simple":
         return mode_rows(theta, None, phi)
@@ -101,7 +104,8 @@ def mode_estimate_rows(
         return wm
     # penalised: each row penalised around its own weighted mode, with the
     # weights of the point data (TwoSampleMR mr_mode)
-    return mode_rows(theta, _penalised_weights(theta, se**-2.0, wm, penk), phi)
+    w, rep = row_blocks(se**-2.0, np.atleast_2d(theta).shape[0])
+    return mode_rows(theta, _penalised_weights(theta, np.repeat(w, rep, axis=0), wm, penk), phi)
 
 
 def _mode_core(
