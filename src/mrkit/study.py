@@ -175,9 +175,10 @@ def run_study(
             tick()
     # 3. harmonise ---------------------------------------------------------------------
     harmonised: dict[tuple[str, str], pd.DataFrame] = {}
+    rows = _OutcomeRows(store, pairs, instruments)
     with stages.stage("harmonise", len(pairs)) as tick:
         for e, o, _ in pairs:
-            harmonised[(e, o)] = _harmonise(store, instruments[e], e, o, study, panel)
+            harmonised[(e, o)] = _harmonise(store, instruments[e], e, o, study, panel, rows)
             tick()
     # 4. pairs -------------------------------------------------------------------------
     from mrkit.engine import make_engine
@@ -330,24 +331,57 @@ def _instruments(
     )
 
 
+class _OutcomeRows:
+    """Each outcome's rows for every instrument of its exposures, read once.
+
+    One store lookup per outcome instead of one per pair (a study of many
+    exposures against a few outcomes would otherwise spend its time here).
+    """
+
+    def __init__(self, store: Any, pairs: list[tuple[str, str, str]], inst: dict) -> None:
+        self.store = store
+        self.need: dict[str, set[str]] = {}
+        for e, o, _ in pairs:
+            t = inst[e]
+            if len(t):
+                self.need.setdefault(o, set()).update(t.loc[t["keep"].astype(bool), "snp"])
+        self.rows: dict[str, pd.DataFrame] = {}
+        self.snps: dict[str, pd.Series] = {}
+
+    def lookup(self, outcome: str, snps: pd.Series) -> pd.DataFrame:
+        if outcome not in self.rows:
+            self.rows[outcome] = self.store.lookup(outcome, sorted(self.need.get(outcome, ())))
+        rows = self.rows[outcome]
+        return rows[rows["snp"].isin(set(snps))].reset_index(drop=True)
+
+    def all_snps(self, outcome: str) -> pd.Series:
+        if outcome not in self.snps:
+            self.snps[outcome] = self.store.get(outcome, columns=["snp"])["snp"]
+        return self.snps[outcome]
+
+
 def _harmonise(
-    store: Any, inst: pd.DataFrame, exposure: str, outcome: str, study: Study, panel: Any
+    store: Any,
+    inst: pd.DataFrame,
+    exposure: str,
+    outcome: str,
+    study: Study,
+    panel: Any,
+    rows: _OutcomeRows,
 ) -> pd.DataFrame:
     from mrkit.harmonise import harmonise
 
     h = study.harmonise
     dropped = inst[~inst["keep"].astype(bool)] if len(inst) else inst
     kept = inst[inst["keep"].astype(bool)] if len(inst) else inst
-    out_rows = (
-        store.lookup(outcome, kept["snp"].tolist()) if len(kept) else store.get(outcome).iloc[:0]
-    )
+    out_rows = rows.lookup(outcome, kept["snp"]) if len(kept) else store.get(outcome).iloc[:0]
     proxies = None
     if h.proxies and panel is not None and len(kept):
         missing = kept.loc[~kept["snp"].isin(set(out_rows["snp"])), "snp"]
         if len(missing):
             from mrkit.proxies import find_proxies
 
-            cand = store.get(outcome, columns=["snp"])["snp"]
+            cand = rows.all_snps(outcome)
             proxies = find_proxies(panel, missing.tolist(), cand, r2=h.proxy_r2, kb=h.proxy_kb)
             if len(proxies):
                 extra = store.lookup(outcome, proxies["proxy_snp"].tolist())
