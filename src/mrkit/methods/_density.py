@@ -225,11 +225,16 @@ def _bin(x, w, rep, offset, bw, y, limits):  # pragma: no cover - compiled
 
 @nb.njit(cache=True, nogil=True)
 def _smooth(spec, ratio, size):  # pragma: no cover - compiled
-    """Step 3 in frequency, closed form: ``spec[i, j] *= khat_j`` for a ``size``-point DFT."""
+    """Step 3 in frequency, closed form: ``spec[i, j] *= khat_j`` for a ``size``-point DFT.
+
+    Rows with ``ratio < 3`` are left alone (see :func:`_kernel_taps`).
+    """
     scale = 2.0 * math.pi**2 / (size * size)
     root = math.sqrt(2.0 * math.pi)
     for i in range(spec.shape[0]):
         c = ratio[i]
+        if c < _MIN_RATIO:
+            continue
         a = scale * c * c
         k0 = c * root
         for j in range(spec.shape[1]):
@@ -308,19 +313,35 @@ def _argmax_interp(conv, limits, out):  # pragma: no cover - compiled
         out[i] = best_v
 
 
-def _kernel_spectrum(lo: FloatArray, up: FloatArray, bw: FloatArray) -> np.ndarray:
-    """R's sampled, mirrored kernel transformed numerically (rows with ``h/s < 3``)."""
-    kern = r_seq(np.zeros(lo.shape[0]), 2.0 * (up - lo), _N2)
-    kern[:, NGRID + 1 :] = -kern[:, NGRID - 1 : 0 : -1]
-    kern /= bw[:, None]
-    return np.fft.rfft(np.exp(-0.5 * kern * kern), axis=1)
+@nb.njit(cache=True, nogil=True)
+def _kernel_taps(limits, bw, taps):  # pragma: no cover - compiled
+    """R's kernel at lags ``m s`` (``s = 2 (up - lo)/1023``), wrapped onto ``taps.shape[1]`` points.
+
+    Tap ``d`` holds lags ``d`` and ``d - size``; farther wraps are below
+    :math:`e^{-98}` (lags of at least :math:`14h`).
+    """
+    size = taps.shape[1]
+    taps[:] = 0.0
+    for i in range(taps.shape[0]):
+        lo, up = limits[i, 2], limits[i, 3]
+        step = 2.0 * (up - lo) / (_N2 - 1) / bw[i]
+        for d in range(size):  # lags d s (until exp underflows to 0)
+            e = 0.5 * (d * step) ** 2
+            if e > 746.0:
+                break
+            taps[i, d] = math.exp(-e)
+        for d in range(1, size + 1):  # lags -d s, wrapped to size - d
+            e = 0.5 * (d * step) ** 2
+            if e > 746.0:
+                break
+            taps[i, (size - d) % size] += math.exp(-e)
 
 
 class _Workspace(threading.local):
-    """Per-thread buffers for one chunk: fresh megabyte arrays would page-fault."""
+    """Per-thread buffers for one chunk: fresh arrays would page-fault on every chunk."""
 
     def __init__(self) -> None:
-        self.y = np.zeros((_CHUNK, _N2))
+        self.y = np.zeros((_CHUNK, NGRID))
         self.spec = np.zeros((_CHUNK, NGRID // 2 + 1), dtype=np.complex128)
         self.conv = np.zeros((_CHUNK, NGRID))
 
@@ -337,19 +358,18 @@ def _density_mode(
     y.fill(0.0)
     limits = np.empty((nrow, 4))
     _bin(x, w, rep, offset, bw, y, limits)
-    lo, up = limits[:, 2], limits[:, 3]
-    ratio = bw / (2.0 * (up - lo) / (_N2 - 1))
+    ratio = bw / (2.0 * (limits[:, 3] - limits[:, 2]) / (_N2 - 1))
     # Masses sit >= 7h inside [lo, up] and the output grid >= 4h inside, so a
     # 512-point circular convolution wraps only kernel lags beyond 11h (below
     # exp(-60) of the peak): the same numbers as R's 1024 points, at half the cost.
-    np.fft.rfft(y[:, :NGRID], axis=1, out=spec)
+    np.fft.rfft(y, axis=1, out=spec)
     _smooth(spec, ratio, NGRID)
-    np.fft.irfft(spec, n=NGRID, axis=1, out=conv)
     rough = ratio < _MIN_RATIO
     if rough.any():
-        full = np.fft.rfft(y[rough], axis=1)
-        full *= np.conj(_kernel_spectrum(lo[rough], up[rough], bw[rough]))
-        conv[rough] = np.fft.irfft(full, n=_N2, axis=1)[:, :NGRID]
+        taps = np.empty((int(rough.sum()), NGRID))
+        _kernel_taps(limits[rough], bw[rough], taps)
+        spec[rough] *= np.fft.rfft(taps, axis=1)  # real: the taps are symmetric
+    np.fft.irfft(spec, n=NGRID, axis=1, out=conv)
     out = np.empty(nrow)
     _argmax_interp(conv, limits, out)
     return out
