@@ -171,7 +171,7 @@ def run_chunk(
     status = []
     for p in pairs:
         part = Path(parts_dir) / f"{p['fingerprint']}.parquet"
-        done = read_part(part, p["fingerprint"])
+        done = read_part(part, p["fingerprint"]) if part.is_file() else None
         if done is not None:
             meta = done[1]
             status.append({"error": meta["error"], "elapsed_s": meta["elapsed_s"]})
@@ -235,11 +235,12 @@ def run_pairs(
         )
         for j, n in zip(jobs, narrow, strict=True)
     ]
-    todo = [
-        i
+    found = {
+        i: read_part(parts / f"{fps[i]}.parquet", fps[i])
         for i, j in enumerate(jobs)
-        if j.error is None and read_part(parts / f"{fps[i]}.parquet", fps[i]) is None
-    ]
+        if j.error is None
+    }
+    todo = [i for i, got in found.items() if got is None]
     slots = getattr(engine, "slots", 1)
     size = chunk_size(len(todo), slots, most=25 if slots > 1 else 10)
     chunks = [todo[k : k + size] for k in range(0, len(todo), size)]
@@ -290,7 +291,7 @@ def run_pairs(
         finally:
             input_path.unlink(missing_ok=True)
     wall = time.perf_counter() - t0
-    outputs, log = _assemble(jobs, fps, set(todo), parts)
+    outputs, log = _assemble(jobs, fps, found, parts)
     _prune(parts, set(fps))
     stats = {
         "pairs": len(jobs),
@@ -318,7 +319,7 @@ def _merge(full: pd.DataFrame, updates: pd.DataFrame) -> pd.DataFrame:
 
 
 def _assemble(
-    jobs: list[PairJob], fps: list[str], computed: set[int], parts: Path
+    jobs: list[PairJob], fps: list[str], found: dict[int, Any], parts: Path
 ) -> tuple[list[PairOutput], list[dict[str, Any]]]:
     outputs: list[PairOutput] = []
     log: list[dict[str, Any]] = []
@@ -328,7 +329,7 @@ def _assemble(
             out = PairOutput(**keys, harmonised=j.table.reset_index(drop=True), error=j.error)
             elapsed = 0.0
         else:
-            got = read_part(parts / f"{fps[i]}.parquet", fps[i])
+            got = found.get(i) or read_part(parts / f"{fps[i]}.parquet", fps[i])
             if got is None:
                 msg = f"pair {j.exposure.id} -> {j.outcome.id}: no result part was written"
                 raise RuntimeError(msg)
@@ -355,7 +356,7 @@ def _assemble(
                 if "keep" in out.harmonised
                 else 0,
                 "elapsed_s": elapsed,
-                "reused": j.error is None and i not in computed,
+                "reused": found.get(i) is not None,
             }
         )
     return outputs, log
