@@ -36,9 +36,11 @@ lint: $(VENV)
 	$(BIN)/ruff format --check src tests benchmarks
 
 bench: $(VENV)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	@echo "benchmarks (run each on demand):"; ls benchmarks/bench_*.py
 	$(BIN)/python benchmarks/bench_one_pair.py
 	$(BIN)/python benchmarks/bench_presso.py
+	$(BIN)/python benchmarks/bench_pairs.py --pairs 1000 10000 --dask
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

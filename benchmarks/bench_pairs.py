@@ -4,7 +4,7 @@ Synthetic pairs with 20-100 variants each. Times mrkit's batched estimators
 (:mod:`mrkit.batch`, :mod:`mrkit.batch_boot`) in this process and, with
 ``--dask``, split into chunks over a 2-worker ``LocalCluster``; the in-run
 baselines are mrkit's one-pair functions in a Python loop and, if installed
-(``pip install pytwosamplemr``, not a dependency of mrkit), pytwosamplemr's
+(the ``bench`` extra: ``pip install -e '.[bench]'``), pytwosamplemr's
 ``mr_ivw``/``mr_egger``/``mr_median``/``mr_mbe`` with 1,000 iterations, both on a
 subset of the same pairs and extrapolated per pair.
 
@@ -113,30 +113,57 @@ def dask_run(npairs: int, workers: int = 2) -> float:
     return time.perf_counter() - t0
 
 
+def _sized_run(npairs: int, queue) -> None:
+    """In a fresh process: batched timings and the peak resident memory (MB)."""
+    import resource
+
+    data = synth(npairs, seed=0)
+    batched(*synth(10, seed=1), nboot=10)  # warm-up: compiled kernels from the cache
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t = batched(*data)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    queue.put((t, base, peak))
+
+
+def sized_run(npairs: int) -> tuple[dict[str, float], float, float]:
+    """:func:`_sized_run` in a spawned process, so peak memory is per size."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_sized_run, args=(npairs, queue))
+    proc.start()
+    out = queue.get()
+    proc.join()
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--pairs", type=int, nargs="+", default=[1000, 10000])
     ap.add_argument("--subset", type=int, default=20, help="pairs for the looped baselines")
     ap.add_argument("--dask", action="store_true", help="also time a 2-worker LocalCluster")
     args = ap.parse_args()
-    print(f"cores: {os.cpu_count()}, bootstrap draws: {NBOOT}")
+    cores, load = len(os.sched_getaffinity(0)), os.getloadavg()[0]
+    print(f"cores: {cores}, load average: {load:.2f}, draws: {NBOOT}")
     bx, sx, by, sy, g = synth(args.subset, seed=99)
     arrays = (bx, sx, by, sy)
-    batched(bx, sx, by, sy, g, nboot=10)  # warm-up (imports, FFT plans)
+    batched(bx, sx, by, sy, g, nboot=10)  # warm-up (imports, compiled kernels)
     loop = mrkit_loop(arrays, g, args.subset) / args.subset
     print(f"baseline mrkit one-pair loop: {loop * 1e3:.1f} ms/pair ({args.subset} pairs)")
-    p2 = pytwosamplemr_loop(arrays, g, min(args.subset, 5))
+    n_p2 = min(args.subset, 5)
+    p2 = pytwosamplemr_loop(arrays, g, n_p2)
     if p2 is not None:
-        p2 /= min(args.subset, 5)
-        print(f"baseline pytwosamplemr loop: {p2 * 1e3:.1f} ms/pair ({min(args.subset, 5)} pairs)")
+        p2 /= n_p2
+        print(f"baseline pytwosamplemr loop: {p2 * 1e3:.0f} ms/pair ({n_p2} pairs)")
     else:
-        print("pytwosamplemr not installed: skipped")
+        print("pytwosamplemr not installed (pip install -e '.[bench]'): baseline skipped")
     for npairs in args.pairs:
-        data = synth(npairs, seed=0)
-        t = batched(*data)
+        t, base, peak = sized_run(npairs)
         total = sum(t.values())
         detail = ", ".join(f"{k} {v:.2f}s" for k, v in t.items())
         print(f"\n{npairs} pairs, mrkit batched (1 process): {total:.2f} s  [{detail}]")
+        print(f"  peak memory {peak:.0f} MB ({peak - base:+.0f} MB over the warmed-up process)")
         print(f"  vs mrkit loop (extrapolated {loop * npairs:.1f} s): {loop * npairs / total:.1f}x")
         if p2 is not None:
             print(
@@ -145,6 +172,7 @@ def main() -> None:
         if args.dask:
             d = dask_run(npairs)
             print(f"  dask LocalCluster 2 workers (incl. start-up): {d:.2f} s")
+    print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

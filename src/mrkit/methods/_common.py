@@ -148,13 +148,21 @@ def wls_slope(bx: FloatArray, by: FloatArray, w: FloatArray) -> tuple[float, flo
     return slope, float(1.0 / np.sqrt(sxx)), sigma
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity: a SLURM or taskset allocation)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def for_row_chunks(nrow: int, fn: Callable[[int, int], None], *, chunk: int = 512) -> None:
     """Call ``fn(start, stop)`` over row chunks, on every core when there are several.
 
     ``fn`` must release the GIL (compiled ``nogil`` kernels, NumPy array loops).
     """
     starts = range(0, nrow, chunk)
-    workers = min(len(starts), os.cpu_count() or 1)
+    workers = min(len(starts), usable_cores())
     if workers <= 1:
         for a in starts:
             fn(a, min(a + chunk, nrow))
