@@ -4,9 +4,11 @@ DuckDB parses and normalises the file (:func:`mrkit._normsql.select_sql`) and
 hands Arrow record batches to Python, which per batch only
 
 * counts the rows read,
-* checks the ``_err`` column (any non-null value: :func:`mrkit._locate.locate`
-  re-reads the file to name the first bad line and column),
-* drops the rows flagged ``_keep = false`` (missing essential values),
+* checks the ``_err`` column and the value ranges of the output columns
+  (:func:`check_batch`: min/max and a sum per column, alleles through a hash
+  lookup); on any bad value :func:`mrkit._locate.locate` re-reads the file to
+  name the first bad line and column,
+* drops the rows lacking an essential value (allele, beta, SE, p, name),
 * tracks whether the rows are sorted by chromosome and position
   (:class:`OrderCheck`), and
 * passes the batch on (to a Parquet writer thread in the store, to a list in
@@ -18,6 +20,7 @@ second core.
 
 from __future__ import annotations
 
+import math
 import queue
 import threading
 from collections.abc import Callable, Iterable
@@ -95,6 +98,53 @@ class OrderCheck:
         self._last_pos = int(pos[-1])
 
 
+_BASES = pa.array(["A", "C", "G", "T"])
+_ALLELE_RE = "^(?:[ACGT]+|[DI])$"
+#: Allowed range of each numeric output column (NaN is never allowed).
+_RANGES: dict[str, Callable[[float, float], bool]] = {
+    "pos": lambda lo, hi: lo >= 0,
+    "se": lambda lo, hi: lo > 0 and hi < math.inf,
+    "beta": lambda lo, hi: -math.inf < lo and hi < math.inf,
+    "eaf": lambda lo, hi: lo >= 0 and hi <= 1,
+    "p": lambda lo, hi: lo >= 0 and hi <= 1,
+    "log10p": lambda lo, hi: lo >= 0,
+    "n": lambda lo, hi: lo >= 1,
+}
+_ESSENTIAL = ("snp", "effect_allele", "other_allele", "beta", "se", "log10p")
+
+
+def check_batch(batch: pa.RecordBatch) -> tuple[str | None, pa.RecordBatch]:
+    """The first failing check of ``batch`` (a column name) and its rows worth keeping."""
+    err = batch.column("_err")
+    if err.null_count < batch.num_rows:
+        return pc.drop_null(err)[0].as_py(), batch
+    for name, ok in _RANGES.items():
+        col = batch.column(name)
+        if col.null_count == len(col):
+            continue
+        mm = pc.min_max(col)
+        lo, hi = mm["min"].as_py(), mm["max"].as_py()
+        if not ok(lo, hi):
+            return name, batch
+        if pa.types.is_floating(col.type) and math.isnan(pc.sum(col).as_py()):
+            return name, batch
+    for name in ("effect_allele", "other_allele"):
+        col = batch.column(name)
+        base = pc.is_in(col, value_set=_BASES)
+        if col.null_count == 0 and pc.all(base).as_py():
+            continue
+        other = pc.filter(col, pc.and_(pc.invert(base), pc.is_valid(col)))
+        if len(other) and not pc.all(pc.match_substring_regex(other, _ALLELE_RE)).as_py():
+            return name, batch
+    out = batch.drop_columns(["_err"])
+    if any(out.column(c).null_count for c in _ESSENTIAL):
+        keep = pc.is_valid(out.column(_ESSENTIAL[0]))
+        for c in _ESSENTIAL[1:]:
+            keep = pc.and_(keep, pc.is_valid(out.column(c)))
+        out = out.filter(keep)
+    return None, out
+
+
 @dataclass
 class ScanResult:
     rows_read: int = 0
@@ -127,17 +177,17 @@ def scan(
     res = ScanResult(order=OrderCheck() if check_order else None)
     try:
         reader = con.sql(sql).to_arrow_reader(batch_rows)
-        names = [n for n in reader.schema.names if n not in ("_err", "_keep")]
+        names = [n for n in reader.schema.names if n != "_err"]
         res.schema = pa.schema([reader.schema.field(n) for n in names])
         for batch in reader:
             nrow = batch.num_rows
             if nrow == 0:
                 continue
             res.rows_read += nrow
-            err = batch.column("_err")
-            if err.null_count < nrow:
-                code = pc.drop_null(err)[0].as_py()
+            code, out = check_batch(batch)
+            if code is not None:
                 if code in _ALLELE_ERRORS:
+                    err = batch.column("_err")
                     row = batch.filter(pc.equal(err, code)).slice(0, 1).to_pylist()[0]
                     raise FileFormatError(
                         lay.path,
@@ -145,10 +195,6 @@ def scan(
                         f"{_ALLELE_ERRORS[code]}; was it written by the same PLINK run?",
                     )
                 raise locate(lay, f"invalid value ({code})")
-            keep = batch.column("_keep")
-            out = batch.select(names)
-            if keep.null_count or not pc.all(keep).as_py():
-                out = out.filter(pc.fill_null(keep, False))
             if out.num_rows == 0:
                 continue
             res.rows += out.num_rows

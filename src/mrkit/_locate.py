@@ -151,7 +151,7 @@ def _check_line(
         ("or_lo", lambda v: v > 0, "confidence limit of an odds ratio must be > 0"),
         ("or_hi", lambda v: v > 0, "confidence limit of an odds ratio must be > 0"),
         ("eaf", lambda v: 0 <= v <= 1, "allele frequency must be between 0 and 1"),
-        ("n", lambda v: v > 0, "sample size must be > 0"),
+        ("n", lambda v: math.isfinite(v) and round(v) >= 1, "sample size must be >= 1"),
         ("beta", math.isfinite, "effect must be finite"),
         ("z", math.isfinite, "z-score must be finite"),
     )

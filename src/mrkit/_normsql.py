@@ -1,15 +1,15 @@
 """The one SQL statement that turns a summary-statistics file into the normalised table.
 
 :func:`select_sql` builds ``SELECT ... FROM read_csv(...)`` whose output has the
-normalised :data:`~mrkit.sumstats.COLUMNS` plus two helper columns:
+normalised :data:`~mrkit.sumstats.COLUMNS` plus a helper column:
 
 ``_err``
     NULL, or a short code naming the first check the row fails (bad allele,
     se <= 0, p outside [0, 1], ...). The exact line and column are found
     afterwards by :func:`mrkit._locate.locate`, only on that error path.
-``_keep``
-    false for a row lacking an essential value (allele, beta, SE, p): it is
-    dropped and counted.
+The range checks of the output columns (alleles, se > 0, 0 <= p <= 1, ...)
+and the drop of rows lacking an essential value are done per Arrow batch by
+:func:`mrkit._ingest.check_batch`, where they cost next to nothing.
 
 The expressions are written so that the common case (upper-case single-base
 alleles, plain chromosome names) costs one comparison per value; upper/trim and
@@ -33,7 +33,8 @@ from mrkit.formats import NUMERIC_ROLES
 Z975 = 1.959963984540054
 _TYPES = {"pos": "BIGINT", "p": "VARCHAR"}
 _BASES = "('A', 'C', 'G', 'T')"
-_CHRS = "(" + ", ".join(f"'{c}'" for c in [*map(str, range(1, 23)), "X", "Y", "MT"]) + ")"
+#: Chromosome names kept as they are (a regex: a long IN list becomes a hash join).
+_CHRS = "'[1-9]|1[0-9]|2[0-2]|X|Y|MT'"
 #: Lower bound of -log10 p for the "top hits" side file of the store (p <= 1e-5).
 TOP_LOG10P = 5.0
 
@@ -50,14 +51,19 @@ def _udf_log10p_from_z(z: pa.Array) -> pa.Array:
     return pa.array(v, from_pandas=True)
 
 
-def _udf_z_from_log10p(lp: pa.Array) -> pa.Array:
+def _udf_se_from_beta_log10p(beta: pa.Array, lp: pa.Array) -> pa.Array:
+    """SE = |beta| / z(p); null unless finite and > 0 (such rows are dropped as missing)."""
+    b = np.abs(beta.to_numpy(zero_copy_only=False))
     a = lp.to_numpy(zero_copy_only=False)
     with np.errstate(all="ignore"):
-        v = -special.ndtri_exp(-a * math.log(10.0) - math.log(2.0))
-    return pa.array(v, from_pandas=True)
+        se = b / -special.ndtri_exp(-a * math.log(10.0) - math.log(2.0))
+    return pa.array(np.where(np.isfinite(se) & (se > 0), se, np.nan), from_pandas=True)
 
 
-_UDFS = {"mrkit_log10p_z": _udf_log10p_from_z, "mrkit_z_lp": _udf_z_from_log10p}
+_UDFS = {
+    "mrkit_log10p_z": (_udf_log10p_from_z, ["DOUBLE"]),
+    "mrkit_se_lp": (_udf_se_from_beta_log10p, ["DOUBLE", "DOUBLE"]),
+}
 
 
 @contextmanager
@@ -71,8 +77,8 @@ def connection(memory_limit: str | None = None, temp_dir: str | None = None):
         if temp_dir:
             con.execute(f"SET temp_directory = {_q(temp_dir)}")
         con.execute("SET preserve_insertion_order = true")
-        for name, fn in _UDFS.items():
-            con.create_function(name, fn, ["DOUBLE"], "DOUBLE", type="arrow")
+        for name, (fn, args) in _UDFS.items():
+            con.create_function(name, fn, args, "DOUBLE", type="arrow")
         yield con
     finally:
         for name in _UDFS:
@@ -147,10 +153,6 @@ def _allele(x: str) -> str:
     return f"CASE WHEN {x} IN {_BASES} THEN {x} ELSE upper(trim({x})) END"
 
 
-def _bad_allele(a: str) -> str:
-    return f"({a} IS NOT NULL AND NOT ({a} IN {_BASES} OR regexp_full_match({a}, '[ACGT]+|[DI]')))"
-
-
 def _chr(x: str) -> str:
     c = f"trim(CAST({x} AS VARCHAR))"
     c = f"CASE WHEN lower(left({c}, 3)) = 'chr' THEN upper(substr({c}, 4)) ELSE upper({c}) END"
@@ -158,12 +160,12 @@ def _chr(x: str) -> str:
         f"CASE {c} WHEN '23' THEN 'X' WHEN '24' THEN 'Y' WHEN '25' THEN 'XY' "
         f"WHEN '26' THEN 'MT' WHEN 'M' THEN 'MT' ELSE {c} END"
     )
-    return f"CASE WHEN {x} IN {_CHRS} THEN {x} ELSE {slow} END"
+    return f"CASE WHEN regexp_full_match({x}, {_CHRS}) THEN {x} ELSE {slow} END"
 
 
 # --- the whole statement ---------------------------------------------------------------
 def select_sql(lay: Layout, n: float | None, alleles: str | None = None) -> str:
-    """``SELECT`` of the normalised columns plus ``_err`` and ``_keep`` (module docstring).
+    """``SELECT`` of the normalised columns plus ``_err`` (see the module docstring).
 
     ``alleles`` is the SQL of a relation ``(a_chr, a_snp, a_pos, a_a1, a_a2, a_frq, a_nb)``
     giving the alleles of PLINK 1.9 files that lack A2 (see :mod:`mrkit._plink_alleles`).
@@ -218,7 +220,6 @@ def select_sql(lay: Layout, n: float | None, alleles: str | None = None) -> str:
         s1.append("NULL::VARCHAR AS chr")
     if "pos" in names:
         s1.append(f"{r('pos')}::BIGINT AS pos")
-        errs.append((f"{r('pos')} < 0", "pos"))
     elif "snp" in names:
         s1.append(
             f"TRY_CAST(nullif(regexp_extract({r('snp')}, "
@@ -239,7 +240,7 @@ def select_sql(lay: Layout, n: float | None, alleles: str | None = None) -> str:
     elif has_n:
         s1.append(f"({r('ncase')} + {r('ncontrol')}) AS r_n")
     if "p" in names:
-        s1.append(f"TRY_CAST({r('p')} AS DOUBLE) AS p0")
+        s1.append(f"CAST({r('p')} AS DOUBLE) AS p0")  # text: DuckDB raises, locate() tells
         s1.append(f"{r('p')} AS r_p")
     snp = f"nullif(trim({r('snp')}), '')" if "snp" in names else "NULL::VARCHAR"
     if lay.fmt == "finngen":
@@ -260,34 +261,26 @@ def select_sql(lay: Layout, n: float | None, alleles: str | None = None) -> str:
     s1.append(f"{raw_err} AS _err0")
     stage1 = f"SELECT {', '.join(s1)} FROM {src}{where}"
 
-    # stage 2: checks on normalised values, effect and SE
+    # stage 2: effect and SE; the checks DuckDB must do (the rest: mrkit._ingest.check_batch)
     have = set(names)
     if alleles is not None:
         have.add("eaf")
-    checks = [("_err0 IS NOT NULL", "_err0"), (_bad_allele("effect_allele"), "'ea'")]
-    checks.append((_bad_allele("other_allele"), "'oa'"))
+    checks = [("_err0 IS NOT NULL", "_err0")]
     if (lay.fmt == "plink2" and "oa" not in names and "omitted" not in names) or (
         alleles is not None and "ea" in names
     ):
         checks.append(("_ea_raw IS NOT NULL AND other_allele IS NULL", "'oa'"))
     for role, cond in (
-        ("se", "NOT (r_se > 0 AND isfinite(r_se))"),
         ("or", "NOT (r_or > 0 AND isfinite(r_or))"),
         ("or_lo", "r_or_lo <= 0"),
         ("or_hi", "r_or_hi <= 0"),
-        ("log10p", "r_log10p < 0 OR isnan(r_log10p)"),
-        ("eaf", "r_eaf < 0 OR r_eaf > 1"),
-        ("beta", "NOT isfinite(r_beta)"),
-        ("z", "NOT isfinite(r_z)"),
     ):
         if role in have:
             checks.append((cond, f"'{role}'"))
-    if has_n:
-        checks.append(("r_n <= 0 OR NOT isfinite(r_n)", "'n'"))
-    if "p" in names:
-        checks.append(("r_p IS NOT NULL AND p0 IS NULL", "'p'"))
-        checks.append(("p0 < 0 OR p0 > 1", "'p'"))
-    err = "CASE " + " ".join(f"WHEN {c} THEN {k}" for c, k in checks) + " END"
+    if len(checks) == 1 and not errs:
+        err = "NULL::VARCHAR"
+    else:
+        err = "CASE " + " ".join(f"WHEN {c} THEN {k}" for c, k in checks) + " END"
     eaf = "r_eaf" if "eaf" in have else "NULL::DOUBLE"
     nfile = "r_n" if has_n else "NULL::DOUBLE"
     nexpr = f"COALESCE({nfile}, {float(n)!r})" if n is not None else nfile
@@ -318,7 +311,7 @@ def select_sql(lay: Layout, n: float | None, alleles: str | None = None) -> str:
             s2.append("r_se AS se0")
         elif {"or", "or_lo", "or_hi"} <= set(names):
             s2.append(
-                "CASE WHEN r_or_lo > 0 AND r_or_hi > 0 THEN "
+                "CASE WHEN r_or_lo > 0 AND r_or_hi > r_or_lo THEN "
                 f"(ln(r_or_hi) - ln(r_or_lo)) / {2 * Z975!r} END AS se0"
             )
         else:
@@ -341,19 +334,19 @@ def select_sql(lay: Layout, n: float | None, alleles: str | None = None) -> str:
         beta, se, z = "z0 * se0", "se0", "z0"
     else:
         beta = "beta"
-        se = "COALESCE(se0, CASE WHEN mrkit_z_lp(lp0) > 0 THEN abs(beta) / mrkit_z_lp(lp0) END)"
+        # Python UDFs only inside CASE (COALESCE calls them on every row) and only once
+        # (DuckDB computes a repeated expression for every row)
+        se = "CASE WHEN se0 IS NULL THEN mrkit_se_lp(beta, lp0) ELSE se0 END"
         z = "beta / se0"
-    log10p = f"COALESCE(lp0, CASE WHEN {z} IS NOT NULL THEN mrkit_log10p_z({z}) END)"
+    log10p = f"CASE WHEN lp0 IS NULL THEN mrkit_log10p_z({z}) ELSE lp0 END"
     stage3 = f"SELECT *, {beta} AS beta_, {se} AS se_, {log10p} AS log10p_ FROM ({stage2})"
-    snp = (
-        "COALESCE(snp0, chr || ':' || pos || ':' || least(effect_allele, other_allele) || ':' "
-        "|| greatest(effect_allele, other_allele))"
+    snp = (  # CASE, not COALESCE: only the rows without a name pay for building one
+        "CASE WHEN snp0 IS NULL THEN chr || ':' || pos || ':' || least(effect_allele, "
+        "other_allele) || ':' || greatest(effect_allele, other_allele) ELSE snp0 END"
     )
     out = (
         f"{snp} AS snp, chr, pos, effect_allele, other_allele, eaf, beta_ AS beta, se_ AS se, "
-        "COALESCE(p0, pow(10, -log10p_)) AS p, log10p_ AS log10p, n, _err, "
-        "(effect_allele IS NOT NULL AND other_allele IS NOT NULL AND beta_ IS NOT NULL "
-        "AND se_ > 0 AND log10p_ IS NOT NULL AND (snp0 IS NOT NULL OR (chr IS NOT NULL "
-        "AND pos IS NOT NULL))) AS _keep"
+        "CASE WHEN p0 IS NULL THEN pow(10, -log10p_) ELSE p0 END AS p, log10p_ AS log10p, n, "
+        "_err"
     )
     return f"SELECT {out} FROM ({stage3})"
