@@ -375,6 +375,21 @@ def _density_mode(
     return out
 
 
+def _prepare(x: FloatArray, w: FloatArray) -> tuple[FloatArray, FloatArray, int]:
+    x = np.ascontiguousarray(np.atleast_2d(np.asarray(x, dtype=np.float64)))
+    w, rep = row_blocks(w, x.shape[0])
+    return x, w, rep
+
+
+def _modes(x: FloatArray, w: FloatArray, rep: int, bw: FloatArray, a: int, b: int) -> FloatArray:
+    """:func:`_density_mode` of rows ``a:b`` (bandwidths ``bw``) in workspace-sized pieces."""
+    out = np.empty(b - a)
+    for s in range(a, b, _CHUNK):
+        e = min(s + _CHUNK, b)
+        out[s - a : e - a] = _density_mode(x[s:e], w, rep, s, bw[s - a : e - a])
+    return out
+
+
 def density_mode(x: FloatArray, w: FloatArray, bw: FloatArray) -> FloatArray:
     """Argmax of R's ``density(x[i], weights = w[i], bw = bw[i])`` for each row i.
 
@@ -383,19 +398,34 @@ def density_mode(x: FloatArray, w: FloatArray, bw: FloatArray) -> FloatArray:
     :func:`~mrkit.methods._common.row_blocks`). Weights need not sum to one (the
     argmax does not depend on the scale).
     """
-    x = np.ascontiguousarray(np.atleast_2d(np.asarray(x, dtype=np.float64)))
+    x, w, rep = _prepare(x, w)
     nrow = x.shape[0]
-    w, rep = row_blocks(w, nrow)
     bw = np.ascontiguousarray(np.broadcast_to(np.asarray(bw, dtype=np.float64), (nrow,)))
     out = np.empty(nrow)
 
     def chunk(a: int, b: int) -> None:
-        for s in range(a, b, _CHUNK):
-            e = min(s + _CHUNK, b)
-            out[s:e] = _density_mode(x[s:e], w, rep, s, bw[s:e])
+        out[a:b] = _modes(x, w, rep, bw[a:b], a, b)
 
     for_row_chunks(nrow, chunk, chunk=8 * _CHUNK)
     return out
 
 
-__all__ = ["density_mode", "r_mad", "r_sd", "r_seq", "silverman_bickel"]
+def bandwidth_mode(x: FloatArray, w: FloatArray, *, phi: float, min_bw: float) -> FloatArray:
+    """:func:`density_mode` with each row's bandwidth ``max(min_bw, phi * silverman_bickel)``.
+
+    Bandwidths and modes are computed chunk by chunk in one pass over the rows.
+    """
+    x, w, rep = _prepare(x, w)
+    nrow = x.shape[0]
+    out = np.empty(nrow)
+
+    def chunk(a: int, b: int) -> None:
+        h = np.empty(b - a)
+        _silverman_bickel(x[a:b], h)
+        out[a:b] = _modes(x, w, rep, np.maximum(min_bw, h * phi), a, b)
+
+    for_row_chunks(nrow, chunk, chunk=8 * _CHUNK)
+    return out
+
+
+__all__ = ["bandwidth_mode", "density_mode", "r_mad", "r_sd", "r_seq", "silverman_bickel"]

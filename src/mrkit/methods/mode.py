@@ -57,7 +57,7 @@ from mrkit.methods._common import (
     require_nonzero_bx,
     row_blocks,
 )
-from mrkit.methods._density import density_mode, r_mad, silverman_bickel
+from mrkit.methods._density import bandwidth_mode, r_mad, silverman_bickel
 from mrkit.results import MRResult
 
 MODE_DOI = "doi:10.1093/ije/dyx102"
@@ -74,9 +74,8 @@ def mode_rows(theta: FloatArray, w: FloatArray | None, phi: float) -> FloatArray
     ``None`` weights equally. Each row's weights are standardised to sum to one.
     """
     theta = np.atleast_2d(theta)
-    h = np.maximum(_MIN_BW, silverman_bickel(theta) * phi)
     w = np.ones(theta.shape[1]) if w is None else np.asarray(w, dtype=np.float64)
-    return density_mode(theta, w / w.sum(axis=-1, keepdims=True), h)
+    return bandwidth_mode(theta, w / w.sum(axis=-1, keepdims=True), phi=phi, min_bw=_MIN_BW)
 
 
 def _penalised_weights(
