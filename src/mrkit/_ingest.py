@@ -100,6 +100,35 @@ class OrderCheck:
 
 _BASES = pa.array(["A", "C", "G", "T"])
 _ALLELE_RE = "^(?:[ACGT]+|[DI])$"
+_CHR_CODES = {"23": "X", "24": "Y", "25": "XY", "26": "MT", "M": "MT"}
+
+
+def norm_chr(name: str | None) -> str | None:
+    """``chr``-prefix dropped, upper case, PLINK codes 23-26 (and M) as X, Y, XY, MT."""
+    if name is None:
+        return None
+    c = name.strip()
+    c = c[3:].upper() if c[:3].lower() == "chr" else c.upper()
+    return _CHR_CODES.get(c, c)
+
+
+def _normalise(col: pa.Array, fn: Callable[[pa.Array], pa.Array]) -> tuple[pa.Array, pa.Array]:
+    """``col`` with ``fn`` applied to its distinct values, and those normalised values."""
+    enc = pc.dictionary_encode(col)
+    new = fn(enc.dictionary)
+    if not new.equals(enc.dictionary):
+        col = pc.take(new, enc.indices)
+    return col, new
+
+
+def _norm_chr_values(values: pa.Array) -> pa.Array:
+    return pa.array([norm_chr(v) for v in values.to_pylist()], pa.string())
+
+
+def _norm_allele_values(values: pa.Array) -> pa.Array:
+    return pc.utf8_upper(pc.utf8_trim_whitespace(values))
+
+
 #: Allowed range of each numeric output column (NaN is never allowed).
 _RANGES: dict[str, Callable[[float, float], bool]] = {
     "pos": lambda lo, hi: lo >= 0,
@@ -114,7 +143,11 @@ _ESSENTIAL = ("snp", "effect_allele", "other_allele", "beta", "se", "log10p")
 
 
 def check_batch(batch: pa.RecordBatch) -> tuple[str | None, pa.RecordBatch]:
-    """The first failing check of ``batch`` (a column name) and its rows worth keeping."""
+    """The first failing check of ``batch`` (a column name) and its rows worth keeping.
+
+    Alleles (upper case, trimmed) and chromosome names (:func:`norm_chr`) are
+    normalised here, on the dictionary of each column's distinct values.
+    """
     err = batch.column("_err")
     if err.null_count < batch.num_rows:
         return pc.drop_null(err)[0].as_py(), batch
@@ -128,14 +161,19 @@ def check_batch(batch: pa.RecordBatch) -> tuple[str | None, pa.RecordBatch]:
             return name, batch
         if pa.types.is_floating(col.type) and math.isnan(pc.sum(col).as_py()):
             return name, batch
+    cols = {}
     for name in ("effect_allele", "other_allele"):
-        col = batch.column(name)
-        base = pc.is_in(col, value_set=_BASES)
-        if col.null_count == 0 and pc.all(base).as_py():
-            continue
-        other = pc.filter(col, pc.and_(pc.invert(base), pc.is_valid(col)))
-        if len(other) and not pc.all(pc.match_substring_regex(other, _ALLELE_RE)).as_py():
-            return name, batch
+        col, values = _normalise(batch.column(name), _norm_allele_values)
+        base = pc.is_in(values, value_set=_BASES)
+        if not pc.all(base).as_py():
+            other = pc.filter(values, pc.invert(base))
+            if not pc.all(pc.match_substring_regex(other, _ALLELE_RE)).as_py():
+                return name, batch
+        cols[name] = col
+    cols["chr"] = _normalise(batch.column("chr"), _norm_chr_values)[0]
+    for name, col in cols.items():
+        if col is not batch.column(name):
+            batch = batch.set_column(batch.schema.get_field_index(name), name, col)
     out = batch.drop_columns(["_err"])
     if any(out.column(c).null_count for c in _ESSENTIAL):
         keep = pc.is_valid(out.column(_ESSENTIAL[0]))

@@ -33,8 +33,6 @@ from mrkit.formats import NUMERIC_ROLES
 Z975 = 1.959963984540054
 _TYPES = {"pos": "BIGINT", "p": "VARCHAR"}
 _BASES = "('A', 'C', 'G', 'T')"
-#: Chromosome names kept as they are (a regex: a long IN list becomes a hash join).
-_CHRS = "'[1-9]|1[0-9]|2[0-2]|X|Y|MT'"
 #: Lower bound of -log10 p for the "top hits" side file of the store (p <= 1e-5).
 TOP_LOG10P = 5.0
 
@@ -154,13 +152,13 @@ def _allele(x: str) -> str:
 
 
 def _chr(x: str) -> str:
+    """Normalised chromosome name (the rule of :func:`mrkit._ingest.norm_chr`)."""
     c = f"trim(CAST({x} AS VARCHAR))"
     c = f"CASE WHEN lower(left({c}, 3)) = 'chr' THEN upper(substr({c}, 4)) ELSE upper({c}) END"
-    slow = (
+    return (
         f"CASE {c} WHEN '23' THEN 'X' WHEN '24' THEN 'Y' WHEN '25' THEN 'XY' "
         f"WHEN '26' THEN 'MT' WHEN 'M' THEN 'MT' ELSE {c} END"
     )
-    return f"CASE WHEN regexp_full_match({x}, {_CHRS}) THEN {x} ELSE {slow} END"
 
 
 # --- the whole statement ---------------------------------------------------------------
@@ -189,12 +187,14 @@ def select_sql(lay: Layout, n: float | None, alleles: str | None = None) -> str:
         errs.append(("a_nb > 1", "alleles-duplicate"))
         if "ea" in names:
             errs.append((f"upper(trim({r('ea')})) NOT IN (a_a1, a_a2)", "alleles-mismatch"))
+    # chr and alleles read straight from the file are normalised per Arrow batch, on the
+    # few distinct values (mrkit._ingest.normalise_batch), not per row here
     if "ea" in names:
-        s1.append(f"{_allele(r('ea'))} AS effect_allele")
+        s1.append(f"{r('ea')} AS effect_allele")
     else:  # PLINK 1.9 .qassoc: A1 from the allele file
         s1.append(f"{_allele('a_a1')} AS effect_allele")
     if "oa" in names:
-        s1.append(f"{_allele(r('oa'))} AS other_allele")
+        s1.append(f"{r('oa')} AS other_allele")
     elif lay.fmt == "plink2" and "omitted" in names:
         s1.append(f"{_allele(r('omitted'))} AS other_allele")
     elif lay.fmt == "plink2":
@@ -212,7 +212,7 @@ def select_sql(lay: Layout, n: float | None, alleles: str | None = None) -> str:
     else:
         s1.append("NULL::VARCHAR AS other_allele")
     if "chr" in names:
-        s1.append(f"{_chr(r('chr'))} AS chr")
+        s1.append(f"CAST({r('chr')} AS VARCHAR) AS chr")
     elif "snp" in names:
         c = f"nullif(regexp_extract({r('snp')}, '^(?:chr)?([0-9XYMT]+)[:_]([0-9]+)', 1), '')"
         s1.append(f"{_chr(c)} AS chr")
@@ -340,9 +340,10 @@ def select_sql(lay: Layout, n: float | None, alleles: str | None = None) -> str:
         z = "beta / se0"
     log10p = f"CASE WHEN lp0 IS NULL THEN mrkit_log10p_z({z}) ELSE lp0 END"
     stage3 = f"SELECT *, {beta} AS beta_, {se} AS se_, {log10p} AS log10p_ FROM ({stage2})"
+    a1, a2 = "upper(trim(effect_allele))", "upper(trim(other_allele))"
     snp = (  # CASE, not COALESCE: only the rows without a name pay for building one
-        "CASE WHEN snp0 IS NULL THEN chr || ':' || pos || ':' || least(effect_allele, "
-        "other_allele) || ':' || greatest(effect_allele, other_allele) ELSE snp0 END"
+        f"CASE WHEN snp0 IS NULL THEN {_chr('chr')} || ':' || pos || ':' || least({a1}, {a2}) "
+        f"|| ':' || greatest({a1}, {a2}) ELSE snp0 END"
     )
     out = (
         f"{snp} AS snp, chr, pos, effect_allele, other_allele, eaf, beta_ AS beta, se_ AS se, "
