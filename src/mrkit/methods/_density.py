@@ -144,22 +144,74 @@ def _select(a, k):  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True, nogil=True)
-def _median_inplace(a):  # pragma: no cover - compiled
-    """Median of ``a`` (R's and NumPy's: the mean of the two middle values), reordering ``a``."""
+def _kth_extreme_few(a, d, sign):  # pragma: no cover - compiled
+    """The ``d``-th (0-based, ``d < 4``) smallest (``sign = 1``) or largest (``-1``) of ``a``."""
+    b0 = b1 = b2 = b3 = np.inf
+    for x in a:
+        v = sign * x
+        if v < b3:
+            if v < b2:
+                b3 = b2
+                if v < b1:
+                    b2 = b1
+                    if v < b0:
+                        b1 = b0
+                        b0 = v
+                    else:
+                        b1 = v
+                else:
+                    b2 = v
+            else:
+                b3 = v
+    best = b0 if d == 0 else b1 if d == 1 else b2 if d == 2 else b3
+    return sign * best
+
+
+@nb.njit(cache=True, nogil=True)
+def _kth_near(lo, nl, hi, nh, k):  # pragma: no cover - compiled
+    """``k``-th smallest of ``lo[:nl]`` (all below a pivot) followed by ``hi[:nh]`` (the rest)."""
+    if k < nl:
+        d = nl - 1 - k  # the d-th largest of lo
+        if d < 4:
+            return _kth_extreme_few(lo[:nl], d, -1.0)
+        return _select(lo[:nl], k)
+    d = k - nl
+    if d < 4:
+        return _kth_extreme_few(hi[:nh], d, 1.0)
+    return _select(hi[:nh], d)
+
+
+@nb.njit(cache=True, nogil=True)
+def _median_near(a, guess, lo, hi):  # pragma: no cover - compiled
+    """Median of ``a`` (mean of the two middle values when even), pivoting on ``guess``.
+
+    One branch-free pass splits ``a`` at ``guess``; when ``guess`` is close to the
+    median (the previous bootstrap draw's), the middle values are a few places
+    from the split and are found by a short scan; otherwise by quickselect.
+    """
+    nl = 0
+    nh = 0
+    for v in a:
+        lo[nl] = v
+        hi[nh] = v
+        below = v < guess
+        nl += below
+        nh += 1 - below
     n = a.size
-    hi = _select(a, n // 2)
+    upper = _kth_near(lo, nl, hi, nh, n // 2)
     if n % 2:
-        return hi
-    lo = a[0]
-    for k in range(1, n // 2):
-        lo = max(lo, a[k])
-    return 0.5 * (lo + hi)
+        return upper
+    return 0.5 * (_kth_near(lo, nl, hi, nh, n // 2 - 1) + upper)
 
 
 @nb.njit(cache=True, nogil=True)
 def _silverman_bickel(x, out):  # pragma: no cover - compiled
     n = x.shape[1]
-    buf = np.empty(n)
+    dev = np.empty(n)
+    lo = np.empty(n)
+    hi = np.empty(n)
+    med = np.nan
+    mad = np.nan
     for i in range(x.shape[0]):
         mean = 0.0
         for v in x[i]:
@@ -169,12 +221,12 @@ def _silverman_bickel(x, out):  # pragma: no cover - compiled
         for v in x[i]:
             ss += (v - mean) ** 2
         sd = math.sqrt(ss / (n - 1))
-        buf[:] = x[i]
-        med = _median_inplace(buf)
+        # the previous row (usually the previous bootstrap draw) gives the pivots
+        med = _median_near(x[i], mean if i == 0 else med, lo, hi)
         for k in range(n):
-            buf[k] = abs(x[i, k] - med)
-        mad = 1.4826 * _median_inplace(buf)
-        out[i] = 0.9 * min(sd, mad) / n**0.2
+            dev[k] = abs(x[i, k] - med)
+        mad = _median_near(dev, 0.6745 * sd if i == 0 else mad, lo, hi)
+        out[i] = 0.9 * min(sd, 1.4826 * mad) / n**0.2
 
 
 def silverman_bickel(x: FloatArray) -> FloatArray:
