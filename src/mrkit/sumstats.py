@@ -4,9 +4,10 @@ The normalised table (DESIGN.md) has the columns :data:`COLUMNS`::
 
     snp, chr, pos, effect_allele, other_allele, eaf, beta, se, p, log10p, n
 
-Rows are parsed by DuckDB's CSV reader (multi-threaded, gzip/bgzip aware);
-Python only looks at the header (:mod:`mrkit._sniff`) and, when something is
-wrong, re-reads the file to name the bad line and column
+Rows are parsed and normalised by DuckDB's CSV reader in one streaming pass
+(:mod:`mrkit._normsql` builds the SQL, :mod:`mrkit._ingest` checks each Arrow
+batch); Python reads the header itself (:mod:`mrkit._sniff`) and, only when
+something is wrong, re-reads the file to name the bad line and column
 (:mod:`mrkit._locate`).
 
 Conventions
@@ -31,6 +32,11 @@ Conventions
 * A missing rsID becomes ``chr:pos:A1:A2`` with the two alleles in
   alphabetical order, so that the same variant gets the same name in every
   GWAS whatever its effect allele.
+* ``n`` is an integer count (nullable ``Int64``): fractional sample sizes
+  (effective N, GWAS-VCF ``SS``) are rounded to the nearest integer.
+* PLINK 1.9 files lacking A2 (``.assoc.linear/.logistic``) or both alleles
+  (``.qassoc``) need ``alleles=`` (the ``.frq`` or ``.bim`` of the same run,
+  :mod:`mrkit._plink_alleles`); without it they are refused.
 * Rows with a missing essential value (allele, beta, SE, p) are dropped and
   counted (``attrs["mrkit"]["dropped"]``); values that are *wrong* (text in
   a numeric column, se <= 0, p outside [0, 1], OR <= 0, non-ACGT alleles,
