@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import numba as nb
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
@@ -36,61 +35,17 @@ from mrkit.methods import register
 from mrkit.methods._common import (
     FloatArray,
     as_arrays,
-    for_row_chunks,
     interval,
     pvalue,
     ratio_variance,
     require_nonzero_bx,
-    row_blocks,
 )
+from mrkit.methods._wmedian import weighted_median_rows
 from mrkit.results import MRResult
 
 MEDIAN_DOI = "doi:10.1002/gepi.21965"
 
 Weights = Literal["second", "first"]
-
-
-@nb.njit(cache=True, nogil=True)
-def _weighted_median(theta, w, rep, offset, out):  # pragma: no cover - compiled
-    n = theta.shape[1]
-    cum = np.empty(n)
-    for i in range(theta.shape[0]):
-        wi = w[(offset + i) // rep]
-        order = np.argsort(theta[i], kind="mergesort")  # stable, as R's order()
-        total = 0.0
-        for k in range(n):
-            total += wi[order[k]]
-        run = 0.0
-        below = -1
-        for k in range(n):
-            wk = wi[order[k]]
-            run += wk
-            cum[k] = (run - 0.5 * wk) / total
-            if cum[k] < 0.5:
-                below = k
-        t0 = theta[i, order[0]]
-        if cum[0] >= 0.5:  # every weight on the first ratio: the median is that ratio
-            out[i] = t0
-            continue
-        below = min(max(below, 0), n - 2)
-        lo_t = theta[i, order[below]]
-        hi_t = theta[i, order[below + 1]]
-        out[i] = lo_t + (hi_t - lo_t) * (0.5 - cum[below]) / (cum[below + 1] - cum[below])
-
-
-def weighted_median_rows(theta: FloatArray, weights: FloatArray) -> FloatArray:
-    """Interpolated weighted median of each row of ``theta`` (2-D, draws x variants).
-
-    ``weights`` is 1-D (one weight per variant, shared by every row), the same
-    shape as ``theta``, or one row per block of consecutive rows (see
-    :func:`~mrkit.methods._common.row_blocks`). Ties keep their input order (R's
-    ``order`` is stable). Rows run in a compiled loop, on every core.
-    """
-    theta = np.ascontiguousarray(np.atleast_2d(np.asarray(theta, dtype=np.float64)))
-    w, rep = row_blocks(weights, theta.shape[0])
-    out = np.empty(theta.shape[0])
-    for_row_chunks(theta.shape[0], lambda a, b: _weighted_median(theta[a:b], w, rep, a, out[a:b]))
-    return out
 
 
 def weighted_median(theta: ArrayLike, weights: ArrayLike) -> float:
