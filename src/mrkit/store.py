@@ -41,6 +41,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from mrkit._chrpos import chrpos_frame
 from mrkit._ingest import ParquetSink, sort_parquet, write_table
 from mrkit._normsql import TOP_LOG10P
 from mrkit.errors import FileFormatError, InputError, StoreError
@@ -451,7 +452,7 @@ class Store:
                 if build is not None:
                     gb = self.info(id).get("build")
                     self._same_build(gb, normalise_build(build), id, "the keys")
-                keys = _chrpos_frame(chrpos)
+                keys = chrpos_frame(chrpos)
                 con.register("keys", keys)
                 cond = "g.chr = k.chr AND g.pos = k.pos"
                 if "a1" in keys:
@@ -509,24 +510,3 @@ def _isnull(v: Any) -> bool:
         return bool(pd.isna(v))
     except (TypeError, ValueError):
         return False
-
-
-def _chrpos_frame(chrpos: Iterable[str] | pd.DataFrame) -> pd.DataFrame:
-    if isinstance(chrpos, pd.DataFrame):
-        out = pd.DataFrame({"chr": chrpos["chr"].astype(str), "pos": chrpos["pos"].astype("int64")})
-        if "effect_allele" in chrpos:
-            out["a1"] = chrpos["effect_allele"].astype(str).str.upper()
-            out["a2"] = chrpos["other_allele"].astype(str).str.upper()
-    else:
-        rows = []
-        for key in chrpos:
-            parts = re.split(r"[:_]", str(key).strip())
-            if len(parts) not in (2, 4) or not parts[1].isdigit():
-                raise InputError(f"bad chr:pos key {key!r}; use '1:12345' or '1:12345:A:G'")
-            c = parts[0][3:] if parts[0].lower().startswith("chr") else parts[0]
-            a1, a2 = (parts[2].upper(), parts[3].upper()) if len(parts) == 4 else (None, None)
-            rows.append((c.upper(), int(parts[1]), a1, a2))
-        out = pd.DataFrame(rows, columns=["chr", "pos", "a1", "a2"])
-        if out["a1"].isna().all():
-            out = out[["chr", "pos"]]
-    return out
