@@ -183,6 +183,10 @@ def check_batch(batch: pa.RecordBatch) -> tuple[str | None, pa.RecordBatch]:
     return None, out
 
 
+class FastPathError(Exception):
+    """A check failed in a fast attempt: read the file again with the complete statement."""
+
+
 @dataclass
 class ScanResult:
     rows_read: int = 0
@@ -206,11 +210,13 @@ def scan(
     *,
     check_order: bool = False,
     batch_rows: int = BATCH_ROWS,
+    retry: bool = False,
 ) -> ScanResult:
     """Run ``sql`` (from :func:`~mrkit._normsql.select_sql`), validating each batch.
 
     Batches of valid rows, without the helper columns, go to ``sink``. Raises
-    :class:`~mrkit.errors.FileFormatError` (via :func:`locate`) on any bad value.
+    :class:`~mrkit.errors.FileFormatError` (via :func:`locate`) on any bad value,
+    or :class:`FastPathError` instead when ``retry`` (a fast attempt).
     """
     res = ScanResult(order=OrderCheck() if check_order else None)
     try:
@@ -226,6 +232,8 @@ def scan(
             res.rows_read += nrow
             code, out = check_batch(batch)
             if code is not None:
+                if retry:
+                    raise FastPathError(code)
                 if code in _ALLELE_ERRORS:
                     err = batch.column("_err")
                     row = batch.filter(pc.equal(err, code)).slice(0, 1).to_pylist()[0]
@@ -242,6 +250,8 @@ def scan(
                 res.order.update(out.column("chr"), out.column("pos"))
             sink(out)
     except (duckdb.Error, pa.ArrowException) as exc:
+        if retry:
+            raise FastPathError(str(exc)) from None
         raise locate(lay, str(exc)) from None
     return res
 

@@ -289,8 +289,14 @@ class Store:
         try:
             with connection(MEMORY_LIMIT, str(spill)) as con:
                 lay, sql, meta = prepare(src, format=format, n=n, alleles=alleles)
-                with ParquetSink(tmp, top=TOP_LOG10P) as sink:
-                    res = scan_file(con, lay, sql, sink, check_order=True, progress=progress)
+                res, sink = scan_file(
+                    con,
+                    lay,
+                    sql,
+                    lambda: ParquetSink(tmp, top=TOP_LOG10P),
+                    check_order=True,
+                    progress=progress,
+                )
                 _crash_point("after_read")
                 rows = res.rows
                 if rows == 0:

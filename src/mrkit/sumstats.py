@@ -56,8 +56,8 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 
-from mrkit._ingest import ScanResult, scan
-from mrkit._normsql import connection, select_sql
+from mrkit._ingest import FastPathError, ScanResult, scan
+from mrkit._normsql import connection, has_fast_path, select_sql
 from mrkit._plink_alleles import allele_source
 from mrkit._sniff import Layout, sniff
 from mrkit.errors import FileFormatError, InputError
@@ -102,8 +102,9 @@ def prepare(
 ) -> tuple[Layout, str, dict[str, Any]]:
     """Sniff ``path`` and build the SQL of its normalised table (nothing is read yet).
 
-    Returns the layout, the ``SELECT`` of :func:`mrkit._normsql.select_sql` and
-    the metadata known from the header.
+    Returns the layout, the ``SELECT`` statements of
+    :func:`mrkit._normsql.select_sql` to try in turn (a fast one, when the layout
+    has one, then the complete one) and the metadata known from the header.
     """
     if n is None and ncase is not None and ncontrol is not None:
         n = float(ncase) + float(ncontrol)
@@ -115,7 +116,9 @@ def prepare(
     if alleles is not None:
         al_sql = allele_source(lay, alleles)
     _require(lay, n, al_sql is not None)
-    sql = select_sql(lay, n, al_sql)
+    sql = [select_sql(lay, n, al_sql)]
+    if has_fast_path(lay):
+        sql.insert(0, select_sql(lay, n, al_sql, fast=True))
     meta = {
         "path": str(lay.path),
         "format": lay.fmt,
@@ -124,25 +127,37 @@ def prepare(
     }
     if alleles is not None:
         meta["alleles_from"] = str(Path(alleles).resolve())
-    return lay, sql, meta
+    return lay, tuple(sql), meta
 
 
 def scan_file(
     con: duckdb.DuckDBPyConnection,
     lay: Layout,
-    sql: str,
-    sink: Callable[[pa.RecordBatch], None],
+    sqls: tuple[str, ...],
+    make_sink: Callable[[], Any],
     *,
     check_order: bool = False,
     progress: Callable[[str], None] | None = None,
-) -> ScanResult:
-    """Stream the normalised rows of ``sql`` into ``sink`` (see :mod:`mrkit._ingest`)."""
+) -> tuple[ScanResult, Any]:
+    """Stream the normalised rows into a sink (see :mod:`mrkit._ingest`).
+
+    ``make_sink()`` gives a context manager yielding a callable that takes the
+    Arrow batches; a new one is made when the fast statement fails and the file
+    is read again with the complete one. Returns the scan result and the sink.
+    """
     if progress:
         progress("reading")
-    res = scan(con, lay, sql, sink, check_order=check_order)
-    if res.rows_read == 0:
-        raise FileFormatError(lay.path, "no data rows to read")
-    return res
+    for i, sql in enumerate(sqls):
+        last = i == len(sqls) - 1
+        try:
+            with make_sink() as sink:
+                res = scan(con, lay, sql, sink, check_order=check_order, retry=not last)
+        except FastPathError:
+            continue
+        if res.rows_read == 0:
+            raise FileFormatError(lay.path, "no data rows to read")
+        return res, sink
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _require(lay: Layout, n: float | None, alleles: bool = False) -> None:
@@ -265,10 +280,9 @@ def read_sumstats(
     lay, sql, meta = prepare(
         path, format=format, n=n, ncase=ncase, ncontrol=ncontrol, alleles=alleles
     )
-    batches: list[pa.RecordBatch] = []
     with connection() as con:
-        res = scan_file(con, lay, sql, batches.append)
-    table = pa.Table.from_batches(batches, schema=res.schema)
+        res, sink = scan_file(con, lay, sql, _ListSink)
+    table = pa.Table.from_batches(sink.batches, schema=res.schema)
     df = table.to_pandas()
     meta["rows_read"] = res.rows_read
     meta["rows"] = len(df)
@@ -276,6 +290,22 @@ def read_sumstats(
     fix_types(df)
     df.attrs["mrkit"] = meta
     return df
+
+
+class _ListSink:
+    """Collects the batches in memory (``with`` block, like the store's Parquet sink)."""
+
+    def __init__(self) -> None:
+        self.batches: list[pa.RecordBatch] = []
+
+    def __enter__(self) -> _ListSink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def __call__(self, batch: pa.RecordBatch) -> None:
+        self.batches.append(batch)
 
 
 def fix_types(df: pd.DataFrame) -> pd.DataFrame:

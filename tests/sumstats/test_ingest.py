@@ -102,6 +102,32 @@ def test_bad_sample_size(tmp_path, n, capsys):
     src.write_text(HEAD + "".join(_rows([("1", 5)])).replace("1000.4", n))
     rc = main(
         ["import", str(src), "--store", str(tmp_path / "s.duckdb"), "--id", "g", "--trait", "t"]
-    )  # noqa: E501
+    )
     err = capsys.readouterr().err
     assert rc == 2 and "line 2" in err and "sample size" in err, err
+
+
+@pytest.mark.parametrize("marker", [".", "NaN", "nan", "-nan", "NULL", "N/A", "#N/A", "na"])
+def test_rare_missing_markers_read_like_na(tmp_path, marker):
+    """The fast attempt knows only NA and empty; any other marker gives the same table."""
+    rows = [
+        ["1", "100", "A", "G", "0.1", "0.01", "0.5", "rs1", "1000"],
+        ["1", "200", "A", "G", "NA", "0.01", "0.5", "rs2", "1000"],
+        ["1", "300", "C", "T", "0.1", "0.01", "1e-12", "NA", "1000"],
+        ["NA", "400", "C", "T", "0.1", "0.01", "0.3", "rs4", "NA"],
+        ["2", "NA", "C", "T", "0.1", "NA", "0.3", "rs5", "1000"],
+        ["2", "600", "NA", "T", "0.1", "0.01", "NA", "rs6", "1000"],
+    ]
+    text = HEAD + "".join("\t".join(r) + "\n" for r in rows)
+    (tmp_path / "na.tsv").write_text(text)
+    (tmp_path / "m.tsv").write_text(
+        text.replace("\tNA", "\t" + marker).replace("\nNA", "\n" + marker)
+    )
+    from mrkit.sumstats import read_sumstats
+
+    want = read_sumstats(tmp_path / "na.tsv")
+    got = read_sumstats(tmp_path / "m.tsv")
+    # rs2 (no beta) and rs6 (no allele, no p) dropped; rs5's SE comes from its p-value
+    assert len(want) == 4 and want.attrs["mrkit"]["dropped"] == 2
+    assert list(want.snp) == ["rs1", "1:300:C:T", "rs4", "rs5"]
+    assert got.equals(want) and got.attrs["mrkit"]["dropped"] == 2, (got, want)
