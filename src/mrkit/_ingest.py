@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from mrkit._locate import locate
-from mrkit._sniff import Layout
+from mrkit._sniff import NULLS, Layout
 from mrkit.errors import FileFormatError
 
 BATCH_ROWS = 1 << 17
@@ -101,11 +101,15 @@ class OrderCheck:
 _BASES = pa.array(["A", "C", "G", "T"])
 _ALLELE_RE = "^(?:[ACGT]+|[DI])$"
 _CHR_CODES = {"23": "X", "24": "Y", "25": "XY", "26": "MT", "M": "MT"}
+_NULLS = frozenset(NULLS)
 
 
 def norm_chr(name: str | None) -> str | None:
-    """``chr``-prefix dropped, upper case, PLINK codes 23-26 (and M) as X, Y, XY, MT."""
-    if name is None:
+    """``chr``-prefix dropped, upper case, PLINK codes 23-26 (and M) as X, Y, XY, MT.
+
+    A missing-value marker (``NA``, ``.``, ...) gives None.
+    """
+    if name is None or name in _NULLS:
         return None
     c = name.strip()
     c = c[3:].upper() if c[:3].lower() == "chr" else c.upper()
@@ -123,6 +127,18 @@ def _normalise(col: pa.Array, fn: Callable[[pa.Array], pa.Array]) -> tuple[pa.Ar
 
 def _norm_chr_values(values: pa.Array) -> pa.Array:
     return pa.array([norm_chr(v) for v in values.to_pylist()], pa.string())
+
+
+def _min_max(col: pa.Array) -> tuple[float, float]:
+    """Min and max (NaN when the column holds a NaN), through numpy when there are no nulls."""
+    if col.null_count == 0:
+        a = col.to_numpy(zero_copy_only=False)
+        return a.min(), a.max()
+    mm = pc.min_max(col)
+    lo, hi = mm["min"].as_py(), mm["max"].as_py()
+    if pa.types.is_floating(col.type) and math.isnan(pc.sum(col).as_py()):
+        return math.nan, math.nan
+    return lo, hi
 
 
 def _norm_allele_values(values: pa.Array) -> pa.Array:
@@ -155,11 +171,7 @@ def check_batch(batch: pa.RecordBatch) -> tuple[str | None, pa.RecordBatch]:
         col = batch.column(name)
         if col.null_count == len(col):
             continue
-        mm = pc.min_max(col)
-        lo, hi = mm["min"].as_py(), mm["max"].as_py()
-        if not ok(lo, hi):
-            return name, batch
-        if pa.types.is_floating(col.type) and math.isnan(pc.sum(col).as_py()):
+        if not ok(*_min_max(col)):  # every comparison with NaN is false
             return name, batch
     cols = {}
     for name in ("effect_allele", "other_allele"):

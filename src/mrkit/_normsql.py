@@ -188,18 +188,22 @@ def select_sql(
     the caller re-reads the file with ``fast=False`` before reporting it.
     """
     nulls = FAST_NULLS if fast and has_fast_path(lay) else NULLS
+    chr_name = "chr"
     raw, names = _read_csv_sql(lay, nulls)
     r = names.get
     if nulls != NULLS:
         others = [m for m in NULLS if m not in nulls]
         width = max(len(m) for m in others)
-        for role in ("snp", "chr"):
-            if role in names:
-                col = names[role]
-                # one WHEN per marker: an IN list (or list_contains) becomes a hash join
-                whens = " ".join(f"WHEN {col} = {_q(m)} THEN NULL" for m in others)
-                long = f"WHEN strlen({col}) > {width} THEN {col}"
-                names[role] = f"(CASE {long} {whens} ELSE {col} END)"
+
+        def unmark(col: str) -> str:
+            # one WHEN per marker: an IN list (or list_contains) becomes a hash join
+            whens = " ".join(f"WHEN {col} = {_q(m)} THEN NULL" for m in others)
+            return f"(CASE WHEN strlen({col}) > {width} THEN {col} {whens} ELSE {col} END)"
+
+        # the chr column itself is cleaned per batch (mrkit._ingest.norm_chr)
+        chr_name = unmark("chr")
+        if "snp" in names:
+            names["snp"] = unmark(names["snp"])
         r = names.get
     vcf = lay.fmt == "gwas-vcf"
     # stage 1: per-value normalisation of the raw columns
@@ -373,7 +377,7 @@ def select_sql(
     stage3 = f"SELECT *, {beta} AS beta_, {se} AS se_, {log10p} AS log10p_ FROM ({stage2})"
     a1, a2 = "upper(trim(effect_allele))", "upper(trim(other_allele))"
     snp = (  # CASE, not COALESCE: only the rows without a name pay for building one
-        f"CASE WHEN snp0 IS NULL THEN {_chr('chr')} || ':' || pos || ':' || least({a1}, {a2}) "
+        f"CASE WHEN snp0 IS NULL THEN {_chr(chr_name)} || ':' || pos || ':' || least({a1}, {a2}) "
         f"|| ':' || greatest({a1}, {a2}) ELSE snp0 END"
     )
     out = (
