@@ -4,10 +4,12 @@ DuckDB parses and normalises the file (:func:`mrkit._normsql.select_sql`) and
 hands Arrow record batches to Python, which per batch only
 
 * counts the rows read,
-* checks the ``_err`` column and the value ranges of the output columns
-  (:func:`check_batch`: min/max and a sum per column, alleles through a hash
-  lookup); on any bad value :func:`mrkit._locate.locate` re-reads the file to
-  name the first bad line and column,
+* normalises alleles and chromosome names on their distinct values and checks
+  the ``_err`` column and the value ranges of the output columns
+  (:func:`check_batch`: min/max per column, alleles against A/C/G/T); on any
+  bad value :func:`mrkit._locate.locate` re-reads the file to name the first
+  bad line and column (after a fast attempt: :class:`FastPathError`, and the
+  file is read again with the complete statement first),
 * drops the rows lacking an essential value (allele, beta, SE, p, name),
 * tracks whether the rows are sorted by chromosome and position
   (:class:`OrderCheck`), and
