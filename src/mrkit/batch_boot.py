@@ -39,7 +39,7 @@ from mrkit.methods.mode import Kind, mode_estimate_rows
 F64 = NDArray[np.float64]
 Seed = int | None | Sequence[int] | NDArray[np.integer]
 
-MAX_CELLS = 4_000_000  # numbers per (pairs x draws x variants) chunk: ~32 MB each
+MAX_CELLS = 2_000_000  # numbers per (pairs x draws x variants) chunk: ~16 MB each
 _MIN_SNPS = 3
 
 
