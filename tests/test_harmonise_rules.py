@@ -163,6 +163,15 @@ def test_no_overlap_and_errors():
         harmonise(ex.drop(columns="se"), oc)
 
 
+def test_empty_exposure_gives_an_empty_table():
+    """An exposure with no instrument left harmonises to no rows, not a traceback."""
+    ex = _tab([], [], [], [], [])
+    oc = _tab(["b"], ["A"], ["G"], [1.0], [0.2])
+    res = harmonise(ex, oc)
+    assert len(res.table) == 0 and {"keep", "reason"} <= set(res.table.columns)
+    assert res.log["total_variants"] == 0
+
+
 def test_tolerance_boundaries():
     """Ambiguity is strict: 0.42 and 0.58 are informative; 0.4201 is not."""
     eaf = [0.42, 0.58, 0.4201, 0.5799]

@@ -253,10 +253,10 @@ def _assemble(m, ex, out, action, tol, exposure_id, outcome_id) -> HarmonisedRes
     betaA, betaB = m["beta"].to_numpy(float).copy(), m["beta_o"].to_numpy(float).copy()
     fA, fB = m["eaf"].to_numpy(float).copy(), m["eaf_o"].to_numpy(float).copy()
     matched = m["_matched"].to_numpy(bool)
-    hasA1 = np.array([a is not None for a in A1])
-    hasA2 = np.array([a is not None for a in A2])
-    hasB1 = np.array([b is not None for b in B1])
-    hasB2 = np.array([b is not None for b in B2])
+    hasA1 = np.array([a is not None for a in A1], dtype=bool)
+    hasA2 = np.array([a is not None for a in A2], dtype=bool)
+    hasB1 = np.array([b is not None for b in B1], dtype=bool)
+    hasB2 = np.array([b is not None for b in B2], dtype=bool)
     in_r = matched & hasA1 & hasB1  # the rows TwoSampleMR returns
 
     remove = np.zeros(n, bool)
