@@ -239,7 +239,7 @@ def scan(
         reader = con.sql(sql).to_arrow_reader(batch_rows)
         names = [n for n in reader.schema.names if n != "_err"]
         res.schema = pa.schema([reader.schema.field(n) for n in names])
-        for batch in reader:
+        for batch in _batches(reader):
             nrow = batch.num_rows
             if nrow == 0:
                 continue
@@ -263,11 +263,26 @@ def scan(
             if res.order is not None:
                 res.order.update(out.column("chr"), out.column("pos"))
             sink(out)
-    except (duckdb.Error, pa.ArrowException) as exc:
+    except (duckdb.Error, pa.ArrowException, _ReadError) as exc:
         if retry:
             raise FastPathError(str(exc)) from None
         raise locate(lay, str(exc)) from None
     return res
+
+
+class _ReadError(Exception):
+    """An error of DuckDB's stream (pyarrow raises it as a bare OSError)."""
+
+
+def _batches(reader: pa.RecordBatchReader) -> Iterable[pa.RecordBatch]:
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return
+        except OSError as exc:
+            raise _ReadError(str(exc)) from None
+        yield batch
 
 
 class ParquetSink:
