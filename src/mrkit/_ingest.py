@@ -66,18 +66,27 @@ class OrderCheck:
     def update(self, chr_col: pa.Array, pos_col: pa.Array) -> None:
         if len(chr_col) == 0:
             return
-        enc = pc.dictionary_encode(chr_col)
-        if isinstance(enc, pa.ChunkedArray):
-            enc = enc.combine_chunks()
-        values = [*enc.dictionary.to_pylist(), None]
-        self.chroms.update(values[:-1])
-        if enc.null_count:
-            self.chroms.add(None)
+        if _constant(chr_col):  # the usual batch of a sorted file: one chromosome
+            values = [chr_col[0].as_py(), None]
+            self.chroms.add(values[0])
+            idx = None
+        else:
+            enc = pc.dictionary_encode(chr_col)
+            if isinstance(enc, pa.ChunkedArray):
+                enc = enc.combine_chunks()
+            values = [*enc.dictionary.to_pylist(), None]
+            self.chroms.update(values[:-1])
+            if enc.null_count:
+                self.chroms.add(None)
+            idx = pc.fill_null(enc.indices, len(values) - 1).to_numpy(zero_copy_only=False)
         if not self.sorted:
             return
-        idx = pc.fill_null(enc.indices, len(values) - 1).to_numpy(zero_copy_only=False)
         pos = pc.fill_null(pos_col, _POS_MAX).to_numpy(zero_copy_only=False)
-        cut = np.flatnonzero(idx[1:] != idx[:-1]) + 1
+        if idx is None:
+            idx = np.zeros(len(pos), np.int8)
+            cut = np.empty(0, np.intp)
+        else:
+            cut = np.flatnonzero(idx[1:] != idx[:-1]) + 1
         if len(cut) > 256:  # interleaved chromosomes: not sorted, stop looking
             self.sorted = False
             return
@@ -118,8 +127,37 @@ def norm_chr(name: str | None) -> str | None:
     return _CHR_CODES.get(c, c)
 
 
+def _constant(col: pa.Array) -> bool:
+    """Whether ``col`` (no nulls) holds one value throughout."""
+    return col.null_count == 0 and pc.all(pc.equal(col, col[0])).as_py()
+
+
+def _single_bases(col: pa.Array) -> bool:
+    """Whether every value of a string column is one of A, C, G, T (no nulls).
+
+    Read straight from the Arrow buffers: all values one byte long means the
+    data buffer is the values themselves.
+    """
+    if col.null_count or not pa.types.is_string(col.type) or len(col) == 0:
+        return False
+    _, offsets, data = col.buffers()
+    off = np.frombuffer(offsets, np.int32, len(col) + 1, col.offset * 4)
+    if off[-1] - off[0] != len(col):
+        return False
+    return bool(_IS_BASE[np.frombuffer(data, np.uint8, len(col), off[0])].all())
+
+
+_IS_BASE = np.zeros(256, bool)
+_IS_BASE[list(b"ACGT")] = True
+
+
 def _normalise(col: pa.Array, fn: Callable[[pa.Array], pa.Array]) -> tuple[pa.Array, pa.Array]:
     """``col`` with ``fn`` applied to its distinct values, and those normalised values."""
+    if _constant(col):
+        new = fn(col.slice(0, 1))
+        if new.equals(col.slice(0, 1)):
+            return col, new
+        return pc.take(new, pa.array(np.zeros(len(col), np.int8))), new
     enc = pc.dictionary_encode(col)
     new = fn(enc.dictionary)
     if not new.equals(enc.dictionary):
@@ -177,6 +215,8 @@ def check_batch(batch: pa.RecordBatch) -> tuple[str | None, pa.RecordBatch]:
             return name, batch
     cols = {}
     for name in ("effect_allele", "other_allele"):
+        if _single_bases(batch.column(name)):  # the usual case: nothing to change
+            continue
         col, values = _normalise(batch.column(name), _norm_allele_values)
         base = pc.is_in(values, value_set=_BASES)
         if not pc.all(base).as_py():
