@@ -377,18 +377,27 @@ class ParquetSink:
             raise self._error
 
 
+#: Columns stored without compression: random doubles that snappy cannot shrink (it
+#: only costs CPU) and ``chr`` (dictionary-encoded: a few bytes per row group).
+_UNCOMPRESSED = frozenset({"beta", "se", "log10p", "chr", "pos"})
+
+
 def open_writer(path: Path, schema: pa.Schema, compression: str = "snappy") -> pq.ParquetWriter:
     """Parquet writer of the normalised table.
 
-    Dictionary encoding only for ``chr`` (trying it on every column costs more
-    CPU than it saves bytes once snappy has run); min/max statistics for the
+    Dictionary encoding only for ``chr`` and ``n`` (few distinct values; trying it
+    on every column costs more CPU than it saves bytes once snappy has run);
+    ``pos``, sorted, as deltas (a few bits per row); ``compression`` for the
+    other columns except :data:`_UNCOMPRESSED`. Min/max statistics for the
     columns queries filter on (``log10p`` for instruments, ``chr``/``pos``).
     """
+    names = set(schema.names)
     return pq.ParquetWriter(
         path,
         schema,
-        compression=compression,
-        use_dictionary=["chr"],
+        compression={c: "none" if c in _UNCOMPRESSED else compression for c in schema.names},
+        use_dictionary=[c for c in ("chr", "n") if c in names],
+        column_encoding={"pos": "DELTA_BINARY_PACKED"} if "pos" in names else None,
         write_statistics=["chr", "pos", "p", "log10p"],
     )
 
