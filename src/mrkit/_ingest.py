@@ -378,7 +378,7 @@ class ParquetSink:
 
 
 #: Columns stored without compression: random doubles that snappy cannot shrink (it
-#: only costs CPU) and ``chr`` (dictionary-encoded: a few bytes per row group).
+#: only costs CPU), ``chr`` and ``pos`` (dictionary- and delta-encoded: already small).
 _UNCOMPRESSED = frozenset({"beta", "se", "log10p", "chr", "pos"})
 
 
