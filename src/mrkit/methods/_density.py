@@ -98,11 +98,6 @@ def _seq_at(start: float, stop: float, by: float, k: int, num: int) -> float:
     return stop - (num - 1 - k) * by
 
 
-def r_sd(x: FloatArray) -> FloatArray:
-    """R's ``sd`` of each row."""
-    return np.std(x, axis=-1, ddof=1)
-
-
 def r_mad(x: FloatArray) -> FloatArray:
     """R's ``mad`` of each row: ``1.4826 * median(|x - median(x)|)``."""
     med = np.median(x, axis=-1, keepdims=True)
@@ -366,8 +361,9 @@ def _argmax_interp(conv, limits, out):  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True, nogil=True)
-def _kernel_taps(limits, bw, taps):  # pragma: no cover - compiled
-    """R's kernel at lags ``m s`` (``s = 2 (up - lo)/1023``), wrapped onto ``taps.shape[1]`` points.
+def _kernel_taps(ratio, taps):  # pragma: no cover - compiled
+    """R's kernel at lags ``m s`` (``s = 2 (up - lo)/1023 = h / ratio``), wrapped onto
+    ``taps.shape[1]`` points.
 
     Tap ``d`` holds lags ``d`` and ``d - size``; farther wraps are below
     :math:`e^{-98}` (lags of at least :math:`14h`).
@@ -375,18 +371,16 @@ def _kernel_taps(limits, bw, taps):  # pragma: no cover - compiled
     size = taps.shape[1]
     taps[:] = 0.0
     for i in range(taps.shape[0]):
-        lo, up = limits[i, 2], limits[i, 3]
-        step = 2.0 * (up - lo) / (_N2 - 1) / bw[i]
-        for d in range(size):  # lags d s (until exp underflows to 0)
+        step = 1.0 / ratio[i]
+        for d in range(size + 1):  # lags +d s and -d s (until exp underflows to 0)
             e = 0.5 * (d * step) ** 2
             if e > 746.0:
                 break
-            taps[i, d] = math.exp(-e)
-        for d in range(1, size + 1):  # lags -d s, wrapped to size - d
-            e = 0.5 * (d * step) ** 2
-            if e > 746.0:
-                break
-            taps[i, (size - d) % size] += math.exp(-e)
+            k = math.exp(-e)
+            if d < size:
+                taps[i, d] += k
+            if d > 0:
+                taps[i, size - d] += k
 
 
 class _Workspace(threading.local):
@@ -419,7 +413,7 @@ def _density_mode(
     rough = ratio < _MIN_RATIO
     if rough.any():
         taps = np.empty((int(rough.sum()), NGRID))
-        _kernel_taps(limits[rough], bw[rough], taps)
+        _kernel_taps(ratio[rough], taps)
         spec[rough] *= np.fft.rfft(taps, axis=1)  # real: the taps are symmetric
     np.fft.irfft(spec, n=NGRID, axis=1, out=conv)
     out = np.empty(nrow)
@@ -480,4 +474,4 @@ def bandwidth_mode(x: FloatArray, w: FloatArray, *, phi: float, min_bw: float) -
     return out
 
 
-__all__ = ["bandwidth_mode", "density_mode", "r_mad", "r_sd", "r_seq", "silverman_bickel"]
+__all__ = ["bandwidth_mode", "density_mode", "r_mad", "r_seq", "silverman_bickel"]
