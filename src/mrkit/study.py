@@ -292,7 +292,8 @@ def _import_one(store: Any, g: GwasEntry, base: Path, sha: str | None) -> None:
             msg = f"gwas id {g.id!r} has no `file` and is not in the store {store.path}"
             raise StudyError(msg)
         return
-    if store.has(g.id) and store.info(g.id).get("sha256") == sha:
+    known = store.has(g.id)
+    if known and store.info(g.id).get("sha256") == sha:
         return
     store.import_gwas(
         base / g.file,
@@ -305,7 +306,7 @@ def _import_one(store: Any, g: GwasEntry, base: Path, sha: str | None) -> None:
         build=g.build,
         population=g.population,
         format=g.format,
-        replace=store.has(g.id),
+        replace=known,
     )
 
 
