@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from mrkit._inflate import InflateError
 from mrkit._locate import locate
 from mrkit._sniff import NULLS, Layout
 from mrkit.errors import FileFormatError
@@ -259,55 +260,71 @@ _ALLELE_ERRORS = {
 def scan(
     con: duckdb.DuckDBPyConnection,
     lay: Layout,
-    sql: str,
+    sqls: Iterable[str],
     sink: Callable[[pa.RecordBatch], None],
     *,
     check_order: bool = False,
     batch_rows: int = BATCH_ROWS,
     retry: bool = False,
 ) -> ScanResult:
-    """Run ``sql`` (from :func:`~mrkit._normsql.select_sql`), validating each batch.
+    """Run ``sqls`` (from :func:`~mrkit._normsql.select_sql`) in turn, validating each batch.
 
-    Batches of valid rows, without the helper columns, go to ``sink``. Raises
-    :class:`~mrkit.errors.FileFormatError` (via :func:`locate`) on any bad value,
-    or :class:`FastPathError` instead when ``retry`` (a fast attempt).
+    One statement reads the file; several read its consecutive chunks
+    (:mod:`mrkit._inflate`), as one stream. Batches of valid rows, without the
+    helper columns, go to ``sink``. Raises :class:`~mrkit.errors.FileFormatError`
+    (via :func:`locate`) on any bad value, or :class:`FastPathError` instead
+    when ``retry`` (a fast attempt).
     """
     res = ScanResult(order=OrderCheck() if check_order else None)
     try:
         # let DuckDB run ahead of the consumer by a few batches (default: 10 MB)
         con.execute("SET streaming_buffer_size = '128MB'")
-        reader = con.sql(sql).to_arrow_reader(batch_rows)
-        names = [n for n in reader.schema.names if n != "_err"]
-        res.schema = pa.schema([reader.schema.field(n) for n in names])
-        for batch in _batches(reader):
-            nrow = batch.num_rows
-            if nrow == 0:
-                continue
-            res.rows_read += nrow
-            code, out = check_batch(batch)
-            if code is not None:
-                if retry:
-                    raise FastPathError(code)
-                if code in _ALLELE_ERRORS:
-                    err = batch.column("_err")
-                    row = batch.filter(pc.equal(err, code)).slice(0, 1).to_pylist()[0]
-                    raise FileFormatError(
-                        lay.path,
-                        f"variant {row['snp']} (chr {row['chr']}, {row['pos']}) "
-                        f"{_ALLELE_ERRORS[code]}; was it written by the same PLINK run?",
-                    )
-                raise locate(lay, f"invalid value ({code})")
-            if out.num_rows == 0:
-                continue
-            res.rows += out.num_rows
-            if res.order is not None:
-                res.order.update(out.column("chr"), out.column("pos"))
-            sink(out)
-    except (duckdb.Error, pa.ArrowException, _ReadError) as exc:
+        for sql in sqls:
+            _scan_one(con, lay, sql, sink, res, batch_rows, retry)
+    except (duckdb.Error, pa.ArrowException, _ReadError, InflateError) as exc:
         if retry:
             raise FastPathError(str(exc)) from None
         raise locate(lay, str(exc)) from None
     return res
+
+
+def _scan_one(
+    con: duckdb.DuckDBPyConnection,
+    lay: Layout,
+    sql: str,
+    sink: Callable[[pa.RecordBatch], None],
+    res: ScanResult,
+    batch_rows: int,
+    retry: bool,
+) -> None:
+    reader = con.sql(sql).to_arrow_reader(batch_rows)
+    if res.schema is None:
+        names = [n for n in reader.schema.names if n != "_err"]
+        res.schema = pa.schema([reader.schema.field(n) for n in names])
+    for batch in _batches(reader):
+        nrow = batch.num_rows
+        if nrow == 0:
+            continue
+        res.rows_read += nrow
+        code, out = check_batch(batch)
+        if code is not None:
+            if retry:
+                raise FastPathError(code)
+            if code in _ALLELE_ERRORS:
+                err = batch.column("_err")
+                row = batch.filter(pc.equal(err, code)).slice(0, 1).to_pylist()[0]
+                raise FileFormatError(
+                    lay.path,
+                    f"variant {row['snp']} (chr {row['chr']}, {row['pos']}) "
+                    f"{_ALLELE_ERRORS[code]}; was it written by the same PLINK run?",
+                )
+            raise locate(lay, f"invalid value ({code})")
+        if out.num_rows == 0:
+            continue
+        res.rows += out.num_rows
+        if res.order is not None:
+            res.order.update(out.column("chr"), out.column("pos"))
+        sink(out)
 
 
 class _ReadError(Exception):

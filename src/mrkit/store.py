@@ -296,6 +296,7 @@ class Store:
                     lambda: ParquetSink(tmp, top=TOP_LOG10P),
                     check_order=True,
                     progress=progress,
+                    tmp_dir=spill,
                 )
                 _crash_point("after_read")
                 rows = res.rows

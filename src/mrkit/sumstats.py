@@ -50,12 +50,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
 
+from mrkit._inflate import Chunks, worth_chunking
 from mrkit._ingest import FastPathError, ScanResult, scan
 from mrkit._normsql import connection, has_fast_path, select_sql
 from mrkit._plink_alleles import allele_source
@@ -91,6 +93,28 @@ def detect_format(path: str | Path) -> str:
     return sniff(path).fmt
 
 
+@dataclass(frozen=True)
+class Statement:
+    """One way of reading a file: the ``SELECT`` of :func:`~mrkit._normsql.select_sql`.
+
+    ``fast``: the fast first attempt, retried with the complete statement on
+    any error (see :func:`~mrkit._normsql.select_sql`).
+    """
+
+    lay: Layout
+    n: float | None
+    alleles: str | None
+    fast: bool
+
+    def sql(self, chunk: Path | None = None, *, first: bool = True) -> str:
+        """The SQL on the file, or on a plain ``chunk`` of it (``first``: holds the header)."""
+        lay = self.lay
+        if chunk is not None:
+            skip = lay.header_line if first else 0
+            lay = replace(lay, path=chunk, compression="none", header_line=skip)
+        return select_sql(lay, self.n, self.alleles, fast=self.fast)
+
+
 def prepare(
     path: str | Path,
     *,
@@ -99,12 +123,11 @@ def prepare(
     ncase: float | None = None,
     ncontrol: float | None = None,
     alleles: str | Path | None = None,
-) -> tuple[Layout, str, dict[str, Any]]:
+) -> tuple[Layout, tuple[Statement, ...], dict[str, Any]]:
     """Sniff ``path`` and build the SQL of its normalised table (nothing is read yet).
 
-    Returns the layout, the ``SELECT`` statements of
-    :func:`mrkit._normsql.select_sql` to try in turn (a fast one, when the layout
-    has one, then the complete one) and the metadata known from the header.
+    Returns the layout, the statements to try in turn (a fast one, when the
+    layout has one, then the complete one) and the metadata known from the header.
     """
     if n is None and ncase is not None and ncontrol is not None:
         n = float(ncase) + float(ncontrol)
@@ -116,9 +139,9 @@ def prepare(
     if alleles is not None:
         al_sql = allele_source(lay, alleles)
     _require(lay, n, al_sql is not None)
-    sql = [select_sql(lay, n, al_sql)]
+    stmts = [Statement(lay, n, al_sql, fast=False)]
     if has_fast_path(lay):
-        sql.insert(0, select_sql(lay, n, al_sql, fast=True))
+        stmts.insert(0, Statement(lay, n, al_sql, fast=True))
     meta = {
         "path": str(lay.path),
         "format": lay.fmt,
@@ -127,31 +150,40 @@ def prepare(
     }
     if alleles is not None:
         meta["alleles_from"] = str(Path(alleles).resolve())
-    return lay, tuple(sql), meta
+    return lay, tuple(stmts), meta
 
 
 def scan_file(
     con: duckdb.DuckDBPyConnection,
     lay: Layout,
-    sqls: tuple[str, ...],
+    stmts: tuple[Statement, ...],
     make_sink: Callable[[], Any],
     *,
     check_order: bool = False,
     progress: Callable[[str], None] | None = None,
+    tmp_dir: Path | None = None,
 ) -> tuple[ScanResult, Any]:
     """Stream the normalised rows into a sink (see :mod:`mrkit._ingest`).
 
     ``make_sink()`` gives a context manager yielding a callable that takes the
     Arrow batches; a new one is made when the fast statement fails and the file
-    is read again with the complete one. Returns the scan result and the sink.
+    is read again with the complete one. A large gzip file is read, in the fast
+    attempt, from plain chunks inflated ahead in ``tmp_dir`` (default: a new
+    temporary directory; see :mod:`mrkit._inflate`). Returns the scan result
+    and the sink.
     """
     if progress:
         progress("reading")
-    for i, sql in enumerate(sqls):
-        last = i == len(sqls) - 1
+    for i, st in enumerate(stmts):
+        last = i == len(stmts) - 1
         try:
             with make_sink() as sink:
-                res = scan(con, lay, sql, sink, check_order=check_order, retry=not last)
+                if not last and worth_chunking(lay.path, lay.compression):
+                    with Chunks(lay.path, tmp_dir) as chunks:
+                        sqls = (st.sql(c, first=k == 0) for k, c in enumerate(chunks))
+                        res = scan(con, lay, sqls, sink, check_order=check_order, retry=True)
+                else:
+                    res = scan(con, lay, [st.sql()], sink, check_order=check_order, retry=not last)
         except FastPathError:
             continue
         if res.rows_read == 0:
