@@ -39,8 +39,16 @@ def main() -> None:
         work.mkdir()
         for name in ("study.toml", "simulation.toml"):
             shutil.copy(DEMO / name, work / name)
-        sim = _timed([str(MRKIT), "simulate", "--config", str(work / "simulation.toml"),
-                      "--out", str(work / "data")])
+        sim = _timed(
+            [
+                str(MRKIT),
+                "simulate",
+                "--config",
+                str(work / "simulation.toml"),
+                "--out",
+                str(work / "data"),
+            ]
+        )
         run = _timed([str(MRKIT), "run", str(work / "study.toml"), "--quiet"])
         manifest = json.loads((work / "results" / "manifest.json").read_text())
     print("stage            seconds")

@@ -169,8 +169,16 @@ def select_mvmr_instruments(
     best = best.assign(p=10.0 ** -best["_lp"], log10p=best["_lp"]).drop(columns="_lp")
     best = best.rename(columns={"_exposure": "strongest_exposure"}).reset_index(drop=True)
     sel = select_instruments(
-        best, p=p, clump=clump, panel=panel, r2=r2, kb=kb, min_f=None,
-        exclude_mhc=exclude_mhc, build=build, missing=missing,
+        best,
+        p=p,
+        clump=clump,
+        panel=panel,
+        r2=r2,
+        kb=kb,
+        min_f=None,
+        exclude_mhc=exclude_mhc,
+        build=build,
+        missing=missing,
     )
     for name, df in gwas.items():
         t = _normalise(df).drop_duplicates("snp").set_index("snp")
