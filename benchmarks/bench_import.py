@@ -5,9 +5,10 @@ benchmarks/_work/), then times in the same run:
 
 * baseline: ``CREATE TABLE t AS SELECT * FROM read_csv(file)`` (DuckDB's
   auto-detecting reader, all columns materialised);
-* mrkit: ``Store.import_gwas`` (sniff, parse, validate, normalise, check the
-  chr/pos order, write Parquet and the top-hits file, SHA-256, commit), in a
-  child process so that its peak memory (VmHWM) is measured alone;
+* mrkit: ``Store.import_gwas`` (sniff, inflate ahead with ISA-L into plain
+  chunks, parse, validate, normalise, check the chr/pos order, write Parquet
+  and the top-hits file, SHA-256, commit), in a child process so that its
+  peak memory (VmHWM) is measured alone;
 * the instrument query ``Store.instruments(id, p=5e-8)`` on the stored table.
 
 Each repeat runs both, one after the other, and the best time of each is
