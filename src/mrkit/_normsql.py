@@ -110,16 +110,22 @@ def _read_csv_sql(lay: Layout, nulls: tuple[str, ...] = NULLS) -> tuple[str, dic
             f"read_csv({_q(str(lay.path))}, delim = '\\t', quote = '', escape = '', "
             f"columns = {spec}, nullstr = ['.', ''], {common})"
         )
-        fk = "string_split(c8, ':')"
-        sv = "string_split(c9, ':')"
+        # the sample's values split once; fields by position when FORMAT is that of the
+        # first row (the usual case: one FORMAT for the whole file), else by key
+        first = ":".join(lay.vcf_keys)
 
         def field(key: str) -> str:
-            return f"nullif({sv}[list_position({fk}, {_q(key)})], '.')"
+            by_key = f"_sv[list_position(string_split(c8, ':'), {_q(key)})]"
+            if key not in lay.vcf_keys:
+                return f"nullif({by_key}, '.')"
+            at = lay.vcf_keys.index(key) + 1
+            return f"nullif(CASE WHEN c8 = {_q(first)} THEN _sv[{at}] ELSE {by_key} END, '.')"
 
         sql = (
             f"SELECT c0 AS r_chr, c1 AS r_pos, c2 AS r_snp, c3 AS r_oa, c4 AS r_ea, "
             f"{field('ES')} AS t_beta, {field('SE')} AS t_se, {field('LP')} AS t_log10p, "
-            f"{field('AF')} AS t_eaf, {field('SS')} AS t_n, {field('ID')} AS r_id2 FROM {src}"
+            f"{field('AF')} AS t_eaf, {field('SS')} AS t_n, {field('ID')} AS r_id2 "
+            f"FROM (SELECT *, string_split(c9, ':') AS _sv FROM {src})"
         )
         names = {"chr": "r_chr", "pos": "r_pos", "snp": "r_snp", "oa": "r_oa", "ea": "r_ea"}
         for role in ("beta", "se", "log10p", "eaf", "n"):

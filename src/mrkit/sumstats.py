@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -106,13 +106,25 @@ class Statement:
     alleles: str | None
     fast: bool
 
-    def sql(self, chunk: Path | None = None, *, first: bool = True) -> str:
-        """The SQL on the file, or on a plain ``chunk`` of it (``first``: holds the header)."""
+    def sql(self, chunk: Path | None = None, *, skip: int = 0) -> str:
+        """The SQL on the file, or on a plain ``chunk`` whose first ``skip`` lines are header."""
         lay = self.lay
         if chunk is not None:
-            skip = lay.header_line if first else 0
             lay = replace(lay, path=chunk, compression="none", header_line=skip)
         return select_sql(lay, self.n, self.alleles, fast=self.fast)
+
+    def chunk_sqls(self, chunks: Iterable[Path]) -> Iterator[str]:
+        """The SQL on each chunk holding data rows (the header may span several chunks)."""
+        skip = self.lay.header_line
+        for chunk in chunks:
+            if skip:
+                data = chunk.read_bytes()
+                nline = data.count(b"\n") + (not data.endswith(b"\n"))
+                if nline <= skip:  # header only
+                    skip -= nline
+                    continue
+            yield self.sql(chunk, skip=skip)
+            skip = 0
 
 
 def prepare(
@@ -167,24 +179,32 @@ def scan_file(
 
     ``make_sink()`` gives a context manager yielding a callable that takes the
     Arrow batches; a new one is made when the fast statement fails and the file
-    is read again with the complete one. A large gzip file is read, in the fast
+    is read again with the complete one. A large gzip file is read, in a first
     attempt, from plain chunks inflated ahead in ``tmp_dir`` (default: a new
-    temporary directory; see :mod:`mrkit._inflate`). Returns the scan result
-    and the sink.
+    temporary directory; see :mod:`mrkit._inflate`); when that attempt fails
+    the file is read directly. Returns the scan result and the sink.
     """
     if progress:
         progress("reading")
-    for i, st in enumerate(stmts):
-        last = i == len(stmts) - 1
+    attempts = [(st, False) for st in stmts]  # (statement, read from inflated chunks)
+    if worth_chunking(lay.path, lay.compression):
+        if len(stmts) > 1:  # the fast attempt reads chunks
+            attempts[0] = (stmts[0], True)
+        else:  # GWAS-VCF, blank-separated: no quoting, so no field spans a chunk boundary
+            attempts.insert(0, (stmts[0], True))
+    for i, (st, chunked) in enumerate(attempts):
+        retry = i < len(attempts) - 1
         try:
             with make_sink() as sink:
-                if not last and worth_chunking(lay.path, lay.compression):
+                if chunked:
                     with Chunks(lay.path, tmp_dir) as chunks:
-                        sqls = (st.sql(c, first=k == 0) for k, c in enumerate(chunks))
+                        sqls = st.chunk_sqls(chunks)
                         res = scan(con, lay, sqls, sink, check_order=check_order, retry=True)
                 else:
-                    res = scan(con, lay, [st.sql()], sink, check_order=check_order, retry=not last)
+                    res = scan(con, lay, [st.sql()], sink, check_order=check_order, retry=retry)
         except FastPathError:
+            continue
+        if chunked and res.rows_read == 0:  # e.g. a file whose lines end in CR alone
             continue
         if res.rows_read == 0:
             raise FileFormatError(lay.path, "no data rows to read")

@@ -148,6 +148,29 @@ def test_real_gwas_vcf():
     assert df.n.to_numpy(float) == pytest.approx(flat.SS.to_numpy(), abs=0.5)
 
 
+def test_gwas_vcf_format_varying_by_row(tmp_path):
+    """Fields are found by key when a row's FORMAT differs from the first row's."""
+    head = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n"
+    rows = [
+        ("ES:SE:LP:AF:SS", "0.1:0.01:5:0.2:1000"),
+        ("SE:ES:AF:LP", "0.02:-0.3:0.4:2.5"),  # reordered, no SS
+        ("ES:SE:LP", "0.05:0.01:1.25"),  # no AF
+    ]
+    body = "".join(
+        f"1\t{100 * (i + 1)}\trs{i}\tG\tA\t.\tPASS\t.\t{f}\t{v}\n" for i, (f, v) in enumerate(rows)
+    )
+    p = tmp_path / "x.vcf"
+    p.write_text(head + body)
+    df = read_sumstats(p)
+    assert list(df.beta) == [0.1, -0.3, 0.05]
+    assert list(df.se) == [0.01, 0.02, 0.01]
+    assert list(df.log10p) == [5.0, 2.5, 1.25]
+    assert df.eaf.iloc[1] == 0.4
+    assert math.isnan(df.eaf.iloc[2])
+    assert df.n.iloc[0] == 1000
+    assert df.n.isna().iloc[1]
+
+
 def test_text_variants(tmp_path):
     """CRLF, BOM, chr prefixes, lower-case alleles, spaces, bgzip-like multi-member gzip."""
     body = (

@@ -19,6 +19,7 @@ from mrkit.errors import FileFormatError
 from mrkit.store import Store
 from mrkit.sumstats import read_sumstats
 
+VCF = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "gwasvcf" / "data.vcf.gz"
 HEAD = "chromosome\tbase_pair_location\teffect_allele\tother_allele\tbeta\tstandard_error\tp_value\trsid\tn\n"  # noqa: E501
 
 
@@ -146,6 +147,28 @@ def test_store_import_same_parquet_from_chunks(tmp_path, monkeypatch, small_chun
     )
 
 
+def test_gwas_vcf_same_table_from_chunks(tmp_path, monkeypatch, small_chunks):
+    """GWAS-VCF has no fast statement: its one statement reads chunks first."""
+    lines = gzip.decompress(VCF.read_bytes()).decode().splitlines(keepends=True)
+    body = [ln for ln in lines if not ln.startswith("#")]
+    src = tmp_path / "big.vcf.gz"
+    src.write_bytes(gzip.compress("".join(lines + body * 20).encode()))
+    seen = []
+    real_iter = Chunks.__iter__
+
+    def counting(self):
+        for c in real_iter(self):
+            seen.append(c)
+            yield c
+
+    monkeypatch.setattr(Chunks, "__iter__", counting)
+    chunked = _read(src, monkeypatch, chunked=True)
+    assert len(seen) > 10
+    direct = _read(src, monkeypatch, chunked=False)
+    pd.testing.assert_frame_equal(chunked, direct)
+    assert len(chunked) == 92 * 21
+
+
 def test_other_missing_markers_fall_back_to_the_complete_statement(tmp_path, small_chunks):
     text = _gwas_text(400).replace("\t0.05", "\t.", 1)  # '.' as missing: not in the fast list
     src = tmp_path / "g.tsv.gz"
@@ -211,3 +234,13 @@ def test_sigkill_while_reading_chunks_leaves_store_unchanged(tmp_path):
     reopened = Store(st.path)  # recovers
     assert sorted(p.name for p in reopened.dir.iterdir()) == files
     assert list(reopened.catalog()["id"]) == ["g1"]
+
+
+def test_lines_ending_in_cr_alone_read_as_directly(tmp_path, monkeypatch, small_chunks):
+    """No line feed to cut at: the chunked attempt finds no data and the file is read directly."""
+    src = tmp_path / "g.tsv.gz"
+    src.write_bytes(gzip.compress(_gwas_text(300).replace("\n", "\r").encode()))
+    chunked = _read(src, monkeypatch, chunked=True)
+    direct = _read(src, monkeypatch, chunked=False)
+    pd.testing.assert_frame_equal(chunked, direct)
+    assert len(direct) == 300
