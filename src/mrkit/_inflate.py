@@ -10,7 +10,7 @@ which the reader reads one after the other while the next one is inflated
 (the first chunks are smaller, so that parsing starts early).
 At most ``ahead + 2`` chunks exist on disk at once; all are deleted on exit.
 
-Only the fast first attempt of an import reads chunks (see
+Only a first attempt of an import reads chunks (see
 :func:`mrkit.sumstats.scan_file`): a chunk boundary inside a quoted field, or
 a corrupt gzip stream, makes that attempt fail, and the file is then read by
 DuckDB itself, whose error is the one reported.
