@@ -178,12 +178,11 @@ class Store:
             return pd.DataFrame(columns=list(CATALOG_COLUMNS))
         con = self._connect()
         try:
-            tables = con.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'catalog'"
-            ).fetchone()[0]
-            if not tables:
-                raise StoreError(f"{self.path} is a DuckDB file but not an mrkit store")
             return con.execute(sql, params or []).df()
+        except duckdb.CatalogException as exc:
+            if "Table with name catalog does not exist" in str(exc):
+                raise StoreError(f"{self.path} is a DuckDB file but not an mrkit store") from None
+            raise
         finally:
             con.close()
 
@@ -223,7 +222,16 @@ class Store:
                 f"no GWAS with id {id!r} in store {self.path} (ids: {known}); "
                 "import it with `mrkit import`"
             )
-        rec = {k: (None if _isnull(v) else v) for k, v in df.iloc[0].to_dict().items()}
+        return self._record(df.iloc[0].to_dict())
+
+    def infos(self) -> dict[str, dict[str, Any]]:
+        """Catalog rows of every GWAS by id (as :meth:`info`), in one read of the catalog."""
+        df = self._rows("SELECT * FROM catalog ORDER BY id")
+        return {r["id"]: self._record(r) for r in df.to_dict("records")}
+
+    def _record(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A catalog row as :meth:`info` gives it."""
+        rec = {k: (None if _isnull(v) else v) for k, v in row.items()}
         rec["file"] = str(self.dir / rec["file"])
         for k in ("rows", "dropped"):
             if rec.get(k) is not None:
@@ -274,7 +282,7 @@ class Store:
         if n is None and ncase is not None and ncontrol is not None:
             n = float(ncase) + float(ncontrol)
         src = Path(path)
-        if self.has(id) and not replace:
+        if not replace and self.has(id):
             raise StoreError(
                 f"GWAS {id!r} is already in store {self.path}; use --replace (replace=True) "
                 "to overwrite it or choose another --id"
@@ -341,7 +349,7 @@ class Store:
                 spill.rmdir()
             if self.dir.is_dir() and not any(self.dir.iterdir()):
                 self.dir.rmdir()
-        return self.info(id)
+        return self._record({c: rec[c] for c in CATALOG_COLUMNS})
 
     def _commit(self, rec: dict[str, Any], tmp: Path, replace: bool) -> None:
         con = self._connect(write=True)

@@ -152,10 +152,12 @@ def run_study(
     store = Store(base / study.study.store)
     # 1. import ------------------------------------------------------------------------
     with stages.stage("import", len(study.gwas)) as tick:
+        stored = store.infos()
         for g in study.gwas:
-            _import_one(store, g, base, checksums.get(g.id))
+            _import_one(store, g, base, checksums.get(g.id), stored.get(g.id))
             tick()
-    infos = {g.id: store.info(g.id) for g in study.gwas}
+    stored = store.infos()
+    infos = {g.id: stored[g.id] for g in study.gwas}
     traits = {i: _trait(entries[i], infos[i]) for i in entries}
     for g in study.gwas:
         checksums.setdefault(g.id, str(infos[g.id].get("sha256")))
@@ -273,8 +275,8 @@ def _stored_checksums(store_path: Path, study: Study) -> dict[str, str]:
         return {}
     from mrkit.store import Store
 
-    store = Store(store_path, read_only=True)
-    return {i: str(store.info(i).get("sha256")) for i in ids if store.has(i)}
+    stored = Store(store_path, read_only=True).infos()
+    return {i: str(stored[i].get("sha256")) for i in ids if i in stored}
 
 
 def _no_instruments(inst: pd.DataFrame, exposure: str, study: Study) -> str | None:
@@ -286,14 +288,17 @@ def _no_instruments(inst: pd.DataFrame, exposure: str, study: Study) -> str | No
     return None
 
 
-def _import_one(store: Any, g: GwasEntry, base: Path, sha: str | None) -> None:
+def _import_one(
+    store: Any, g: GwasEntry, base: Path, sha: str | None, stored: dict[str, Any] | None
+) -> None:
+    """Import ``g`` unless the store has it from the same file (``stored``: its catalog row)."""
     if g.file is None:
-        if not store.has(g.id):
+        if stored is None:
             msg = f"gwas id {g.id!r} has no `file` and is not in the store {store.path}"
             raise StudyError(msg)
         return
-    known = store.has(g.id)
-    if known and store.info(g.id).get("sha256") == sha:
+    known = stored is not None
+    if known and stored.get("sha256") == sha:
         return
     store.import_gwas(
         base / g.file,

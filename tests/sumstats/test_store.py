@@ -47,6 +47,25 @@ def test_import_and_catalog(store):
     assert store.get("ssf", columns=["snp", "beta"]).shape == (6, 2)
 
 
+def test_import_returns_the_catalog_row_and_infos_reads_all(store):
+    rec = store.import_gwas(SSF, id="two", trait="LDL again", ncase=10, ncontrol=30)
+    assert rec == store.info("two")
+    assert rec["n"] == 40.0
+    assert store.infos() == {"ssf": store.info("ssf"), "two": rec}
+    assert Store(store.path.with_name("none.duckdb"), read_only=True).infos() == {}
+
+
+def test_a_duckdb_file_that_is_not_a_store(tmp_path):
+    import duckdb
+
+    path = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE t (a INTEGER)")
+    con.close()
+    with pytest.raises(StoreError, match="not an mrkit store"):
+        Store(path, read_only=True).infos()
+
+
 def test_instruments_use_log10p(store):
     assert set(store.instruments("ssf").snp) == {"rs4970383", "rs555"}
     tiny = store.instruments("ssf", p=1e-300)
