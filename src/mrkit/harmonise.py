@@ -132,12 +132,14 @@ def _prepare(df: pd.DataFrame, side: Literal["exposure", "outcome"]) -> pd.DataF
         oa = cols["other_allele"]
         oa[np.array([x == "" for x in oa], dtype=bool)] = None
     for col in _NUMERIC:
-        if col in df.columns:
+        if col not in df.columns:
+            cols[col] = np.full(n, np.nan)
+        elif pd.api.types.is_numeric_dtype(df[col].dtype) and df[col].dtype != bool:
+            cols[col] = df[col].to_numpy(dtype=float, na_value=np.nan)
+        else:  # text or mixed: anything that is not a number is missing
             cols[col] = pd.to_numeric(pd.Series(df[col].to_numpy()), errors="coerce").to_numpy(
                 dtype=float, na_value=np.nan
             )
-        else:
-            cols[col] = np.full(n, np.nan)
     if side == "outcome":
         cols["proxy"] = np.zeros(n, dtype=bool)
         cols["proxy_snp"] = np.full(n, None, dtype=object)
@@ -147,13 +149,14 @@ def _prepare(df: pd.DataFrame, side: Literal["exposure", "outcome"]) -> pd.DataF
 
 def _as_str(s: pd.Series, *, upper: bool) -> np.ndarray:
     """Strings (stripped, optionally upper-case) as an object array, ``None`` where missing."""
-    ser = pd.Series(s.to_numpy(dtype=object), dtype=object)
-    missing = ser.isna().to_numpy()
-    txt = ser.where(~missing, "").astype(str).str.strip()
+    values = s.to_numpy(dtype=object)
+    missing = pd.isna(values).tolist()
+    pairs = zip(values, missing, strict=True)
+    res = np.empty(len(values), dtype=object)
     if upper:
-        txt = txt.str.upper()
-    res = np.array(txt.to_numpy(dtype=object), dtype=object, copy=True)
-    res[missing] = None
+        res[:] = [None if m else str(v).strip().upper() for v, m in pairs]
+    else:
+        res[:] = [None if m else str(v).strip() for v, m in pairs]
     return res
 
 
