@@ -266,6 +266,7 @@ def scan(
     check_order: bool = False,
     batch_rows: int = BATCH_ROWS,
     retry: bool = False,
+    on_rows: Callable[[int], None] | None = None,
 ) -> ScanResult:
     """Run ``sqls`` (from :func:`~mrkit._normsql.select_sql`) in turn, validating each batch.
 
@@ -273,14 +274,15 @@ def scan(
     (:mod:`mrkit._inflate`), as one stream. Batches of valid rows, without the
     helper columns, go to ``sink``. Raises :class:`~mrkit.errors.FileFormatError`
     (via :func:`locate`) on any bad value, or :class:`FastPathError` instead
-    when ``retry`` (a fast attempt).
+    when ``retry`` (a fast attempt). ``on_rows(n)`` is told the rows read so
+    far after each batch (a progress display).
     """
     res = ScanResult(order=OrderCheck() if check_order else None)
     try:
         # let DuckDB run ahead of the consumer by a few batches (default: 10 MB)
         con.execute("SET streaming_buffer_size = '128MB'")
         for sql in sqls:
-            _scan_one(con, lay, sql, sink, res, batch_rows, retry)
+            _scan_one(con, lay, sql, sink, res, batch_rows, retry, on_rows)
     except (duckdb.Error, pa.ArrowException, _ReadError, InflateError) as exc:
         if retry:
             raise FastPathError(str(exc)) from None
@@ -296,6 +298,7 @@ def _scan_one(
     res: ScanResult,
     batch_rows: int,
     retry: bool,
+    on_rows: Callable[[int], None] | None,
 ) -> None:
     reader = con.sql(sql).to_arrow_reader(batch_rows)
     if res.schema is None:
@@ -306,6 +309,8 @@ def _scan_one(
         if nrow == 0:
             continue
         res.rows_read += nrow
+        if on_rows is not None:
+            on_rows(res.rows_read)
         code, out = check_batch(batch)
         if code is not None:
             if retry:

@@ -184,8 +184,6 @@ def scan_file(
     temporary directory; see :mod:`mrkit._inflate`); when that attempt fails
     the file is read directly. Returns the scan result and the sink.
     """
-    if progress:
-        progress("reading")
     attempts = [(st, False) for st in stmts]  # (statement, read from inflated chunks)
     if worth_chunking(lay.path, lay.compression):
         if len(stmts) > 1:  # the fast attempt reads chunks
@@ -194,14 +192,22 @@ def scan_file(
             attempts.insert(0, (stmts[0], True))
     for i, (st, chunked) in enumerate(attempts):
         retry = i < len(attempts) - 1
+        on_rows = None
+        if progress:
+            step = "reading" if i == 0 else "reading again"
+            progress(step)
+
+            def on_rows(n: int, step: str = step) -> None:
+                progress(f"{step}: {n:,} rows")
+
+        kw = {"check_order": check_order, "on_rows": on_rows}
         try:
             with make_sink() as sink:
                 if chunked:
                     with Chunks(lay.path, tmp_dir) as chunks:
-                        sqls = st.chunk_sqls(chunks)
-                        res = scan(con, lay, sqls, sink, check_order=check_order, retry=True)
+                        res = scan(con, lay, st.chunk_sqls(chunks), sink, retry=True, **kw)
                 else:
-                    res = scan(con, lay, [st.sql()], sink, check_order=check_order, retry=retry)
+                    res = scan(con, lay, [st.sql()], sink, retry=retry, **kw)
         except FastPathError:
             continue
         if chunked and res.rows_read == 0:  # e.g. a file whose lines end in CR alone

@@ -169,12 +169,22 @@ def test_gwas_vcf_same_table_from_chunks(tmp_path, monkeypatch, small_chunks):
     assert len(chunked) == 92 * 21
 
 
+def _with_dot_beta(text: str, line: int = 250) -> str:
+    """``text`` with the beta of data line ``line`` written as '.' (missing, but not NA)."""
+    lines = text.splitlines(keepends=True)
+    fields = lines[line].split("\t")
+    fields[4] = "."
+    lines[line] = "\t".join(fields)
+    return "".join(lines)
+
+
 def test_other_missing_markers_fall_back_to_the_complete_statement(tmp_path, small_chunks):
-    text = _gwas_text(400).replace("\t0.05", "\t.", 1)  # '.' as missing: not in the fast list
     src = tmp_path / "g.tsv.gz"
-    src.write_bytes(gzip.compress(text.encode()))
+    src.write_bytes(gzip.compress(_with_dot_beta(_gwas_text(400)).encode()))
     df = read_sumstats(src)
     assert df.attrs["mrkit"]["rows_read"] == 400
+    assert df.attrs["mrkit"]["dropped"] == 1  # the row whose beta is missing
+    assert "rs249" not in set(df.snp)
 
 
 def _truncated(text: str) -> bytes:
@@ -244,3 +254,18 @@ def test_lines_ending_in_cr_alone_read_as_directly(tmp_path, monkeypatch, small_
     direct = _read(src, monkeypatch, chunked=False)
     pd.testing.assert_frame_equal(chunked, direct)
     assert len(direct) == 300
+
+
+def test_progress_counts_rows_and_tells_a_second_reading(tmp_path, small_chunks):
+    src = tmp_path / "g.tsv.gz"
+    src.write_bytes(gzip.compress(_gwas_text(300).encode()))
+    steps: list[str] = []
+    Store(tmp_path / "s.duckdb").import_gwas(src, id="g", trait="t", progress=steps.append)
+    assert steps[0] == "reading"
+    assert [x for x in steps if x.startswith("reading")][-1] == "reading: 300 rows"
+    assert steps[-1] == "sorting"  # chromosome 10 comes after X in the file
+    src.write_bytes(gzip.compress(_with_dot_beta(_gwas_text(300)).encode()))  # read twice
+    steps.clear()
+    Store(tmp_path / "s.duckdb").import_gwas(src, id="h", trait="t", progress=steps.append)
+    assert "reading again" in steps
+    assert [x for x in steps if x.startswith("reading")][-1] == "reading again: 300 rows"

@@ -60,7 +60,7 @@ def import_cmd(
         task = bar.add_task(f"importing {path.name}", total=None)
 
         def progress(step: str) -> None:
-            bar.update(task, description=f"{step} {path.name}")
+            bar.update(task, description=f"{path.name}: {step}")
 
         rec = st.import_gwas(
             path,
