@@ -287,13 +287,20 @@ def _require(lay: Layout, n: float | None, alleles: bool = False) -> None:
 
 
 def _vcf_build(meta: list[str]) -> str | None:
+    """The build a GWAS-VCF header names, in the store's spelling (:data:`mrkit.store.BUILDS`).
+
+    A patch suffix is dropped (``GRCh37.p13`` is GRCh37); a name the store does not
+    know is kept as written.
+    """
+    from mrkit.store import BUILDS
+
     for line in meta:
         m = re.search(r"assembly=([A-Za-z0-9.]+)", line) or re.match(
             r"##reference=.*?(GRCh3[78]|hg19|hg38)", line
         )
         if m:
             b = m.group(1)
-            return {"hg19": "GRCh37", "hg38": "GRCh38", "b37": "GRCh37"}.get(b, b)
+            return BUILDS.get(b.split(".")[0].lower(), b)
     return None
 
 

@@ -171,6 +171,26 @@ def test_gwas_vcf_format_varying_by_row(tmp_path):
     assert df.n.isna().iloc[1]
 
 
+@pytest.mark.parametrize(
+    ("line", "build"),
+    [
+        ("##contig=<ID=1,length=249250621,assembly=GRCh37>", "GRCh37"),
+        ("##contig=<ID=1,assembly=GRCh37.p13>", "GRCh37"),
+        ("##contig=<ID=1,assembly=hg38>", "GRCh38"),
+        ("##contig=<ID=1,assembly=b37>", "GRCh37"),
+        ("##reference=file:///ref/hg19.fa", "GRCh37"),
+        ("##contig=<ID=1,assembly=CHM13>", "CHM13"),
+        ("##source=nothing", None),
+    ],
+)
+def test_gwas_vcf_build_in_the_store_spelling(tmp_path, line, build):
+    head = f"##fileformat=VCFv4.2\n{line}\n"
+    head += "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n"
+    p = tmp_path / "x.vcf"
+    p.write_text(head + "1\t100\trs1\tG\tA\t.\tPASS\t.\tES:SE:LP\t0.1:0.01:5\n")
+    assert read_sumstats(p).attrs["mrkit"]["build"] == build
+
+
 def test_text_variants(tmp_path):
     """CRLF, BOM, chr prefixes, lower-case alleles, spaces, bgzip-like multi-member gzip."""
     body = (
