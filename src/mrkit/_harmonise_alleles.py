@@ -163,24 +163,11 @@ def recode_indels_21(A1, A2, B1):
 
 
 def recode_indels_12(A1, B1, B2):
-    """D/I coding when the exposure gives only its effect allele (``A2`` is built)."""
-    A1, B1, B2 = A1.copy(), B1.copy(), B2.copy()
-    A2 = np.full(len(A1), None, dtype=object)
-    ncB1, ncB2 = nchar(B1), nchar(B2)
-    for length, a1, src_a1, src_a2 in (
-        (ncB1 > ncB2, "I", B1, B2),
-        (ncB1 < ncB2, "I", B2, B1),
-        (ncB1 > ncB2, "D", B2, B1),
-        (ncB1 < ncB2, "D", B1, B2),
-    ):
-        cond = length & eq(A1, a1)
-        A2[cond] = src_a2[cond]
-        A1[cond] = src_a1[cond]
-    keep = np.ones(len(A1), dtype=bool)
-    keep[eq(B1, "I") & eq(B2, "D")] = False
-    keep[eq(B1, "D") & eq(B2, "I")] = False
-    keep[(ncB1 > 1) & (ncB1 == ncB2) & (eq(A1, "D") | eq(A1, "I"))] = False
-    keep[eq(B1, B2)] = False
+    """D/I coding when the exposure gives only its effect allele (``A2`` is built).
+
+    The mirror of :func:`recode_indels_21`: the same rules with the sides swapped.
+    """
+    B1, B2, A1, A2, keep = recode_indels_21(B1, B2, A1)
     return A1, A2, B1, B2, keep
 
 
