@@ -96,7 +96,7 @@ def run_plink(plink: str, p1, p2, r2, kb) -> tuple[float, pd.DataFrame]:
 
 
 def run_mrkit(p1, p2, r2, kb):
-    from mrkit.ld import ReferencePanel
+    from mrkit.ld.panel import ReferencePanel
 
     t = time.perf_counter()
     gwas = pd.read_csv(WORK / "gwas.assoc", sep=" ")

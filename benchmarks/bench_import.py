@@ -77,7 +77,7 @@ def _cpu() -> float:
 
 
 def _child_import(file: str, store: str) -> None:
-    from mrkit.store import Store
+    from mrkit.store.catalog import Store
 
     c0, t0 = _cpu(), time.perf_counter()
     rec = Store(store).import_gwas(file, id="bench", trait="bench", build="GRCh37")
@@ -153,7 +153,7 @@ def main() -> None:
         )
     print(f"ratio mrkit / duckdb: {ratio:.2f}x (goal <= 1.3x); peak memory goal <= 3072 MiB")
     print("load average after: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
-    from mrkit.store import Store
+    from mrkit.store.catalog import Store
 
     st = Store(store, read_only=True)
     st.instruments("bench")  # warm the OS cache

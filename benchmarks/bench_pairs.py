@@ -1,7 +1,7 @@
 """Many exposure-outcome pairs: IVW, Egger, weighted median, weighted mode (1,000 draws).
 
 Synthetic pairs with 20-100 variants each. Times mrkit's batched estimators
-(:mod:`mrkit.batch`, :mod:`mrkit.batch_boot`) in this process and, with
+(:mod:`mrkit.methods._kernels`, :mod:`mrkit.methods._rows`) in this process and, with
 ``--dask``, split into chunks over a 2-worker ``LocalCluster``; the in-run
 baselines are mrkit's one-pair functions in a Python loop and, if installed
 (the ``bench`` extra: ``pip install -e '.[bench]'``), pytwosamplemr's
@@ -20,8 +20,8 @@ import time
 
 import numpy as np
 
-from mrkit.batch import egger_batch, ivw_batch
-from mrkit.batch_boot import weighted_median_batch, weighted_mode_batch
+from mrkit.methods._kernels import egger_batch, ivw_batch
+from mrkit.methods._rows import weighted_median_batch, weighted_mode_batch
 from mrkit.methods.egger import egger
 from mrkit.methods.ivw import ivw
 from mrkit.methods.median import weighted_median_estimator
@@ -101,7 +101,7 @@ def _chunk_task(npairs: int, seed: int, lo: int, hi: int) -> float:
 
 def dask_run(npairs: int, workers: int = 2) -> float:
     """Seconds (cluster start-up included) for the pairs in ``2 * workers`` chunks."""
-    from mrkit.engine import DaskEngine
+    from mrkit.study.engine import DaskEngine
 
     edges = np.linspace(0, npairs, 2 * workers + 1).astype(int)
     tasks = [

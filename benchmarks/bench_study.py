@@ -2,7 +2,7 @@
 
 Builds a synthetic study (numpy, no LD; ``tests/study_synth.py``) of ``--exposures``
 x ``--outcomes`` pairs (default 200 x 5 = 1,000 pairs), runs it with
-:func:`mrkit.study.run_study` and prints the stage timings, then the same pair
+:func:`mrkit.study.pipeline.run_study` and prints the stage timings, then the same pair
 analyses as a bare in-process loop over ``analyse_harmonised`` (the estimators
 alone: the baseline), and a re-run that finds every pair's part (resume).
 
@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from mrkit.study import run_study  # noqa: E402
+from mrkit.study.pipeline import run_study  # noqa: E402
 from study_synth import make_study  # noqa: E402
 
 
@@ -66,7 +66,7 @@ def main() -> None:
     print(f"  report: {n_figs} pairs with figures, report.html {html.stat().st_size / 1e6:.1f} MB")
 
     # baseline: the estimators alone, in-process, on the same harmonised tables
-    from mrkit.pairwork import TraitInfo, analyse_harmonised
+    from mrkit.study.pairwork import TraitInfo, analyse_harmonised
 
     a = run.manifest["parameters"]["analysis"]
     h = run.harmonised

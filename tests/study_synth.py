@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from mrkit.simulate import write_sumstats
+from mrkit.simulate.run import write_sumstats
 
 
 def _frame(snps: pd.DataFrame, beta: np.ndarray, se: np.ndarray, n: float) -> pd.DataFrame:

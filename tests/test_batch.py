@@ -1,4 +1,4 @@
-"""Batched estimators (mrkit.batch, mrkit.batch_boot) equal the one-pair functions."""
+"""Batched estimators (mrkit.methods._kernels, mrkit.methods._rows) equal the one-pair functions."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import UNIVARIABLE, ref_arrays, requires_shared
-from mrkit.batch import egger_batch, f_mean_batch, i2gx_batch, ivw_batch
-from mrkit.batch_boot import weighted_median_batch, weighted_mode_batch
-from mrkit.diagnostics import f_mean, i2gx
+from mrkit.diagnostics.core import f_mean, i2gx
+from mrkit.methods._kernels import egger_batch, f_mean_batch, i2gx_batch, ivw_batch
+from mrkit.methods._rows import weighted_median_batch, weighted_mode_batch
 from mrkit.methods.egger import egger
 from mrkit.methods.ivw import ivw, ivw_fe, ivw_mre
 from mrkit.methods.median import weighted_median_estimator

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mrkit.correction import adjust
+from mrkit.study.correction import adjust
 
 P = [0.01, 0.04, 0.03, 0.005, 0.2]
 

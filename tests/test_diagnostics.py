@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import UNIVARIABLE, ref_arrays, ref_results, rel_close, requires_shared
-from mrkit import diagnostics as diag
+from mrkit.diagnostics import core as diag
 from mrkit.errors import InputError, TooFewVariantsError
 
 pytestmark = requires_shared

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mrkit.engine import DaskEngine, LocalEngine
-from mrkit.pairwork import TraitInfo, analyse_harmonised
+from mrkit.study.engine import DaskEngine, LocalEngine
+from mrkit.study.pairwork import TraitInfo, analyse_harmonised
 
 pytest.importorskip("distributed")
 

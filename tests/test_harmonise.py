@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from conftest import REFERENCE, requires_shared
-from mrkit import _harmonise_alleles as al
-from mrkit.harmonise import from_twosamplemr, harmonise
+from mrkit.harmonise import alleles as al
+from mrkit.harmonise.core import from_twosamplemr, harmonise
 
 DATA_DIR = REFERENCE / "data"
 EXTRA = REFERENCE / "extra"

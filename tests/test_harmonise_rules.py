@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mrkit.errors import InputError
-from mrkit.harmonise import from_twosamplemr, harmonise
+from mrkit.harmonise.core import from_twosamplemr, harmonise
 
 N = None
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from conftest import DATA, REFERENCE, requires_shared
-from mrkit import mvmr
 from mrkit.errors import InputError, TooFewVariantsError
+from mrkit.methods import mvmr
 
 pytestmark = requires_shared
 

@@ -14,9 +14,9 @@ import pytest
 from mrkit.cli import main
 from mrkit.errors import InputError
 from mrkit.methods import get_method
-from mrkit.simpanel import read_panel, simulate_panel
-from mrkit.simspec import EffectSpec, TraitSpec, load_config, parse_config
-from mrkit.simulate import simulate_gwas, simulate_study, total_effects
+from mrkit.simulate.panel import read_panel, simulate_panel
+from mrkit.simulate.run import simulate_gwas, simulate_study, total_effects
+from mrkit.simulate.spec import EffectSpec, TraitSpec, load_config, parse_config
 
 SMALL_PANEL = {"n_individuals": 1000, "n_chromosomes": 6, "chrom_length": 2_000_000, "n_snps": 6000}
 TINY_PANEL = {"n_individuals": 300, "n_chromosomes": 2, "chrom_length": 1_000_000, "n_snps": 800}

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from conftest import REFERENCE, UNIVARIABLE, ref_data, ref_results, rel_close, requires_shared
-from mrkit import steiger as st
+from mrkit.diagnostics import steiger as st
 from mrkit.errors import InputError
 
 STEIGER_JSON = REFERENCE / "results" / "tsmr_bmi_chd_steiger.json"

@@ -11,8 +11,8 @@ import pytest
 
 from mrkit.cli import main
 from mrkit.errors import StudyError
-from mrkit.study import run_study
-from mrkit.studyfile import load_study
+from mrkit.study.pipeline import run_study
+from mrkit.study.spec import load_study
 
 GAMMA = 0.3
 
@@ -57,8 +57,8 @@ nboot = 200
 
 @pytest.fixture(scope="module")
 def simulated(tmp_path_factory) -> Path:
-    from mrkit.simspec import TraitSpec
-    from mrkit.simulate import simulate_study
+    from mrkit.simulate.run import simulate_study
+    from mrkit.simulate.spec import TraitSpec
 
     root = tmp_path_factory.mktemp("study")
     simulate_study(
@@ -97,7 +97,7 @@ def test_truth_recovered_and_nulls_not_significant(run):
 
 def test_snp_flow_adds_up(run, simulated):
     """Every candidate instrument of an exposure ends in exactly one final state."""
-    from mrkit.store import Store
+    from mrkit.store.catalog import Store
 
     store = Store(simulated / "store.duckdb", read_only=True)
     h = run.harmonised

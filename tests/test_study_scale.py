@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 
 from mrkit.cli import main
-from mrkit.pairrun import PARTS_DIR, read_part
-from mrkit.study import run_study
+from mrkit.study.parts import PARTS_DIR, read_part
+from mrkit.study.pipeline import run_study
 from study_synth import make_study
 
 NO_FIGS = '\n[report]\npair_figures = "none"\n'

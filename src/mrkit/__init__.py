@@ -5,8 +5,7 @@ The public API is re-exported here; see ``../shared/DESIGN.md`` for the rooms.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
+from mrkit._core.version import __version__
 from mrkit.errors import (
     FileFormatError,
     InputError,
@@ -15,11 +14,6 @@ from mrkit.errors import (
     TooFewVariantsError,
 )
 from mrkit.results import MRResult
-
-try:
-    __version__ = version("mrkit")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
 
 _LAZY = {"mr": "mrkit.api", "MRAnalysis": "mrkit.api"}
 

@@ -20,11 +20,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mrkit import diagnostics
+from mrkit.diagnostics import core as diagnostics
 from mrkit.errors import InputError, TooFewVariantsError
+from mrkit.io.harmonised import analysable, check_frame, iter_pairs
 from mrkit.methods import get_method, resolve
 from mrkit.results import CORE_FIELDS, MRResult
-from mrkit.table import analysable, check_frame, iter_pairs
 
 
 @dataclass

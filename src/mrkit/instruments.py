@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 
 from mrkit.errors import InputError
+from mrkit.ld.clump import clump_table
+from mrkit.ld.panel import ReferencePanel, _normalise
 
 #: The extended MHC region on chromosome 6 (as used by LD Score regression and MR studies).
 MHC = {"GRCh37": (28_477_797, 33_448_354), "GRCh38": (28_510_120, 33_480_577)}
@@ -52,8 +54,8 @@ def select_instruments(
     p
         Significance threshold; also clumping's ``p1`` and ``p2``.
     clump, panel, r2, kb
-        LD clumping (PLINK 1.9 semantics, :func:`mrkit.clump.clump_table`)
-        against ``panel`` (a :class:`~mrkit.ld.ReferencePanel` or its prefix).
+        LD clumping (PLINK 1.9 semantics, :func:`mrkit.ld.clump.clump_table`)
+        against ``panel`` (a :class:`~mrkit.ld.panel.ReferencePanel` or its prefix).
         Defaults as TwoSampleMR's ``clump_data``.
     min_f
         Drop index variants with ``F = (beta / se)²`` below it (reason
@@ -73,8 +75,6 @@ def select_instruments(
         ``r2_index``. Reasons: ``MHC region``, ``clumped``,
         ``not in LD panel``, ``weak (F < 10)``.
     """
-    from mrkit.ld import ReferencePanel, _normalise
-
     if build not in MHC:
         raise InputError(f"build must be one of {', '.join(MHC)}, got {build!r}")
     t = _normalise(gwas)
@@ -103,7 +103,7 @@ def select_instruments(
         if isinstance(panel, str | Path):
             panel = ReferencePanel(panel)
         live = reason == ""
-        res = panel.clump(cand.loc[live], p1=p, p2=p, r2=r2, kb=kb, missing=missing)
+        res = clump_table(panel, cand.loc[live], p1=p, p2=p, r2=r2, kb=kb, missing=missing)
         tab = res.table
         for col in ("in_panel", "index_snp", "r2_index"):
             cand[col] = tab[col].reindex(cand.index)
@@ -148,8 +148,6 @@ def select_mvmr_instruments(
     p, clump, panel, r2, kb, exclude_mhc, build, missing
         As :func:`select_instruments`.
     """
-    from mrkit.ld import _normalise
-
     if len(gwas) < 2:
         raise InputError("multivariable MR needs at least two exposures")
     per: list[pd.DataFrame] = []

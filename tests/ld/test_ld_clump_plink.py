@@ -11,7 +11,9 @@ import pytest
 from scipy.stats import norm
 
 from conftest import DATA
-from mrkit.ld import ReferencePanel
+from mrkit.ld.clump import clump_table
+from mrkit.ld.panel import ReferencePanel
+from mrkit.ld.proxies import find_proxies
 
 PLINK = shutil.which("plink1.9")
 EUR = DATA / "gwasvcf" / "eur"
@@ -69,7 +71,7 @@ def test_clump_identical_to_plink(prefix, tmp_path):
     gwas.to_csv(assoc, sep=" ", index=False)
     for p1, p2, r2, kb in SETTINGS:
         pl = _plink_clump(prefix, assoc, tmp_path, p1, p2, r2, kb)
-        res = panel.clump(gwas, p1=p1, p2=p2, r2=r2, kb=kb)
+        res = clump_table(panel, gwas, p1=p1, p2=p2, r2=r2, kb=kb)
         assert list(res.clumps["snp"]) == list(pl["SNP"]), (p1, p2, r2, kb)
         sp2 = [set() if s == "NONE" else {x.split("(")[0] for x in s.split(",")} for s in pl.SP2]
         mine = [set(s.split(",")) - {""} for s in res.clumps["clumped_snps"]]
@@ -105,7 +107,7 @@ def test_proxies_best_r2_and_alleles():
         {"snp": targets, "effect_allele": v["a2"].iloc[[900, 1500]],
          "other_allele": v["a1"].iloc[[900, 1500]]}
     )  # fmt: skip
-    out = panel.proxies(tab, cands, r2=0.5, kb=500)
+    out = find_proxies(panel, tab, cands, r2=0.5, kb=500)
     assert list(out.columns) == [
         "target_snp", "proxy_snp", "r2", "target_effect_allele", "target_other_allele",
         "proxy_effect_allele", "proxy_other_allele",

@@ -11,7 +11,8 @@ import pytest
 from conftest import DATA
 from mrkit.errors import InputError, PanelError
 from mrkit.instruments import select_instruments
-from mrkit.ld import ReferencePanel
+from mrkit.ld.clump import clump_table
+from mrkit.ld.panel import ReferencePanel
 
 EUR = DATA / "gwasvcf" / "eur"
 pytestmark = pytest.mark.skipif(not EUR.with_suffix(".bed").exists(), reason="no shared data")
@@ -73,10 +74,10 @@ def test_locate_by_position_with_allele_check():
 def test_missing_from_panel_kept_or_dropped():
     panel = ReferencePanel(EUR)
     tab = pd.DataFrame({"SNP": ["rs_absent", *panel.variants.snp.iloc[:3]], "P": [1e-9] * 4})
-    kept = panel.clump(tab, r2=0.5)
+    kept = clump_table(panel, tab, r2=0.5)
     assert "rs_absent" in kept.index_snps
     assert kept.not_in_panel == ["rs_absent"]
-    dropped = panel.clump(tab, r2=0.5, missing="drop")
+    dropped = clump_table(panel, tab, r2=0.5, missing="drop")
     assert "rs_absent" not in dropped.index_snps
     row = dropped.table.set_index("SNP").loc["rs_absent"]
     assert not row.keep

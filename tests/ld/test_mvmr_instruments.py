@@ -7,7 +7,7 @@ import pytest
 from conftest import DATA
 from mrkit.errors import InputError
 from mrkit.instruments import select_instruments, select_mvmr_instruments
-from mrkit.ld import ReferencePanel
+from mrkit.ld.panel import ReferencePanel
 
 PANEL = DATA / "gwasvcf" / "eur"
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from mrkit.errors import FileFormatError, InputError
-from mrkit.sumstats import COLUMNS, detect_format, read_sumstats
+from mrkit.io.sumstats.read import COLUMNS, detect_format, read_sumstats
 
 FORMATS = Path(__file__).resolve().parents[1] / "data" / "formats"
 VCF = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "gwasvcf"

@@ -1,4 +1,7 @@
-"""Gzip inflated ahead into plain chunks (mrkit._inflate): same bytes, same tables, same errors."""
+"""Gzip inflated ahead into plain chunks (mrkit.io.sumstats._inflate).
+
+Same bytes, same tables, same errors.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +16,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-import mrkit._inflate as inflate
-from mrkit._inflate import Chunks, InflateError
+import mrkit.io.sumstats._inflate as inflate
 from mrkit.errors import FileFormatError
-from mrkit.store import Store
-from mrkit.sumstats import read_sumstats
+from mrkit.io.sumstats._inflate import Chunks, InflateError
+from mrkit.io.sumstats.read import read_sumstats
+from mrkit.store.catalog import Store
 
 VCF = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "gwasvcf" / "data.vcf.gz"
 HEAD = "chromosome\tbase_pair_location\teffect_allele\tother_allele\tbeta\tstandard_error\tp_value\trsid\tn\n"  # noqa: E501
@@ -216,8 +219,8 @@ def test_errors_are_those_of_the_direct_read(tmp_path, monkeypatch, small_chunks
 
 CRASH = """
 import os, signal, sys
-import mrkit._inflate as inflate
-from mrkit.store import Store
+import mrkit.io.sumstats._inflate as inflate
+from mrkit.store.catalog import Store
 inflate.MIN_BYTES, inflate.FIRST_BYTES, inflate.CHUNK_BYTES, inflate.BLOCK_BYTES = 0, 512, 2048, 500
 real = inflate.Chunks.__iter__
 def dying(self):

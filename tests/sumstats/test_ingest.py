@@ -12,9 +12,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from mrkit._ingest import OrderCheck, chr_rank
 from mrkit.cli import main
-from mrkit.store import Store, top_name
+from mrkit.io.sumstats._ingest import OrderCheck, chr_rank
+from mrkit.store.catalog import Store, top_name
 
 FORMATS = Path(__file__).resolve().parents[1] / "data" / "formats"
 HEAD = "chromosome\tbase_pair_location\teffect_allele\tother_allele\tbeta\tstandard_error\tp_value\trsid\tn\n"  # noqa: E501
@@ -123,7 +123,7 @@ def test_rare_missing_markers_read_like_na(tmp_path, marker):
     (tmp_path / "m.tsv").write_text(
         text.replace("\tNA", "\t" + marker).replace("\nNA", "\n" + marker)
     )
-    from mrkit.sumstats import read_sumstats
+    from mrkit.io.sumstats.read import read_sumstats
 
     want = read_sumstats(tmp_path / "na.tsv")
     got = read_sumstats(tmp_path / "m.tsv")

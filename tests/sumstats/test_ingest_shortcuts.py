@@ -1,10 +1,16 @@
-"""The per-batch shortcuts of mrkit._ingest give what the general path gives."""
+"""The per-batch shortcuts of mrkit.io.sumstats._ingest give what the general path gives."""
 
 from __future__ import annotations
 
 import pyarrow as pa
 
-from mrkit._ingest import OrderCheck, _norm_chr_values, _normalise, _single_bases, check_batch
+from mrkit.io.sumstats._ingest import (
+    OrderCheck,
+    _norm_chr_values,
+    _normalise,
+    _single_bases,
+    check_batch,
+)
 
 
 def _batch(ea, oa, chrs, pos):

@@ -14,7 +14,7 @@ import pytest
 
 from mrkit.cli import main
 from mrkit.errors import StoreError
-from mrkit.store import Store
+from mrkit.store.catalog import Store
 
 FORMATS = Path(__file__).resolve().parents[1] / "data" / "formats"
 SSF = FORMATS / "gwas_ssf.tsv.gz"
@@ -111,7 +111,7 @@ def test_studies_cli(store, capsys):
 
 
 def test_load_gwas(store):
-    from mrkit.sumstats import load_gwas
+    from mrkit.store.catalog import load_gwas
 
     df, meta = load_gwas("ssf", store=store)
     assert len(df) == 6 and meta["trait"] == "LDL"
@@ -123,7 +123,7 @@ def test_load_gwas(store):
 
 CRASH = """
 import sys
-from mrkit.store import Store
+from mrkit.store.catalog import Store
 Store(sys.argv[1]).import_gwas(sys.argv[2], id=sys.argv[3], trait="t", replace=True)
 """
 

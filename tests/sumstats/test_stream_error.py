@@ -7,7 +7,7 @@ import gzip
 import pytest
 
 from mrkit.errors import FileFormatError
-from mrkit.sumstats import read_sumstats
+from mrkit.io.sumstats.read import read_sumstats
 
 HEAD = (
     "chromosome\tbase_pair_location\teffect_allele\tother_allele\tbeta\t"

@@ -12,12 +12,12 @@ from rich.table import Table
 
 from mrkit.cli import app, console
 from mrkit.errors import InputError
-from mrkit.harmonise import harmonise
+from mrkit.harmonise.core import harmonise
 
 
 def load_source(source: str, store: Path | None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """A normalised table and its metadata from a file or a store id (``load_gwas``)."""
-    from mrkit.sumstats import load_gwas
+    from mrkit.store.catalog import load_gwas
 
     df, meta = load_gwas(source, store=store)
     return df, dict(meta or {})

@@ -12,13 +12,13 @@ from mrkit.errors import FileFormatError, InputError
 
 
 def _load(source: str, store: str | None, *, minimal: bool = False) -> pd.DataFrame:
-    """A normalised GWAS via :func:`mrkit.sumstats.load_gwas`.
+    """A normalised GWAS via :func:`mrkit.store.catalog.load_gwas`.
 
     With ``minimal`` (clumping needs only SNP and P), a file that is not a full
     summary-statistics file but has SNP and P columns (e.g. a PLINK ``.assoc``)
     is read as a plain table.
     """
-    from mrkit.sumstats import load_gwas
+    from mrkit.store.catalog import load_gwas
 
     try:
         return load_gwas(source, store=store)[0]
@@ -53,9 +53,11 @@ def clump_cmd(
     out: str = typer.Option(..., "--out", help="Output table (.tsv or .csv)."),
 ) -> None:
     """LD-clump a GWAS like `plink1.9 --clump`: index SNPs with the SNPs they clumped."""
-    from mrkit.ld import ReferencePanel
+    from mrkit.ld.clump import clump_table
+    from mrkit.ld.panel import ReferencePanel
 
-    res = ReferencePanel(panel).clump(
+    res = clump_table(
+        ReferencePanel(panel),
         _load(sumstats, store, minimal=True),
         p1=p1,
         p2=p2,
@@ -80,7 +82,7 @@ def ld_cmd(
     out: str = typer.Option(..., "--out", help="Output matrix (.tsv or .csv)."),
 ) -> None:
     """Signed LD (r) matrix of the SNPs, coded by effect_allele when the file gives it."""
-    from mrkit.ld import ReferencePanel, _normalise
+    from mrkit.ld.panel import ReferencePanel, _normalise
 
     path = Path(snps)
     if not path.exists():

@@ -89,7 +89,7 @@ def mvmr_command(
     """Multivariable MR: direct effects of several exposures, conditional F and Q_A."""
     import numpy as np
 
-    from mrkit import mvmr
+    from mrkit.methods import mvmr
 
     names = _split(exposures)
     if not names:

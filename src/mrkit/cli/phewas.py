@@ -45,7 +45,7 @@ def phewas_command(
 ) -> None:
     """Phenome-wide MR: the same pipeline and outputs as `mrkit run`."""
     from mrkit.errors import StudyError
-    from mrkit.phewas import run_phewas
+    from mrkit.study.phewas import run_phewas
 
     if engine not in ("local", "dask"):
         msg = f"--engine must be local or dask (got {engine!r})"

@@ -18,7 +18,7 @@ def run_command(
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
 ) -> None:
     """Import, select instruments, harmonise, estimate, correct and report."""
-    from mrkit.study import run_study
+    from mrkit.study.pipeline import run_study
 
     res = run_study(study, out=out, quiet=quiet, force=force)
     print_summary(res)

@@ -48,8 +48,8 @@ def simulate_cmd(
     See `mrkit simulate --print-default` for a complete example and
     examples/brain-iron-ms/simulation.toml for the demo's design.
     """
-    from mrkit.simspec import DEFAULT_TOML, default_config
-    from mrkit.simulate import simulate_from_config
+    from mrkit.simulate.run import simulate_from_config
+    from mrkit.simulate.spec import DEFAULT_TOML, default_config
 
     if print_default:
         console.print(DEFAULT_TOML, highlight=False, markup=False, end="")

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from mrkit.cli import app, console, err_console
 from mrkit.errors import InputError
-from mrkit.formats import FORMAT_NAMES
+from mrkit.io.sumstats.formats import FORMAT_NAMES
 
 DEFAULT_STORE = Path("mrkit.duckdb")
 _FORMATS = ", ".join(("auto", *FORMAT_NAMES))
@@ -44,7 +44,7 @@ def import_cmd(
     replace: Annotated[bool, typer.Option("--replace", help="Overwrite an existing id.")] = False,
 ) -> None:
     """Import one GWAS summary-statistics file into the store."""
-    from mrkit.store import Store
+    from mrkit.store.catalog import Store
 
     if n is not None and (ncase is not None or ncontrol is not None):
         raise InputError("give either --n or --ncase with --ncontrol, not both")
@@ -91,7 +91,7 @@ def studies_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the catalog as JSON.")] = False,
 ) -> None:
     """List the GWAS in the store."""
-    from mrkit.store import Store
+    from mrkit.store.catalog import Store
 
     df = Store(store, read_only=True).catalog()
     if as_json:

@@ -58,7 +58,7 @@ import threading
 import numba as nb
 import numpy as np
 
-from mrkit.methods._common import FloatArray, for_row_chunks, row_blocks
+from mrkit._core.arrays import FloatArray, for_row_chunks, row_blocks
 
 NGRID = 512
 _N2 = 2 * NGRID
@@ -441,7 +441,7 @@ def density_mode(x: FloatArray, w: FloatArray, bw: FloatArray) -> FloatArray:
 
     ``x`` is (rows, J), ``bw`` is (rows,). ``w`` is 1-D (shared), (rows, J), or
     one row per block of consecutive rows (see
-    :func:`~mrkit.methods._common.row_blocks`). Weights need not sum to one (the
+    :func:`~mrkit._core.arrays.row_blocks`). Weights need not sum to one (the
     argmax does not depend on the scale).
     """
     x, w, rep = _prepare(x, w)

@@ -1,4 +1,4 @@
-"""The MR-Lasso solution path shared by :mod:`mrkit.methods.lasso` and :mod:`mrkit.mvmr`.
+"""The MR-Lasso solution path shared by :mod:`mrkit.methods.lasso` and :mod:`mrkit.methods.mvmr`.
 
 MendelianRandomization (``mr_lasso``/``mr_mvlasso``) fits, with glmnet, the lasso of
 :math:`y = (I - P_b) S^{1/2} \\beta_Y` on :math:`X = (I - P_b) S^{1/2}` without an

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from mrkit.methods._common import FloatArray, for_row_chunks, row_blocks
+from mrkit._core.arrays import FloatArray, for_row_chunks, row_blocks
 
 
 @nb.njit(cache=True, nogil=True)
@@ -71,7 +71,7 @@ def weighted_median_rows(theta: FloatArray, weights: FloatArray) -> FloatArray:
 
     ``weights`` is 1-D (one weight per variant, shared by every row), the same
     shape as ``theta``, or one row per block of consecutive rows (see
-    :func:`~mrkit.methods._common.row_blocks`). Ties are ordered by position (R's
+    :func:`~mrkit._core.arrays.row_blocks`). Ties are ordered by position (R's
     ``order`` is stable). Rows run in a compiled loop, on every core.
     """
     theta = np.ascontiguousarray(np.atleast_2d(np.asarray(theta, dtype=np.float64)))

@@ -32,9 +32,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from mrkit._core.arrays import as_arrays
 from mrkit.errors import InputError
 from mrkit.methods import register
-from mrkit.methods._common import as_arrays
 from mrkit.results import MRResult
 
 CONMIX_DOI = "doi:10.1038/s41467-019-14156-4"

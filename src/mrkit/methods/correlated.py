@@ -31,9 +31,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import optimize, stats
 
+from mrkit._core.arrays import as_arrays, critical, interval, pvalue
 from mrkit.errors import InputError
 from mrkit.methods import register
-from mrkit.methods._common import as_arrays, critical, interval, pvalue
 from mrkit.results import MRResult
 
 CORREL_DOI = "doi:10.1002/sim.6835"
@@ -45,7 +45,7 @@ def check_rho(rho: ArrayLike | None, n: int, method: str) -> np.ndarray:
     if rho is None:
         msg = (
             f"`{method}` needs `rho`, the {n} x {n} LD correlation matrix of the variants "
-            "(signed r, aligned to the effect alleles); e.g. from mrkit.ld"
+            "(signed r, aligned to the effect alleles); e.g. from mrkit.ld.panel"
         )
         raise InputError(msg)
     r = np.asarray(rho, dtype=np.float64)

@@ -28,8 +28,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from mrkit._core.arrays import as_arrays, interval, pvalue
 from mrkit.methods import register
-from mrkit.methods._common import as_arrays, interval, pvalue
 from mrkit.results import MRResult
 
 

@@ -25,9 +25,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from mrkit._core.arrays import as_arrays, interval
 from mrkit.errors import InputError
 from mrkit.methods import register
-from mrkit.methods._common import as_arrays, interval
 from mrkit.methods.egger import EGGER_DOI
 from mrkit.results import MRResult
 

@@ -27,8 +27,9 @@ from typing import Literal
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from mrkit._core.arrays import as_arrays, interval, pvalue, wls_slope
+from mrkit.errors import InputError
 from mrkit.methods import register
-from mrkit.methods._common import as_arrays, interval, pvalue, wls_slope
 from mrkit.results import MRResult
 
 IVW_DOI = "doi:10.1002/gepi.21758"
@@ -44,16 +45,14 @@ def wald_ratio(
 
     The SE ignores the uncertainty in :math:`\\beta_X` (first order, as
     TwoSampleMR ``mr_wald_ratio``); p-value from the normal distribution.
-    Exactly one variant is accepted: use :func:`mrkit.diagnostics.single_snp`
+    Exactly one variant is accepted: use :func:`mrkit.diagnostics.core.single_snp`
     for a ratio per variant.
     """
     bx_, _, by_, sy_ = as_arrays(bx, sx, by, sy, method="wald_ratio", min_snps=1)
     if bx_.shape[0] != 1:
-        from mrkit.errors import InputError
-
         msg = (
             f"`wald_ratio` takes exactly one variant, got {bx_.shape[0]}; "
-            "use mrkit.diagnostics.single_snp for one ratio per variant"
+            "use mrkit.diagnostics.core.single_snp for one ratio per variant"
         )
         raise InputError(msg)
     b = float(by_[0] / bx_[0])

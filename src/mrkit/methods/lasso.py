@@ -28,9 +28,9 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
+from mrkit._core.arrays import as_arrays, interval, pvalue
 from mrkit.errors import InputError, TooFewVariantsError
 from mrkit.methods import register
-from mrkit.methods._common import as_arrays, interval, pvalue
 from mrkit.methods._lasso import fit_lambda, lasso_path, post_lasso, reg_estimate, select
 from mrkit.results import MRResult
 

@@ -37,9 +37,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import optimize, stats
 
+from mrkit._core.arrays import FloatArray, as_arrays, interval, pvalue
 from mrkit.errors import InputError
 from mrkit.methods import register
-from mrkit.methods._common import FloatArray, as_arrays, interval, pvalue
 from mrkit.results import MRResult
 
 

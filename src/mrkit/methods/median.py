@@ -30,9 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from mrkit.errors import InputError
-from mrkit.methods import register
-from mrkit.methods._common import (
+from mrkit._core.arrays import (
     FloatArray,
     as_arrays,
     interval,
@@ -40,6 +38,8 @@ from mrkit.methods._common import (
     ratio_variance,
     require_nonzero_bx,
 )
+from mrkit.errors import InputError
+from mrkit.methods import register
 from mrkit.methods._wmedian import weighted_median_rows
 from mrkit.results import MRResult
 

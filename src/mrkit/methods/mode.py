@@ -46,9 +46,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from mrkit.errors import InputError
-from mrkit.methods import register
-from mrkit.methods._common import (
+from mrkit._core.arrays import (
     FloatArray,
     as_arrays,
     interval,
@@ -57,6 +55,8 @@ from mrkit.methods._common import (
     require_nonzero_bx,
     row_blocks,
 )
+from mrkit.errors import InputError
+from mrkit.methods import register
 from mrkit.methods._density import bandwidth_mode, r_mad, silverman_bickel
 from mrkit.results import MRResult
 
@@ -70,7 +70,7 @@ def mode_rows(theta: FloatArray, w: FloatArray | None, phi: float) -> FloatArray
     """Mode-based estimate of each row of ``theta`` (rows x variants).
 
     ``w``: weights, 1-D (per variant), one row per row of ``theta`` or one row
-    per block of consecutive rows (:func:`~mrkit.methods._common.row_blocks`);
+    per block of consecutive rows (:func:`~mrkit._core.arrays.row_blocks`);
     ``None`` weights equally. Each row's weights are standardised to sum to one.
     """
     theta = np.atleast_2d(theta)
@@ -94,7 +94,7 @@ def mode_estimate_rows(
     ``se`` are the ratio SEs giving the weights :math:`\\mathrm{se}^{-2}`: 1-D
     (shared by every row), one row per row of ``theta``, or one row per block of
     consecutive rows (the draws of one pair). The shared core of the one-pair
-    estimators and :mod:`mrkit.batch_boot`.
+    estimators and :mod:`mrkit.methods._rows`.
     """
     if kind == "simple":
         return mode_rows(theta, None, phi)

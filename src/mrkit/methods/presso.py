@@ -50,9 +50,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from mrkit._core.arrays import FloatArray, as_arrays, critical
 from mrkit.errors import InputError, StatisticalWarning, TooFewVariantsError
 from mrkit.methods import register
-from mrkit.methods._common import FloatArray, as_arrays, critical
 from mrkit.results import MRResult
 
 PRESSO_DOI = "doi:10.1038/s41588-018-0099-7"

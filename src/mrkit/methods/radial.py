@@ -34,9 +34,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import optimize, stats
 
+from mrkit._core.arrays import as_arrays, interval, pvalue
 from mrkit.errors import InputError
 from mrkit.methods import register
-from mrkit.methods._common import as_arrays, interval, pvalue
 from mrkit.methods.median import ratio_weights
 from mrkit.results import MRResult
 

@@ -48,9 +48,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import integrate, optimize, stats
 
+from mrkit._core.arrays import FloatArray, as_arrays, interval, pvalue
 from mrkit.errors import InputError, StatisticalWarning
 from mrkit.methods import register
-from mrkit.methods._common import FloatArray, as_arrays, interval, pvalue
 from mrkit.results import MRResult
 
 RAPS_DOI = "doi:10.1214/19-AOS1866"

@@ -13,9 +13,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from mrkit._core.arrays import as_arrays
 from mrkit.errors import TooFewVariantsError
 from mrkit.methods import register
-from mrkit.methods._common import as_arrays
 from mrkit.results import MRResult
 
 MIN_SIGN_SNPS = 6

@@ -1,0 +1,394 @@
+"""The one SQL statement that turns a summary-statistics file into the normalised table.
+
+:func:`select_sql` builds ``SELECT ... FROM read_csv(...)`` whose output has the
+normalised :data:`~mrkit.io.sumstats.read.COLUMNS` plus a helper column:
+
+``_err``
+    NULL, or a short code naming the first check the row fails (bad allele,
+    se <= 0, p outside [0, 1], ...). The exact line and column are found
+    afterwards by :func:`mrkit.io.sumstats._locate.locate`, only on that error path.
+The range checks of the output columns (alleles, se > 0, 0 <= p <= 1, ...)
+and the drop of rows lacking an essential value are done per Arrow batch by
+:func:`mrkit.io.sumstats._ingest.check_batch`, where they cost next to nothing.
+
+The expressions are written so that the common case (upper-case single-base
+alleles, plain chromosome names) costs one comparison per value; upper/trim and
+the ``chr`` prefix handling only run on the other rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from contextlib import contextmanager
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+from scipy import special
+
+from mrkit.io.sumstats._sniff import NULLS, Layout
+from mrkit.io.sumstats.formats import NUMERIC_ROLES
+
+Z975 = 1.959963984540054
+_TYPES = {"pos": "BIGINT", "p": "VARCHAR"}
+_BASES = "('A', 'C', 'G', 'T')"
+#: Lower bound of -log10 p for the "top hits" side file of the store (p <= 1e-5).
+TOP_LOG10P = 5.0
+
+
+def _q(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+# --- derived quantities (vectorised UDFs, registered per connection) ---------------------
+def _udf_log10p_from_z(z: pa.Array) -> pa.Array:
+    a = np.abs(z.to_numpy(zero_copy_only=False))
+    with np.errstate(all="ignore"):
+        v = -(special.log_ndtr(-a) + math.log(2.0)) / math.log(10.0)
+    return pa.array(v, from_pandas=True)
+
+
+def _udf_se_from_beta_log10p(beta: pa.Array, lp: pa.Array) -> pa.Array:
+    """SE = |beta| / z(p); null unless finite and > 0 (such rows are dropped as missing)."""
+    b = np.abs(beta.to_numpy(zero_copy_only=False))
+    a = lp.to_numpy(zero_copy_only=False)
+    with np.errstate(all="ignore"):
+        se = b / -special.ndtri_exp(-a * math.log(10.0) - math.log(2.0))
+    return pa.array(np.where(np.isfinite(se) & (se > 0), se, np.nan), from_pandas=True)
+
+
+_UDFS = {
+    "mrkit_log10p_z": (_udf_log10p_from_z, ["DOUBLE"]),
+    "mrkit_se_lp": (_udf_se_from_beta_log10p, ["DOUBLE", "DOUBLE"]),
+}
+
+
+@contextmanager
+def connection(memory_limit: str | None = None, temp_dir: str | None = None):
+    """An in-memory DuckDB connection with mrkit's helper functions."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SET enable_progress_bar = false")
+        if memory_limit:
+            con.execute(f"SET memory_limit = {_q(memory_limit)}")
+        if temp_dir:
+            con.execute(f"SET temp_directory = {_q(temp_dir)}")
+        con.execute("SET preserve_insertion_order = true")
+        for name, (fn, args) in _UDFS.items():
+            con.create_function(name, fn, args, "DOUBLE", type="arrow")
+        yield con
+    finally:
+        for name in _UDFS:
+            with contextlib.suppress(duckdb.Error):
+                con.remove_function(name)
+        con.close()
+
+
+# --- stage 0: the file -----------------------------------------------------------------
+#: Missing-value markers of the fast first attempt (see :func:`select_sql`).
+FAST_NULLS = ("NA", "")
+
+
+def has_fast_path(lay: Layout) -> bool:
+    """Whether :func:`select_sql` has a ``fast`` variant for this layout."""
+    return lay.fmt != "gwas-vcf" and lay.delim != "ws"
+
+
+def _read_csv_sql(lay: Layout, nulls: tuple[str, ...] = NULLS) -> tuple[str, dict[str, str]]:
+    """SQL of the raw relation; returns it and the SQL name of each role's column."""
+    comp = "gzip" if lay.compression == "gzip" else "none"
+    common = (
+        f"header = false, skip = {lay.skip}, auto_detect = false, compression = '{comp}', "
+        "strict_mode = true, null_padding = false, max_line_size = 10000000"
+    )
+    if lay.fmt == "gwas-vcf":
+        cols = {f"c{i}": "VARCHAR" for i in range(len(lay.columns))}
+        cols["c1"] = "BIGINT"
+        spec = "{" + ", ".join(f"{_q(k)}: {_q(v)}" for k, v in cols.items()) + "}"
+        src = (
+            f"read_csv({_q(str(lay.path))}, delim = '\\t', quote = '', escape = '', "
+            f"columns = {spec}, nullstr = ['.', ''], {common})"
+        )
+        # the sample's values split once; fields by position when FORMAT is that of the
+        # first row (the usual case: one FORMAT for the whole file), else by key
+        first = ":".join(lay.vcf_keys)
+
+        def field(key: str) -> str:
+            by_key = f"_sv[list_position(string_split(c8, ':'), {_q(key)})]"
+            if key not in lay.vcf_keys:
+                return f"nullif({by_key}, '.')"
+            at = lay.vcf_keys.index(key) + 1
+            return f"nullif(CASE WHEN c8 = {_q(first)} THEN _sv[{at}] ELSE {by_key} END, '.')"
+
+        sql = (
+            f"SELECT c0 AS r_chr, c1 AS r_pos, c2 AS r_snp, c3 AS r_oa, c4 AS r_ea, "
+            f"{field('ES')} AS t_beta, {field('SE')} AS t_se, {field('LP')} AS t_log10p, "
+            f"{field('AF')} AS t_eaf, {field('SS')} AS t_n, {field('ID')} AS r_id2 "
+            f"FROM (SELECT *, string_split(c9, ':') AS _sv FROM {src})"
+        )
+        names = {"chr": "r_chr", "pos": "r_pos", "snp": "r_snp", "oa": "r_oa", "ea": "r_ea"}
+        for role in ("beta", "se", "log10p", "eaf", "n"):
+            names[role] = f"TRY_CAST(t_{role} AS DOUBLE)"
+        return sql, names
+    used = {i: role for role, i in lay.roles.items()}
+    names = {role: f"c{i}" for role, i in lay.roles.items()}
+
+    def typ(i: int) -> str:
+        role = used.get(i)
+        return "DOUBLE" if role in NUMERIC_ROLES else _TYPES.get(role or "", "VARCHAR")
+
+    if lay.delim == "ws":
+        src = (
+            f"read_csv({_q(str(lay.path))}, delim = '\\x1f', quote = '', escape = '', "
+            f"columns = {{'line': 'VARCHAR'}}, {common})"
+        )
+        nulls = ", ".join(_q(n) for n in NULLS)
+        parts = []
+        for i in range(len(lay.columns)):
+            cell = f"CASE WHEN f[{i + 1}] IN ({nulls}) THEN NULL ELSE f[{i + 1}] END"
+            t = typ(i)
+            parts.append(f"CAST({cell} AS {t}) AS c{i}" if t != "VARCHAR" else f"{cell} AS c{i}")
+        inner = f"SELECT string_split_regex(trim(line), '[ \\t]+') AS f FROM {src}"
+        return f"SELECT len(f) AS _nf, {', '.join(parts)} FROM ({inner})", names
+    cols = {f"c{i}": typ(i) for i in range(len(lay.columns))}
+    spec = "{" + ", ".join(f"{_q(k)}: {_q(v)}" for k, v in cols.items()) + "}"
+    delim = "\\t" if lay.delim == "\t" else lay.delim
+    src = (
+        f"read_csv({_q(str(lay.path))}, delim = '{delim}', quote = '\"', escape = '\"', "
+        f"columns = {spec}, nullstr = {'[' + ', '.join(_q(n) for n in nulls) + ']'}, {common})"
+    )
+    return f"SELECT * FROM {src}", names
+
+
+def _allele(x: str) -> str:
+    """Upper-case, trimmed allele; one comparison when it already is a single base."""
+    return f"CASE WHEN {x} IN {_BASES} THEN {x} ELSE upper(trim({x})) END"
+
+
+def _chr(x: str) -> str:
+    """Normalised chromosome name (the rule of :func:`mrkit.io.sumstats._ingest.norm_chr`)."""
+    c = f"trim(CAST({x} AS VARCHAR))"
+    c = f"CASE WHEN lower(left({c}, 3)) = 'chr' THEN upper(substr({c}, 4)) ELSE upper({c}) END"
+    return (
+        f"CASE {c} WHEN '23' THEN 'X' WHEN '24' THEN 'Y' WHEN '25' THEN 'XY' "
+        f"WHEN '26' THEN 'MT' WHEN 'M' THEN 'MT' ELSE {c} END"
+    )
+
+
+# --- the whole statement ---------------------------------------------------------------
+def select_sql(
+    lay: Layout, n: float | None, alleles: str | None = None, *, fast: bool = False
+) -> str:
+    """``SELECT`` of the normalised columns plus ``_err`` (see the module docstring).
+
+    ``alleles`` is the SQL of a relation ``(a_chr, a_snp, a_pos, a_a1, a_a2, a_frq, a_nb)``
+    giving the alleles of PLINK 1.9 files that lack A2 (see :mod:`._plink_alleles`).
+
+    ``fast``: the CSV reader treats only :data:`FAST_NULLS` as missing (comparing
+    every field with the eleven markers of ``NULLS`` costs ~15% of the parse). A
+    file using another marker then fails a check, never silently: in a numeric
+    column the marker is not a number, or is NaN, which no range check accepts; in
+    an allele column it is not a base. Only the names (rsID, chromosome), where
+    any text is valid, map the other markers to missing in SQL. On any error
+    the caller re-reads the file with ``fast=False`` before reporting it.
+    """
+    nulls = FAST_NULLS if fast and has_fast_path(lay) else NULLS
+    chr_name = "chr"
+    raw, names = _read_csv_sql(lay, nulls)
+    r = names.get
+    if nulls != NULLS:
+        others = [m for m in NULLS if m not in nulls]
+        width = max(len(m) for m in others)
+
+        def unmark(col: str) -> str:
+            # one WHEN per marker: an IN list (or list_contains) becomes a hash join
+            whens = " ".join(f"WHEN {col} = {_q(m)} THEN NULL" for m in others)
+            return f"(CASE WHEN strlen({col}) > {width} THEN {col} {whens} ELSE {col} END)"
+
+        # the chr column itself is cleaned per batch (mrkit.io.sumstats._ingest.norm_chr)
+        chr_name = unmark("chr")
+        if "snp" in names:
+            names["snp"] = unmark(names["snp"])
+        r = names.get
+    vcf = lay.fmt == "gwas-vcf"
+    # stage 1: per-value normalisation of the raw columns
+    s1: list[str] = []
+    errs: list[tuple[str, str]] = []  # (condition on stage-1 columns, code)
+    if lay.delim == "ws":
+        errs.append((f"_nf <> {len(lay.columns)}", "ragged"))
+    src = f"({raw}) raw"
+    if alleles is not None:
+        src += (
+            f" LEFT JOIN ({alleles}) al ON al.a_snp = trim({r('snp')}) "
+            f"AND al.a_chr = trim(CAST({r('chr')} AS VARCHAR)) "
+            f"AND (al.a_pos IS NULL OR al.a_pos = {r('pos')})"
+        )
+        errs.append(("a_snp IS NULL", "alleles-missing"))
+        errs.append(("a_nb > 1", "alleles-duplicate"))
+        if "ea" in names:
+            errs.append((f"upper(trim({r('ea')})) NOT IN (a_a1, a_a2)", "alleles-mismatch"))
+    # chr and alleles read straight from the file are normalised per Arrow batch, on the
+    # few distinct values (mrkit.io.sumstats._ingest.normalise_batch), not per row here
+    if "ea" in names:
+        s1.append(f"{r('ea')} AS effect_allele")
+    else:  # PLINK 1.9 .qassoc: A1 from the allele file
+        s1.append(f"{_allele('a_a1')} AS effect_allele")
+    if "oa" in names:
+        s1.append(f"{r('oa')} AS other_allele")
+    elif lay.fmt == "plink2" and "omitted" in names:
+        s1.append(f"{_allele(r('omitted'))} AS other_allele")
+    elif lay.fmt == "plink2":
+        ea, ref, alt = (f"upper(trim({r(k)}))" for k in ("ea", "ref", "alt"))
+        s1.append(
+            f"CASE WHEN {ea} = {alt} THEN {ref} WHEN {ea} = {ref} THEN {alt} END AS other_allele"
+        )
+        s1.append(f"{r('ea')} AS _ea_raw")
+    elif alleles is not None and "ea" in names:
+        ea, a1, a2 = _allele(r("ea")), _allele("a_a1"), _allele("a_a2")
+        s1.append(f"CASE WHEN {ea} = {a1} THEN {a2} WHEN {ea} = {a2} THEN {a1} END AS other_allele")
+        s1.append(f"{r('ea')} AS _ea_raw")
+    elif alleles is not None:
+        s1.append(f"{_allele('a_a2')} AS other_allele")
+    else:
+        s1.append("NULL::VARCHAR AS other_allele")
+    if "chr" in names:
+        s1.append(f"CAST({r('chr')} AS VARCHAR) AS chr")
+    elif "snp" in names:
+        c = f"nullif(regexp_extract({r('snp')}, '^(?:chr)?([0-9XYMT]+)[:_]([0-9]+)', 1), '')"
+        s1.append(f"{_chr(c)} AS chr")
+    else:
+        s1.append("NULL::VARCHAR AS chr")
+    if "pos" in names:
+        s1.append(f"{r('pos')}::BIGINT AS pos")
+    elif "snp" in names:
+        s1.append(
+            f"TRY_CAST(nullif(regexp_extract({r('snp')}, "
+            f"'^(?:chr)?[0-9XYMT]+[:_]([0-9]+)', 1), '') AS BIGINT) AS pos"
+        )
+    else:
+        s1.append("NULL::BIGINT AS pos")
+    z_only = "beta" not in names and "or" not in names and "z" in names
+    for role in ("beta", "or", "or_lo", "or_hi", "se", "z", "eaf", "log10p"):
+        if role in names:
+            s1.append(f"{r(role)} AS r_{role}")
+    if "eaf" not in names and alleles is not None:  # .frq MAF: frequency of its A1
+        ea = f"upper(trim({r('ea')}))" if "ea" in names else "a_a1"
+        s1.append(f"CASE WHEN {ea} = a_a1 THEN a_frq WHEN {ea} = a_a2 THEN 1 - a_frq END AS r_eaf")
+    has_n = "n" in names or ("ncase" in names and "ncontrol" in names)
+    if "n" in names:
+        s1.append(f"{r('n')} AS r_n")
+    elif has_n:
+        s1.append(f"({r('ncase')} + {r('ncontrol')}) AS r_n")
+    if "p" in names:
+        s1.append(f"CAST({r('p')} AS DOUBLE) AS p0")  # text: DuckDB raises, locate() tells
+        s1.append(f"{r('p')} AS r_p")
+    snp = f"nullif(trim({r('snp')}), '')" if "snp" in names else "NULL::VARCHAR"
+    if lay.fmt == "finngen":
+        snp = f"nullif(split_part({snp}, ',', 1), '')"
+    if vcf:
+        snp = f"COALESCE({snp}, r_id2)"
+        for role in ("beta", "se", "log10p", "eaf", "n"):
+            errs.append((f"t_{role} IS NOT NULL AND {r(role)} IS NULL", role))
+        errs.append((f"contains({r('ea')}, ',')", "multi"))
+    s1.append(f"{snp} AS snp0")
+    where = ""
+    if "test" in names:
+        where = f" WHERE {r('test')} IS NULL OR upper({r('test')}) = 'ADD'"
+    if errs:
+        raw_err = "CASE " + " ".join(f"WHEN {c} THEN '{k}'" for c, k in errs) + " END"
+    else:
+        raw_err = "NULL::VARCHAR"
+    s1.append(f"{raw_err} AS _err0")
+    stage1 = f"SELECT {', '.join(s1)} FROM {src}{where}"
+
+    # stage 2: effect and SE; the checks DuckDB must do (the rest: _ingest.check_batch)
+    have = set(names)
+    if alleles is not None:
+        have.add("eaf")
+    checks = [("_err0 IS NOT NULL", "_err0")]
+    if (lay.fmt == "plink2" and "oa" not in names and "omitted" not in names) or (
+        alleles is not None and "ea" in names
+    ):
+        checks.append(("_ea_raw IS NOT NULL AND other_allele IS NULL", "'oa'"))
+    for role, cond in (
+        ("or", "NOT (r_or > 0 AND isfinite(r_or))"),
+        ("or_lo", "r_or_lo <= 0"),
+        ("or_hi", "r_or_hi <= 0"),
+    ):
+        if role in have:
+            checks.append((cond, f"'{role}'"))
+    if len(checks) == 1 and not errs:
+        err = "NULL::VARCHAR"
+    else:
+        err = "CASE " + " ".join(f"WHEN {c} THEN {k}" for c, k in checks) + " END"
+    eaf = "r_eaf" if "eaf" in have else "NULL::DOUBLE"
+    nfile = "r_n" if has_n else "NULL::DOUBLE"
+    nexpr = f"COALESCE({nfile}, {float(n)!r})" if n is not None else nfile
+    s2 = [
+        "snp0",
+        "chr",
+        "pos",
+        "effect_allele",
+        "other_allele",
+        f"{eaf} AS eaf",
+        f"CAST(round({nexpr}) AS BIGINT) AS n",
+        f"{err} AS _err",
+    ]
+    if z_only:
+        s2.append(
+            f"CASE WHEN {eaf} > 0 AND {eaf} < 1 THEN 1 / sqrt(2 * {eaf} * (1 - {eaf}) * "
+            f"({nexpr} + r_z * r_z)) ELSE 1 / sqrt({nexpr}) END AS se0"
+        )
+        s2.append("r_z AS z0")
+    else:
+        if "beta" in names:
+            s2.append("r_beta AS beta")
+        elif "or" in names:
+            s2.append("CASE WHEN r_or > 0 THEN ln(r_or) END AS beta")
+        else:
+            s2.append("NULL::DOUBLE AS beta")
+        if "se" in names:
+            s2.append("r_se AS se0")
+        elif {"or", "or_lo", "or_hi"} <= set(names):
+            s2.append(
+                "CASE WHEN r_or_lo > 0 AND r_or_hi > r_or_lo THEN "
+                f"(ln(r_or_hi) - ln(r_or_lo)) / {2 * Z975!r} END AS se0"
+            )
+        else:
+            s2.append("NULL::DOUBLE AS se0")
+    if "log10p" in names:
+        s2.append("r_log10p AS lp0")
+    elif "p" in names:
+        lp_text = (
+            "-(log10(TRY_CAST(regexp_extract(r_p, '^\\s*([0-9.]+)[eE]', 1) AS DOUBLE)) + "
+            "TRY_CAST(regexp_extract(r_p, '[eE]([-+]?[0-9]+)\\s*$', 1) AS DOUBLE))"
+        )
+        s2.append(f"CASE WHEN p0 >= 1e-300 THEN -log10(p0) ELSE {lp_text} END AS lp0")
+    else:
+        s2.append("NULL::DOUBLE AS lp0")
+    s2.append("p0" if "p" in names else "NULL::DOUBLE AS p0")
+    stage2 = f"SELECT {', '.join(s2)} FROM ({stage1})"
+
+    # stage 3: beta, se, log10p from whatever the file has
+    if z_only:
+        beta, se, z = "z0 * se0", "se0", "z0"
+    else:
+        beta = "beta"
+        # Python UDFs only inside CASE (COALESCE calls them on every row) and only once
+        # (DuckDB computes a repeated expression for every row)
+        se = "CASE WHEN se0 IS NULL THEN mrkit_se_lp(beta, lp0) ELSE se0 END"
+        z = "beta / se0"
+    log10p = f"CASE WHEN lp0 IS NULL THEN mrkit_log10p_z({z}) ELSE lp0 END"
+    stage3 = f"SELECT *, {beta} AS beta_, {se} AS se_, {log10p} AS log10p_ FROM ({stage2})"
+    a1, a2 = "upper(trim(effect_allele))", "upper(trim(other_allele))"
+    snp = (  # CASE, not COALESCE: only the rows without a name pay for building one
+        f"CASE WHEN snp0 IS NULL THEN {_chr(chr_name)} || ':' || pos || ':' || least({a1}, {a2}) "
+        f"|| ':' || greatest({a1}, {a2}) ELSE snp0 END"
+    )
+    out = (
+        f"{snp} AS snp, chr, pos, effect_allele, other_allele, eaf, beta_ AS beta, se_ AS se, "
+        "CASE WHEN p0 IS NULL THEN pow(10, -log10p_) ELSE p0 END AS p, log10p_ AS log10p, n, "
+        "_err"
+    )
+    return f"SELECT {out} FROM ({stage3})"

@@ -1,0 +1,484 @@
+"""``mrkit run``: a whole study from its study file.
+
+Stages (each with a progress bar): import -> instruments -> harmonise -> pairs
+(methods and diagnostics, through :mod:`mrkit.study.engine`) -> correction -> outputs.
+Every SNP that leaves the analysis stays in ``harmonised.parquet`` with its
+reason; the manifest records versions, the study file, data checksums, seeds
+and timings. A re-run with unchanged inputs does nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mrkit._core.version import __version__
+from mrkit.errors import StudyError
+from mrkit.study.correction import adjust
+from mrkit.study.pairwork import PairOutput, TraitInfo
+from mrkit.study.spec import GwasEntry, Study, load_study
+
+RESULT_COLUMNS = [
+    "exposure",
+    "outcome",
+    "direction",
+    "method",
+    "nsnp",
+    "estimate",
+    "se",
+    "ci_lower",
+    "ci_upper",
+    "pval",
+    "pval_adjusted",
+    "significant",
+]
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass
+class StudyRun:
+    """What :func:`run_study` produced (paths and tables)."""
+
+    out_dir: Path
+    results: pd.DataFrame
+    harmonised: pd.DataFrame
+    diagnostics: pd.DataFrame
+    manifest: dict[str, Any]
+    skipped_run: bool = False
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+class _Stages:
+    """Timings and a progress bar per stage (rich), quiet when asked."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str, total: int) -> Iterator[Callable[..., None]]:
+        t0 = time.perf_counter()
+        if self.quiet:
+            yield lambda n=1: None
+        else:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            with Progress(
+                TextColumn(f"{name:<12}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                transient=False,
+            ) as prog:
+                task = prog.add_task(name, total=max(total, 1))
+                yield lambda n=1: prog.advance(task, n)
+                prog.update(task, completed=max(total, 1))
+        self.timings[name] = round(time.perf_counter() - t0, 3)
+
+
+def _trait(entry: GwasEntry, info: dict[str, Any]) -> TraitInfo:
+    return TraitInfo(
+        id=entry.id,
+        binary=entry.binary,
+        ncase=entry.ncase or info.get("ncase"),
+        ncontrol=entry.ncontrol or info.get("ncontrol"),
+        prevalence=entry.prevalence,
+        n=entry.n or info.get("n"),
+    )
+
+
+def _fingerprint(study_text: str, checksums: dict[str, str]) -> str:
+    h = hashlib.sha256()
+    h.update(__version__.encode())
+    h.update(study_text.encode())
+    h.update(json.dumps(checksums, sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def run_study(
+    path: str | Path,
+    *,
+    out: str | Path | None = None,
+    quiet: bool = False,
+    force: bool = False,
+) -> StudyRun:
+    """Run every stage of the study in ``path``; see the module docstring."""
+    from mrkit.store.catalog import Store
+
+    study, base = load_study(path)
+    text = Path(path).read_text(encoding="utf-8")
+    out_dir = Path(out) if out is not None else base / study.study.output
+    stages = _Stages(quiet)
+    entries = study.gwas_by_id()
+    checksums = {g.id: sha256_file(base / g.file) for g in study.gwas if g.file is not None}
+    checksums.update(_stored_checksums(base / study.study.store, study))
+    fingerprint = _fingerprint(text, checksums)
+    manifest_path = out_dir / "manifest.json"
+    if not force and manifest_path.is_file():
+        old = json.loads(manifest_path.read_text())
+        if old.get("fingerprint") == fingerprint and (out_dir / "results.parquet").is_file():
+            return StudyRun(
+                out_dir,
+                pd.read_parquet(out_dir / "results.parquet"),
+                pd.read_parquet(out_dir / "harmonised.parquet"),
+                pd.read_csv(out_dir / "diagnostics.csv"),
+                old,
+                skipped_run=True,
+            )
+
+    store = Store(base / study.study.store)
+    # 1. import ------------------------------------------------------------------------
+    with stages.stage("import", len(study.gwas)) as tick:
+        stored = store.infos()
+        for g in study.gwas:
+            _import_one(store, g, base, checksums.get(g.id), stored.get(g.id))
+            tick()
+    stored = store.infos()
+    infos = {g.id: stored[g.id] for g in study.gwas}
+    traits = {i: _trait(entries[i], infos[i]) for i in entries}
+    for g in study.gwas:
+        checksums.setdefault(g.id, str(infos[g.id].get("sha256")))
+
+    pairs = study.pairs()
+    panel = None
+    if study.study.panel is not None:
+        from mrkit.ld.panel import ReferencePanel
+
+        panel = ReferencePanel(base / study.study.panel)
+    # 2. instruments -------------------------------------------------------------------
+    exposures = list(dict.fromkeys(e for e, _, _ in pairs))
+    instruments: dict[str, pd.DataFrame] = {}
+    with stages.stage("instruments", len(exposures)) as tick:
+        for e in exposures:
+            instruments[e] = _instruments(store, e, study, panel, infos[e])
+            tick()
+    # 3. harmonise ---------------------------------------------------------------------
+    harmonised: dict[tuple[str, str], pd.DataFrame] = {}
+    rows = _OutcomeRows(store, pairs, instruments)
+    with stages.stage("harmonise", len(pairs)) as tick:
+        for e, o, _ in pairs:
+            harmonised[(e, o)] = _harmonise(store, instruments[e], e, o, study, panel, rows)
+            tick()
+    # 4. pairs -------------------------------------------------------------------------
+    from mrkit.study.engine import make_engine
+    from mrkit.study.parts import PairJob, run_pairs
+
+    engine = make_engine(study.engine)
+    a = study.analysis
+    params = dict(
+        methods=list(a.methods),
+        sensitivity=list(a.sensitivity),
+        steiger_filter=study.instruments.steiger,
+        presso_correct=a.presso_correct,
+        alpha=a.alpha,
+        seed=study.study.seed,
+        nboot=a.nboot,
+    )
+    jobs = [
+        PairJob(
+            traits[e], traits[o], d, harmonised[(e, o)], _no_instruments(instruments[e], e, study)
+        )
+        for e, o, d in pairs
+    ]
+    with stages.stage("analysis", len(jobs)) as tick:
+        outputs, pair_log, pair_stats = run_pairs(jobs, params, out_dir, engine, on_pairs=tick)
+    # 5. correction --------------------------------------------------------------------
+    with stages.stage("correction", 1) as tick:
+        results = _results_table(outputs, study, traits)
+        tick()
+    harm = pd.concat([o.harmonised for o in outputs], ignore_index=True)
+    diag = pd.DataFrame(
+        [
+            {
+                "exposure": o.exposure,
+                "outcome": o.outcome,
+                "direction": o.direction,
+                "error": o.error,
+                **{
+                    k: v
+                    for k, v in o.diagnostics.items()
+                    if k not in ("exposure", "outcome", "direction")
+                },
+            }
+            for o in outputs
+        ]
+    )
+    # 6. outputs -----------------------------------------------------------------------
+    from mrkit.report.write import write_outputs
+
+    manifest = {
+        "mrkit_version": __version__,
+        "study_file": str(Path(path).resolve()),
+        "study": text,
+        "fingerprint": fingerprint,
+        "checksums": checksums,
+        "seed": study.study.seed,
+        "parameters": study.model_dump(mode="json"),
+        "versions": _versions(),
+        "pairs": [{"exposure": e, "outcome": o, "direction": d} for e, o, d in pairs],
+        "analysis": pair_stats,
+        "failed_pairs": [
+            {"exposure": o.exposure, "outcome": o.outcome, "reason": o.error}
+            for o in outputs
+            if o.error
+        ],
+    }
+    with stages.stage("report", 1) as tick:
+        files = write_outputs(
+            out_dir,
+            study=study,
+            results=results,
+            harmonised=harm,
+            diagnostics=diag,
+            outputs=outputs,
+            infos=infos,
+            instruments=instruments,
+            manifest=manifest,
+            pair_log=pair_log,
+        )
+        tick()
+    manifest["timings_s"] = stages.timings
+    tmp = manifest_path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    tmp.replace(manifest_path)
+    files["manifest"] = manifest_path
+    return StudyRun(out_dir, results, harm, diag, manifest, files=files)
+
+
+def _stored_checksums(store_path: Path, study: Study) -> dict[str, str]:
+    """SHA-256 of the GWAS used straight from the store (no ``file``), for the fingerprint."""
+    ids = [g.id for g in study.gwas if g.file is None]
+    if not ids or not store_path.is_file():
+        return {}
+    from mrkit.store.catalog import Store
+
+    stored = Store(store_path, read_only=True).infos()
+    return {i: str(stored[i].get("sha256")) for i in ids if i in stored}
+
+
+def _no_instruments(inst: pd.DataFrame, exposure: str, study: Study) -> str | None:
+    """The reason a pair cannot run at all because its exposure has no instrument."""
+    if len(inst) == 0:
+        return f"no instruments: no variant of {exposure!r} reaches p < {study.instruments.p:g}"
+    if not inst["keep"].astype(bool).any():
+        return f"no instruments: every candidate of {exposure!r} was dropped (harmonised.parquet)"
+    return None
+
+
+def _import_one(
+    store: Any, g: GwasEntry, base: Path, sha: str | None, stored: dict[str, Any] | None
+) -> None:
+    """Import ``g`` unless the store has it from the same file (``stored``: its catalog row)."""
+    if g.file is None:
+        if stored is None:
+            msg = f"gwas id {g.id!r} has no `file` and is not in the store {store.path}"
+            raise StudyError(msg)
+        return
+    known = stored is not None
+    if known and stored.get("sha256") == sha:
+        return
+    store.import_gwas(
+        base / g.file,
+        id=g.id,
+        trait=g.trait or g.id,
+        units=g.units,
+        n=g.n,
+        ncase=g.ncase,
+        ncontrol=g.ncontrol,
+        build=g.build,
+        population=g.population,
+        format=g.format,
+        replace=known,
+    )
+
+
+def _instruments(
+    store: Any, exposure: str, study: Study, panel: Any, info: dict[str, Any]
+) -> pd.DataFrame:
+    from mrkit.instruments import select_instruments
+
+    ins = study.instruments
+    cand = store.instruments(exposure, p=ins.p)
+    if len(cand) == 0:
+        return cand.assign(keep=pd.Series(dtype=bool), reason=pd.Series(dtype=object))
+    return select_instruments(
+        cand,
+        p=ins.p,
+        clump=ins.clump,
+        panel=panel,
+        r2=ins.r2,
+        kb=ins.kb,
+        min_f=ins.min_f,
+        exclude_mhc=ins.exclude_mhc,
+        build=info.get("build") or "GRCh37",
+    )
+
+
+class _OutcomeRows:
+    """Each outcome's rows for every instrument of its exposures, read once.
+
+    One store lookup per outcome instead of one per pair (a study of many
+    exposures against a few outcomes would otherwise spend its time here).
+    """
+
+    def __init__(self, store: Any, pairs: list[tuple[str, str, str]], inst: dict) -> None:
+        self.store = store
+        self.need: dict[str, set[str]] = {}
+        for e, o, _ in pairs:
+            t = inst[e]
+            if len(t):
+                self.need.setdefault(o, set()).update(t.loc[t["keep"].astype(bool), "snp"])
+        self.rows: dict[str, pd.DataFrame] = {}
+        self.snps: dict[str, pd.Series] = {}
+
+    def lookup(self, outcome: str, snps: pd.Series) -> pd.DataFrame:
+        if outcome not in self.rows:
+            self.rows[outcome] = self.store.lookup(outcome, sorted(self.need.get(outcome, ())))
+        rows = self.rows[outcome]
+        return rows[rows["snp"].isin(set(snps))].reset_index(drop=True)
+
+    def all_snps(self, outcome: str) -> pd.Series:
+        if outcome not in self.snps:
+            self.snps[outcome] = self.store.get(outcome, columns=["snp"])["snp"]
+        return self.snps[outcome]
+
+
+def _harmonise(
+    store: Any,
+    inst: pd.DataFrame,
+    exposure: str,
+    outcome: str,
+    study: Study,
+    panel: Any,
+    rows: _OutcomeRows,
+) -> pd.DataFrame:
+    from mrkit.harmonise.core import harmonise
+
+    h = study.harmonise
+    dropped = inst[~inst["keep"].astype(bool)] if len(inst) else inst
+    kept = inst[inst["keep"].astype(bool)] if len(inst) else inst
+    out_rows = rows.lookup(outcome, kept["snp"]) if len(kept) else store.get(outcome).iloc[:0]
+    proxies = None
+    if h.proxies and panel is not None and len(kept):
+        missing = kept.loc[~kept["snp"].isin(set(out_rows["snp"])), "snp"]
+        if len(missing):
+            from mrkit.ld.proxies import find_proxies
+
+            cand = rows.all_snps(outcome)
+            proxies = find_proxies(panel, missing.tolist(), cand, r2=h.proxy_r2, kb=h.proxy_kb)
+            if len(proxies):
+                extra = store.lookup(outcome, proxies["proxy_snp"].tolist())
+                out_rows = pd.concat([out_rows, extra], ignore_index=True)
+    if len(kept):
+        res = harmonise(
+            kept,
+            out_rows,
+            action=h.action,
+            proxies=proxies,
+            exposure_id=exposure,
+            outcome_id=outcome,
+        )
+        table = res.table
+    else:
+        table = pd.DataFrame(columns=["snp", "keep", "reason"])
+    pre = pd.DataFrame(
+        {
+            "snp": dropped.get("snp", pd.Series(dtype=object)),
+            "beta_exposure": dropped.get("beta", pd.Series(dtype=float)),
+            "se_exposure": dropped.get("se", pd.Series(dtype=float)),
+            "p_exposure": dropped.get("p", pd.Series(dtype=float)),
+            "keep": False,
+            "reason": dropped.get("reason", pd.Series(dtype=object)),
+        }
+    )
+    full = pd.concat([table, pre], ignore_index=True) if len(pre) else table
+    full.insert(0, "outcome", outcome)
+    full.insert(0, "exposure", exposure)
+    full["keep"] = full["keep"].astype(bool)
+    return full
+
+
+def _results_table(
+    outputs: list[PairOutput], study: Study, traits: dict[str, TraitInfo]
+) -> pd.DataFrame:
+    a = study.analysis
+    rows = [r for o in outputs for r in o.estimates]
+    res = pd.DataFrame(rows)
+    if res.empty:
+        return pd.DataFrame(columns=RESULT_COLUMNS)
+    res["pval_adjusted"] = np.nan
+    primary = res["method"].isin([a.primary, "wald_ratio"])
+    groups = (
+        [res.index[primary]]
+        if a.family == "all"
+        else [res.index[primary & (res["direction"] == d)] for d in ("forward", "reverse")]
+    )
+    for idx in groups:
+        if len(idx):
+            res.loc[idx, "pval_adjusted"] = adjust(res.loc[idx, "pval"], a.correction)
+    sens = ~primary
+    res.loc[sens, "pval_adjusted"] = res.loc[sens, "pval"]
+    res["significant"] = res["pval_adjusted"] < a.alpha
+    res.loc[sens, "significant"] = res.loc[sens, "pval"] < a.alpha
+    binary = res["outcome"].map(lambda o: traits[o].binary)
+    res["or"] = np.where(binary, np.exp(res["estimate"]), np.nan)
+    res["or_ci_lower"] = np.where(binary, np.exp(res["ci_lower"]), np.nan)
+    res["or_ci_upper"] = np.where(binary, np.exp(res["ci_upper"]), np.nan)
+    first = [c for c in RESULT_COLUMNS if c in res.columns]
+    rest = [c for c in res.columns if c not in first]
+    return res[
+        first
+        + ["or", "or_ci_lower", "or_ci_upper"]
+        + [c for c in rest if c not in ("or", "or_ci_lower", "or_ci_upper")]
+    ]
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in (
+        "mrkit",
+        "numpy",
+        "scipy",
+        "pandas",
+        "pyarrow",
+        "duckdb",
+        "bed-reader",
+        "matplotlib",
+        "jinja2",
+        "pydantic",
+        "dask",
+        "distributed",
+    ):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    import platform
+
+    out["python"] = platform.python_version()
+    return out

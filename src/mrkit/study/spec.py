@@ -1,0 +1,244 @@
+"""The study file: a TOML description of a whole MR study, validated with pydantic.
+
+Every key is checked: unknown keys and bad values are errors that name the key
+(``analysis.correction: must be one of bonferroni, holm, fdr_bh``). Relative paths
+are resolved against the study file's folder. See ``docs/study-file.md``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from mrkit.errors import StudyError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StudySection(_Strict):
+    """``[study]``: name, where things live, and the seed of every random step."""
+
+    name: str = "mrkit study"
+    store: str = "mrkit.duckdb"
+    panel: str | None = None
+    output: str = "results"
+    seed: int = 1
+
+
+class GwasEntry(_Strict):
+    """``[[gwas]]``: one GWAS, from a file (imported) or already in the store."""
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
+    file: str | None = None
+    trait: str | None = None
+    units: str | None = None
+    n: float | None = Field(default=None, gt=0)
+    ncase: float | None = Field(default=None, gt=0)
+    ncontrol: float | None = Field(default=None, gt=0)
+    prevalence: float | None = Field(default=None, gt=0, lt=1)
+    build: Literal["GRCh37", "GRCh38"] | None = None
+    population: str | None = None
+    format: str = "auto"
+
+    @model_validator(mode="after")
+    def _cases(self) -> GwasEntry:
+        if (self.ncase is None) != (self.ncontrol is None):
+            msg = "give both `ncase` and `ncontrol` for a binary trait"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def binary(self) -> bool:
+        """A case/control trait (log-odds effects)."""
+        return self.ncase is not None or (self.units or "").lower() in {"log-odds", "logodds"}
+
+
+class InstrumentsSection(_Strict):
+    """``[instruments]``: selection of each exposure's instruments."""
+
+    p: float = Field(default=5e-8, gt=0, le=1)
+    clump: bool = True
+    r2: float = Field(default=0.001, gt=0, le=1)
+    kb: float = Field(default=10000, gt=0)
+    min_f: float | None = Field(default=10.0, ge=0)
+    exclude_mhc: bool = False
+    steiger: bool = False
+
+
+class HarmoniseSection(_Strict):
+    """``[harmonise]``: TwoSampleMR action and LD proxies."""
+
+    action: Literal[1, 2, 3] = 2
+    proxies: bool = True
+    proxy_r2: float = Field(default=0.8, gt=0, le=1)
+    proxy_kb: float = Field(default=250, gt=0)
+
+
+class AnalysisSection(_Strict):
+    """``[analysis]``: which pairs, which methods, and the multiple-testing correction."""
+
+    exposures: list[str] = Field(min_length=1)
+    outcomes: list[str] = Field(min_length=1)
+    bidirectional: bool = False
+    methods: list[str] = Field(
+        default_factory=lambda: ["ivw", "egger", "weighted_median", "weighted_mode"]
+    )
+    primary: str = "ivw"
+    sensitivity: list[
+        Literal["heterogeneity", "pleiotropy", "leave_one_out", "single_snp", "steiger", "presso"]
+    ] = Field(
+        default_factory=lambda: [
+            "heterogeneity",
+            "pleiotropy",
+            "leave_one_out",
+            "single_snp",
+            "steiger",
+        ]
+    )
+    presso_correct: bool = False
+    correction: Literal["bonferroni", "holm", "fdr_bh", "none"] = "bonferroni"
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+    family: Literal["direction", "all"] = "direction"
+    nboot: int = Field(default=1000, ge=10)
+
+    @model_validator(mode="after")
+    def _primary_listed(self) -> AnalysisSection:
+        if self.primary not in self.methods:
+            msg = f"`primary` method {self.primary!r} must also be in `methods`"
+            raise ValueError(msg)
+        return self
+
+
+class EngineSection(_Strict):
+    """``[engine]``: where pairs run (see :mod:`mrkit.study.engine`)."""
+
+    kind: Literal["local", "dask"] = "local"
+    workers: int | None = Field(default=None, ge=1)
+    address: str | None = None
+
+
+class ReportSection(_Strict):
+    """``[report]``: how much per-pair detail the report carries (see ``docs/study-file.md``)."""
+
+    pair_figures: Literal["auto", "all", "significant", "none"] = "auto"
+    max_pairs: int = Field(default=50, ge=0)
+
+
+class Study(_Strict):
+    """A validated study file."""
+
+    study: StudySection = Field(default_factory=StudySection)
+    gwas: list[GwasEntry] = Field(min_length=1)
+    instruments: InstrumentsSection = Field(default_factory=InstrumentsSection)
+    harmonise: HarmoniseSection = Field(default_factory=HarmoniseSection)
+    analysis: AnalysisSection
+    engine: EngineSection = Field(default_factory=EngineSection)
+    report: ReportSection = Field(default_factory=ReportSection)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Study:
+        seen: set[str] = set()
+        for g in self.gwas:
+            if g.id in seen:
+                msg = f"GWAS id {g.id!r} is listed twice"
+                raise ValueError(msg)
+            seen.add(g.id)
+        return self
+
+    def gwas_by_id(self) -> dict[str, GwasEntry]:
+        """``{id: entry}`` in file order."""
+        return {g.id: g for g in self.gwas}
+
+    def expand(self, patterns: list[str], key: str) -> list[str]:
+        """Ids matching glob ``patterns``; a pattern matching nothing is an error."""
+        ids = [g.id for g in self.gwas]
+        out: list[str] = []
+        for pat in patterns:
+            hits = [i for i in ids if fnmatch.fnmatchcase(i, pat)]
+            if not hits:
+                msg = f"analysis.{key}: {pat!r} matches no [[gwas]] id (ids: {', '.join(ids)})"
+                raise StudyError(msg)
+            out += [h for h in hits if h not in out]
+        return out
+
+    def pairs(self) -> list[tuple[str, str, str]]:
+        """``(exposure, outcome, direction)`` for every analysed pair.
+
+        ``direction`` is ``"forward"`` or, with ``bidirectional = true``,
+        ``"reverse"`` for the swapped pairs. A trait is never paired with itself.
+        """
+        exps = self.expand(self.analysis.exposures, "exposures")
+        outs = self.expand(self.analysis.outcomes, "outcomes")
+        fwd = [(e, o, "forward") for e in exps for o in outs if e != o]
+        if not fwd:
+            msg = "analysis: exposures and outcomes give no pair (a trait is never its own outcome)"
+            raise StudyError(msg)
+        rev = [(o, e, "reverse") for e, o, _ in fwd] if self.analysis.bidirectional else []
+        return fwd + rev
+
+
+def load_study(path: str | Path) -> tuple[Study, Path]:
+    """Read and validate a study file; returns the study and its folder.
+
+    Raises :class:`~mrkit.errors.StudyError` naming the key for every mistake,
+    including unknown method names, missing GWAS files and patterns that match
+    nothing.
+    """
+    p = Path(path)
+    if not p.is_file():
+        msg = f"{p}: study file not found"
+        raise StudyError(msg)
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        msg = f"{p}: not valid TOML ({exc})"
+        raise StudyError(msg) from None
+    try:
+        study = Study.model_validate(raw)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            where = ".".join(
+                f"[{x}]" if isinstance(x, int) else str(x) for x in err["loc"]
+            ).replace(".[", "[")
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key"
+            lines.append(f"{where or '(top level)'}: {msg}")
+        msg = f"{p}: " + "; ".join(lines)
+        raise StudyError(msg) from None
+    base = p.resolve().parent
+    _check_semantics(study, base, p)
+    return study, base
+
+
+def _check_semantics(study: Study, base: Path, path: Path) -> None:
+    from mrkit.errors import UnknownMethodError
+    from mrkit.methods import get_method
+
+    for m in study.analysis.methods:
+        try:
+            get_method(m)
+        except UnknownMethodError as exc:
+            msg = f"{path}: analysis.methods: {exc}"
+            raise StudyError(msg) from None
+    for i, g in enumerate(study.gwas):
+        if g.file is not None and not (base / g.file).is_file():
+            msg = f"{path}: gwas[{i}].file: {g.file!r} not found (id {g.id!r})"
+            raise StudyError(msg)
+    study.pairs()  # patterns must match
+    if study.instruments.clump and study.study.panel is None:
+        msg = f"{path}: instruments.clump = true needs study.panel (a PLINK reference prefix)"
+        raise StudyError(msg)
+    if study.harmonise.proxies and study.study.panel is None:
+        msg = f"{path}: harmonise.proxies = true needs study.panel (a PLINK reference prefix)"
+        raise StudyError(msg)
+    if study.engine.address and study.engine.kind != "dask":
+        msg = f'{path}: engine.address is only used with engine.kind = "dask"'
+        raise StudyError(msg)
