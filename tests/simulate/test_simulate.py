@@ -341,7 +341,7 @@ def test_bad_config_names_the_key(data, match):
 
 def test_demo_design_parses():
     cfg = load_config(
-        Path(__file__).resolve().parents[1] / "examples/brain-iron-ms/simulation.toml"
+        Path(__file__).resolve().parents[2] / "examples/brain-iron-ms/simulation.toml"
     )
     names = [t.name for t in cfg.traits]
     assert names[0] == "ms"
