@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mrkit._core.columns import canonical_columns
 from mrkit.errors import InputError
 from mrkit.ld.clump import clump_table
-from mrkit.ld.panel import ReferencePanel, _normalise
+from mrkit.ld.panel import ReferencePanel
 
 #: The extended MHC region on chromosome 6 (as used by LD Score regression and MR studies).
 MHC = {"GRCh37": (28_477_797, 33_448_354), "GRCh38": (28_510_120, 33_480_577)}
@@ -77,7 +78,7 @@ def select_instruments(
     """
     if build not in MHC:
         raise InputError(f"build must be one of {', '.join(MHC)}, got {build!r}")
-    t = _normalise(gwas)
+    t = canonical_columns(gwas)
     cand = gwas.loc[_select_p(t, p)].copy()
     tc = t.loc[cand.index]
     reason = pd.Series("", index=cand.index, dtype=object)
@@ -152,7 +153,7 @@ def select_mvmr_instruments(
         raise InputError("multivariable MR needs at least two exposures")
     per: list[pd.DataFrame] = []
     for name, df in gwas.items():
-        t = _normalise(df)
+        t = canonical_columns(df)
         hit = t.loc[_select_p(t, p)]
         lp = (
             pd.to_numeric(hit["log10p"], errors="coerce")
@@ -179,7 +180,7 @@ def select_mvmr_instruments(
         missing=missing,
     )
     for name, df in gwas.items():
-        t = _normalise(df).drop_duplicates("snp").set_index("snp")
+        t = canonical_columns(df).drop_duplicates("snp").set_index("snp")
         for col in ("beta", "se", "p"):
             if col in t.columns:
                 sel[f"{col}_{name}"] = sel["snp"].map(t[col]).to_numpy(float)

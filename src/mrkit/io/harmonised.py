@@ -3,8 +3,8 @@
 A harmonised table has one row per variant and pair with at least
 ``beta_exposure, se_exposure, beta_outcome, se_outcome``. TwoSampleMR's names
 (``beta.exposure``, ``pval.outcome``, ``SNP``, ``mr_keep``, ...) are accepted and
-renamed to mrkit's vocabulary. Rows with ``keep = false`` stay in the table
-but are not analysed.
+renamed to mrkit's vocabulary (:data:`mrkit._core.columns.HARMONISED_ALIASES`).
+Rows with ``keep = false`` stay in the table but are not analysed.
 """
 
 from __future__ import annotations
@@ -16,53 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mrkit._core.columns import HARMONISED_ALIASES, HARMONISED_REQUIRED
 from mrkit.errors import FileFormatError, InputError
 
-REQUIRED: tuple[str, ...] = ("beta_exposure", "se_exposure", "beta_outcome", "se_outcome")
-
-#: TwoSampleMR / MendelianRandomization column names -> mrkit names.
-ALIASES: dict[str, str] = {
-    "SNP": "snp",
-    "rsid": "snp",
-    "beta.exposure": "beta_exposure",
-    "se.exposure": "se_exposure",
-    "pval.exposure": "p_exposure",
-    "pval_exposure": "p_exposure",
-    "eaf.exposure": "eaf_exposure",
-    "samplesize.exposure": "n_exposure",
-    "samplesize_exposure": "n_exposure",
-    "ncase.exposure": "ncase_exposure",
-    "ncontrol.exposure": "ncontrol_exposure",
-    "units.exposure": "units_exposure",
-    "prevalence.exposure": "prevalence_exposure",
-    "beta.outcome": "beta_outcome",
-    "se.outcome": "se_outcome",
-    "pval.outcome": "p_outcome",
-    "pval_outcome": "p_outcome",
-    "eaf.outcome": "eaf_outcome",
-    "samplesize.outcome": "n_outcome",
-    "samplesize_outcome": "n_outcome",
-    "ncase.outcome": "ncase_outcome",
-    "ncontrol.outcome": "ncontrol_outcome",
-    "units.outcome": "units_outcome",
-    "prevalence.outcome": "prevalence_outcome",
-    "effect_allele.exposure": "effect_allele",
-    "other_allele.exposure": "other_allele",
-    "effect_allele.outcome": "effect_allele_outcome",
-    "other_allele.outcome": "other_allele_outcome",
-    "id.exposure": "id_exposure",
-    "id.outcome": "id_outcome",
-    "mr_keep": "keep",
-    "mr_keep.exposure": "keep_exposure",
-    "mr_keep.outcome": "keep_outcome",
-    "bx": "beta_exposure",
-    "bxse": "se_exposure",
-    "by": "beta_outcome",
-    "byse": "se_outcome",
-}
-
 NUMERIC: tuple[str, ...] = (
-    *REQUIRED,
+    *HARMONISED_REQUIRED,
     "p_exposure",
     "p_outcome",
     "eaf_exposure",
@@ -134,19 +92,23 @@ def normalise(df: pd.DataFrame, *, source: object = "<table>") -> pd.DataFrame:
     dupes = df.columns[df.columns.duplicated()].tolist()
     if dupes:
         raise FileFormatError(source, f"duplicate column `{dupes[0]}`", line=1, column=dupes[0])
-    renamed = {c: ALIASES[c] for c in df.columns if c in ALIASES and ALIASES[c] not in df.columns}
+    renamed = {
+        c: HARMONISED_ALIASES[c]
+        for c in df.columns
+        if c in HARMONISED_ALIASES and HARMONISED_ALIASES[c] not in df.columns
+    }
     df = df.rename(columns=renamed)
-    missing = [c for c in REQUIRED if c not in df.columns]
+    missing = [c for c in HARMONISED_REQUIRED if c not in df.columns]
     if missing:
-        alias = {v: k for k, v in ALIASES.items() if "." in k}
+        alias = {v: k for k, v in HARMONISED_ALIASES.items() if "." in k}
         hint = ", ".join(f"`{c}` (or `{alias.get(c, c)}`)" for c in missing)
         raise FileFormatError(source, f"missing required column {hint}", line=1)
     keep = _parse_keep(df, source)
     df["keep"] = keep
     for col in NUMERIC:
         if col in df.columns:
-            df[col] = _to_float(df[col], col, source, keep if col in REQUIRED else None)
-    for col in REQUIRED:
+            df[col] = _to_float(df[col], col, source, keep if col in HARMONISED_REQUIRED else None)
+    for col in HARMONISED_REQUIRED:
         _check_required(df, col, source)
     if "snp" not in df.columns:
         df.insert(0, "snp", [f"variant{i + 1}" for i in range(len(df))])

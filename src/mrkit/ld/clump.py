@@ -26,8 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from mrkit._core.columns import canonical_columns
 from mrkit.errors import InputError
-from mrkit.ld.panel import _file, _normalise
+from mrkit.ld.panel import _file
 
 _SMALL_EPS = 2.0**-35  # PLINK's SMALL_EPSILON: |D| or the denominator below it gives r² = 0
 _SMALLISH_EPS = 2.0**-35
@@ -197,7 +198,7 @@ class ClumpResult:
     @property
     def not_in_panel(self) -> list[str]:
         """Variants that had no genotypes in the LD panel (kept or dropped)."""
-        snp = _normalise(self.table)["snp"].astype(str)
+        snp = canonical_columns(self.table)["snp"].astype(str)
         return snp[~self.table["in_panel"].to_numpy()].tolist()
 
 
@@ -325,7 +326,7 @@ def clump_table(
         raise InputError(f"missing must be 'keep' or 'drop', got {missing!r}")
     if not (0 <= r2 <= 1):
         raise InputError(f"r2 must be in [0, 1], got {r2}")
-    t = _normalise(table)
+    t = canonical_columns(table)
     if "p" not in t.columns:
         raise InputError("the variant table needs a `p` column to clump")
     p = pd.to_numeric(t["p"], errors="coerce").to_numpy(float)

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mrkit._core.columns import canonical_columns as _normalise
 from mrkit.errors import InputError, PanelError
 
 __all__ = ["ReferencePanel"]
@@ -349,28 +350,3 @@ def genotype_r(g: np.ndarray) -> np.ndarray:
     r = np.where(np.isfinite(r), r, 0.0)
     np.fill_diagonal(r, 1.0)
     return np.clip(r, -1.0, 1.0)
-
-
-_ALIASES = {
-    "snp": ["snp", "rsid", "id", "variant_id", "marker", "markername"],
-    "p": ["p", "pval", "p_value", "pvalue"],
-    "chr": ["chr", "chrom", "chromosome", "#chrom"],
-    "pos": ["pos", "bp", "position", "base_pair_location"],
-    "effect_allele": ["effect_allele", "a1", "ea", "alt"],
-    "other_allele": ["other_allele", "a2", "oa", "ref"],
-}
-
-
-def _normalise(table: pd.DataFrame) -> pd.DataFrame:
-    """Lower-case column view with the canonical names (snp, p, chr, pos, alleles)."""
-    lower = {c.lower(): c for c in table.columns}
-    rename = {}
-    for canon, names in _ALIASES.items():
-        for n in names:
-            if n in lower:
-                rename[lower[n]] = canon
-                break
-    out = table.rename(columns=rename)
-    if "snp" not in out.columns:
-        raise InputError("the variant table needs a `snp` column (rsID or variant ID)")
-    return out

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from mrkit._core.columns import canonical_columns
 from mrkit.errors import InputError
-from mrkit.ld.panel import _normalise
 
 #: Columns of a proxy table (consumed by :func:`mrkit.harmonise.core.harmonise`).
 PROXY_COLUMNS: tuple[str, ...] = (
@@ -24,7 +24,7 @@ PROXY_COLUMNS: tuple[str, ...] = (
 
 def _as_table(x: Iterable[str] | pd.DataFrame) -> pd.DataFrame:
     if isinstance(x, pd.DataFrame):
-        return _normalise(x)
+        return canonical_columns(x)
     return pd.DataFrame({"snp": [str(s) for s in x]})
 
 

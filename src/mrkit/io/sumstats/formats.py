@@ -3,7 +3,8 @@
 Every supported layout is described by a :class:`FormatSpec`: which header
 names carry which *role* (rsID, chromosome, effect allele, beta, ...). A
 format is recognised from its header (:func:`guess_format`); the ``generic``
-spec resolves any header through the alias table :data:`ALIASES`.
+spec resolves any header through the alias table
+:data:`mrkit._core.columns.SUMSTATS_ALIASES` (shared with the rest of mrkit).
 
 Roles
 -----
@@ -23,6 +24,8 @@ GWAS-VCF and FinnGen: ``ALT``. GWAS-SSF and TwoSampleMR: ``effect_allele``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from mrkit._core.columns import SUMSTATS_ALIASES
 
 ROLES = (
     "snp",
@@ -53,56 +56,14 @@ NUMERIC_ROLES = frozenset(
     {"eaf", "beta", "or", "or_lo", "or_hi", "se", "log10p", "z", "n", "ncase", "ncontrol"}
 )
 
-#: Header aliases (lower case) per role, in order of preference.
-ALIASES: dict[str, tuple[str, ...]] = {
-    "snp": (
-        "snp", "rsid", "rsids", "rs_id", "rs", "markername", "marker", "snpid", "snp_id",
-        "variant_id", "id", "variant", "markerid", "rs_number", "rsnumber", "snp_name",
-    ),
-    "chr": ("chr", "chrom", "chromosome", "#chrom", "#chr", "chr_name", "chr_id", "hg19chrc"),
-    "pos": ("pos", "bp", "position", "base_pair_location", "bp_hg19", "bp_hg38"),
-    "ea": (
-        "effect_allele", "ea", "a1", "allele1", "alt", "tested_allele", "effectallele",
-        "risk_allele", "inc_allele",
-    ),
-    "oa": (
-        "other_allele", "oa", "a2", "allele2", "allele0", "ref", "non_effect_allele", "nea",
-        "otherallele", "dec_allele",
-    ),
-    "eaf": (
-        "eaf", "effect_allele_frequency", "freq", "freq1", "a1freq", "a1_freq", "af", "af_alt",
-        "frq", "effect_allele_freq", "freq_a1", "a1_frq",
-    ),
-    "beta": ("beta", "b", "effect", "es", "log_odds", "logor", "effect_size"),
-    "or": ("or", "odds_ratio"),
-    "or_lo": ("l95", "ci_lower", "lower_ci", "or_95l", "ci_low", "or_l95"),
-    "or_hi": ("u95", "ci_upper", "upper_ci", "or_95u", "ci_upp", "or_u95"),
-    "se": (
-        "se", "standard_error", "stderr", "sebeta", "se_beta", "log(or)_se", "logor_se", "se_b",
-    ),
-    "p": (
-        "p", "pval", "p_value", "p-value", "pvalue", "p.value", "p_bolt_lmm", "p_bolt_lmm_inf",
-        "p_val", "pval_nominal",
-    ),
-    "log10p": (
-        "log10p", "mlogp", "neg_log_10_p_value", "lp", "minus_log10_p", "-log10p", "nlog10p",
-        "log10_p", "-log10(p)", "mlog10p",
-    ),
-    "z": ("z", "zscore", "z_score", "z.score"),
-    "n": ("n", "samplesize", "sample_size", "n_total", "obs_ct", "nmiss", "ss", "totalsamplesize"),
-    "ncase": ("ncase", "n_case", "n_cases", "ncases"),
-    "ncontrol": ("ncontrol", "n_ctrl", "n_control", "n_controls", "ncontrols"),
-    "test": ("test",),
-}  # fmt: skip
-
 
 @dataclass(frozen=True)
 class FormatSpec:
     """How one published layout names its columns.
 
     ``roles`` maps a role to the header names (lower case) that carry it, in
-    order of preference; roles not listed fall back to :data:`ALIASES` only
-    when ``use_aliases`` is true.
+    order of preference; roles not listed fall back to the shared aliases
+    (:data:`~mrkit._core.columns.SUMSTATS_ALIASES`) only when ``use_aliases`` is true.
     """
 
     name: str
@@ -360,7 +321,7 @@ def resolve_roles(columns: list[str], fmt: str) -> dict[str, int]:
     for role in ROLES:
         names = spec.roles.get(role, ())
         if spec.use_aliases:
-            names = names + ALIASES.get(role, ())
+            names = names + SUMSTATS_ALIASES.get(role, ())
         for nm in names:
             i = index.get(nm)
             if i is not None and i not in used:

@@ -57,13 +57,14 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 
-from mrkit._core.columns import BUILDS
+from mrkit._core.columns import BUILDS, SUMSTATS_ALIASES, SUMSTATS_COLUMNS
 from mrkit.errors import FileFormatError, InputError
 from mrkit.io.sumstats._inflate import Chunks, worth_chunking
 from mrkit.io.sumstats._ingest import FastPathError, ScanResult, scan
 from mrkit.io.sumstats._normsql import connection, has_fast_path, select_sql
 from mrkit.io.sumstats._plink_alleles import allele_source
 from mrkit.io.sumstats._sniff import Layout, sniff
+from mrkit.io.sumstats.formats import FORMATS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,21 +72,8 @@ if TYPE_CHECKING:
 
 __all__ = ["COLUMNS", "FORMATS", "connection", "detect_format", "read_sumstats"]
 
-from mrkit.io.sumstats.formats import ALIASES, FORMATS
-
-COLUMNS = (
-    "snp",
-    "chr",
-    "pos",
-    "effect_allele",
-    "other_allele",
-    "eaf",
-    "beta",
-    "se",
-    "p",
-    "log10p",
-    "n",
-)
+#: The normalised table's columns (:data:`mrkit._core.columns.SUMSTATS_COLUMNS`).
+COLUMNS = SUMSTATS_COLUMNS
 
 
 def detect_format(path: str | Path) -> str:
@@ -244,7 +232,8 @@ def _require(lay: Layout, n: float | None, alleles: bool = False) -> None:
 
     def al(role: str) -> tuple[str, ...]:
         names = spec.roles.get(role, ())
-        return (names + ALIASES.get(role, ())) if spec.use_aliases else names or ALIASES[role][:4]
+        aliases = SUMSTATS_ALIASES.get(role, ())
+        return (names + aliases) if spec.use_aliases else names or aliases[:4]
 
     if lay.fmt == "plink" and "oa" not in roles and not alleles:
         what = "A2 (other allele)" if "ea" in roles else "allele columns (A1, A2)"
