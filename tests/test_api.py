@@ -8,7 +8,7 @@ import pytest
 
 import mrkit
 from conftest import UNIVARIABLE, ref_data, ref_results, rel_close
-from mrkit.api import mr
+from mrkit.estimate import mr
 from mrkit.errors import FileFormatError, InputError
 
 LABELS = {

@@ -15,7 +15,12 @@ from mrkit.errors import (
 )
 from mrkit.results import MRResult
 
-_LAZY = {"mr": "mrkit.api", "MRAnalysis": "mrkit.api"}
+_LAZY = {
+    "mr": "mrkit.estimate",
+    "analyse": "mrkit.estimate",
+    "Pairs": "mrkit.estimate",
+    "MRAnalysis": "mrkit.results",
+}
 
 
 def __getattr__(name: str) -> object:
@@ -32,10 +37,12 @@ __all__ = [
     "FileFormatError",
     "InputError",
     "MRAnalysis",
+    "Pairs",
     "MRResult",
     "MrkitError",
     "MrkitWarning",
     "TooFewVariantsError",
     "__version__",
+    "analyse",
     "mr",
 ]

@@ -1,19 +1,24 @@
-"""Result records returned by every estimator.
+"""Result types: one estimate (:class:`MRResult`) and an analysis of many pairs
+(:class:`MRAnalysis`, what :func:`mrkit.estimate.analyse` returns).
 
 An estimator returns one :class:`MRResult`: a frozen record with the fields of
 DESIGN.md (``method, estimate, se, ci_lower, ci_upper, pval, nsnp``) and a
 mapping of named extras (Egger intercept, Q, PRESSO global p, ...). Odds
-ratios are derived at the report, never here.
+ratios are derived at the report, never here. Every result type has
+``summary()`` (a DataFrame), ``__repr__`` and ``_repr_html_``, formatted by
+:mod:`mrkit._core.fmt`.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
+
+from mrkit._core.fmt import fmt_num, fmt_p, plain
 
 CORE_FIELDS: tuple[str, ...] = (
     "method",
@@ -27,7 +32,7 @@ CORE_FIELDS: tuple[str, ...] = (
 
 
 def _plain(value: Any) -> Any:
-    """Convert numpy scalars/arrays to plain Python objects for JSON and DataFrames."""
+    """Convert numpy scalars/arrays to plain Python objects for DataFrames (NaN kept)."""
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
@@ -75,20 +80,202 @@ class MRResult:
             rec[key] = _plain(value)
         return rec
 
+    def summary(self) -> pd.DataFrame:
+        """The core fields as a one-row DataFrame."""
+        return pd.DataFrame([{k: getattr(self, k) for k in CORE_FIELDS}])
+
     def __repr__(self) -> str:
         return (
-            f"MRResult(method={self.method!r}, estimate={self.estimate:.6g}, se={self.se:.6g}, "
-            f"ci=[{self.ci_lower:.6g}, {self.ci_upper:.6g}], pval={self.pval:.4g}, "
-            f"nsnp={self.nsnp})"
+            f"MRResult(method={self.method!r}, estimate={fmt_num(self.estimate, 6)}, "
+            f"se={fmt_num(self.se, 6)}, ci=[{fmt_num(self.ci_lower, 6)}, "
+            f"{fmt_num(self.ci_upper, 6)}], pval={fmt_p(self.pval)}, nsnp={self.nsnp})"
         )
 
     def _repr_html_(self) -> str:
-        cells = "".join(f"<td>{_fmt(getattr(self, k))}</td>" for k in CORE_FIELDS)
-        head = "".join(f"<th>{k}</th>" for k in CORE_FIELDS)
-        return f"<table><tr>{head}</tr><tr>{cells}</tr></table>"
+        return _html_table(self.summary())
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return "NA" if math.isnan(value) else f"{value:.4g}"
-    return str(value)
+def _html_table(df: pd.DataFrame) -> str:
+    """A DataFrame as an HTML table, numbers by the one formatting rule."""
+    fmt = {c: (fmt_p if c.endswith("pval") else fmt_num) for c in df.columns}
+    return df.to_html(index=False, formatters=fmt, na_rep="NA")
+
+
+def _text_table(df: pd.DataFrame) -> str:
+    if df.empty:
+        return "(none)"
+    fmt = {c: (fmt_p if c.endswith("pval") else fmt_num) for c in df.columns}
+    with pd.option_context("display.width", 120, "display.max_columns", 12):
+        return df.to_string(index=False, formatters=fmt, na_rep="NA")
+
+
+#: Columns that name a pair in the tables of :class:`MRAnalysis`.
+PAIR_KEYS: tuple[str, ...] = ("exposure", "outcome", "direction")
+
+
+@dataclass
+class MRAnalysis:
+    """Estimates and diagnostics of one or more exposure-outcome pairs.
+
+    Every table has one row per pair and item, the pair's key columns first
+    (``exposure``, ``outcome``; none for a table of one unnamed pair).
+
+    Attributes
+    ----------
+    keys
+        One row per pair: its key columns and ``nsnp`` (variants analysed).
+    estimates
+        One row per pair and method: ``method, estimate, se, ci_lower,
+        ci_upper, pval, nsnp`` and the method's extras.
+    heterogeneity
+        Cochran's Q (``method = "ivw"``) and Rücker's Q' (``"egger"``):
+        ``q, q_df, q_pval``.
+    pleiotropy
+        MR-Egger intercept test: ``egger_intercept, se, pval``.
+    strength
+        ``nsnp, i2gx, f_mean, f_min``.
+    leave_one_out, single_snp
+        One row per pair and variant (``snp``): IVW without it / its Wald ratio.
+    skipped
+        What could not run: ``method`` and ``reason`` (``method = "*"``: the pair).
+    parameters
+        The run's settings (methods, options, alpha, seed, nboot, ...).
+    """
+
+    keys: pd.DataFrame
+    estimates: pd.DataFrame
+    heterogeneity: pd.DataFrame
+    pleiotropy: pd.DataFrame
+    strength: pd.DataFrame
+    leave_one_out: pd.DataFrame
+    single_snp: pd.DataFrame
+    skipped: pd.DataFrame
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key_columns(self) -> list[str]:
+        """The columns naming a pair (empty for one unnamed pair)."""
+        return [c for c in self.keys.columns if c != "nsnp"]
+
+    @property
+    def multi(self) -> bool:
+        """True when the pairs are named (the table had exposure/outcome columns)."""
+        return bool(self.key_columns)
+
+    @property
+    def npairs(self) -> int:
+        return len(self.keys)
+
+    @property
+    def pairs(self) -> list[PairView]:
+        """One :class:`PairView` per pair, in table order."""
+        return [PairView(self, i) for i in range(self.npairs)]
+
+    def summary(self) -> pd.DataFrame:
+        """The core columns of :attr:`estimates`."""
+        est = self.estimates
+        cols = [*self.key_columns, *CORE_FIELDS]
+        return est[[c for c in cols if c in est.columns]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict with the keys of the ``mrkit mr --json`` contract.
+
+        ``estimates``, ``heterogeneity``, ``leave_one_out``, ``single_snp`` and
+        ``skipped`` are lists of records. For a single unnamed pair
+        ``pleiotropy`` is a dict (or null) and ``i2gx``/``f_mean`` numbers; for
+        named pairs they are lists of records carrying the pair's keys.
+        """
+        out: dict[str, Any] = {
+            "estimates": records(self.estimates),
+            "heterogeneity": records(self.heterogeneity),
+        }
+        keys = self.key_columns
+        if self.multi:
+            out["pleiotropy"] = records(self.pleiotropy)
+            out["i2gx"] = records(self.strength[[*keys, "i2gx"]])
+            out["f_mean"] = records(self.strength[[*keys, "f_mean"]])
+        else:
+            pl = records(self.pleiotropy)
+            out["pleiotropy"] = pl[0] if pl else None
+            st = records(self.strength)
+            out["i2gx"] = st[0]["i2gx"] if st else None
+            out["f_mean"] = st[0]["f_mean"] if st else None
+        out["leave_one_out"] = records(self.leave_one_out)
+        out["single_snp"] = records(self.single_snp)
+        out["skipped"] = records(self.skipped)
+        out["parameters"] = {k: plain(v) for k, v in self.parameters.items()}
+        return out
+
+    def __repr__(self) -> str:
+        head = (
+            f"MRAnalysis: {self.npairs:,} pair{'s' if self.npairs != 1 else ''}, "
+            f"methods {', '.join(self.parameters.get('methods', []))}"
+        )
+        lines = [head, _text_table(self.summary())]
+        if len(self.skipped):
+            lines.append(f"skipped: {len(self.skipped):,} (see .skipped)")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        head = f"<p><b>MRAnalysis</b>: {self.npairs:,} pair(s)</p>"
+        return head + _html_table(self.summary())
+
+
+class PairView:
+    """One pair of an :class:`MRAnalysis`: its rows of every table."""
+
+    def __init__(self, analysis: MRAnalysis, index: int) -> None:
+        self._a = analysis
+        self._i = index
+        row = analysis.keys.iloc[index]
+        self.label = {k: str(row[k]) for k in analysis.key_columns}
+        self.nsnp = int(row["nsnp"])
+
+    def _rows(self, df: pd.DataFrame) -> pd.DataFrame:
+        if df.empty or not self.label:
+            return df
+        mask = np.ones(len(df), dtype=bool)
+        for k, v in self.label.items():
+            mask &= (df[k].astype(str) == v).to_numpy()
+        return df[mask]
+
+    @property
+    def estimates(self) -> pd.DataFrame:
+        return self._rows(self._a.estimates)
+
+    @property
+    def heterogeneity(self) -> list[dict[str, Any]]:
+        return records(self._rows(self._a.heterogeneity).drop(columns=list(self.label)))
+
+    @property
+    def pleiotropy(self) -> dict[str, Any] | None:
+        rows = records(self._rows(self._a.pleiotropy).drop(columns=list(self.label)))
+        return rows[0] if rows else None
+
+    def _strength(self, key: str) -> float | None:
+        rows = self._rows(self._a.strength)
+        return plain(rows.iloc[0][key]) if len(rows) else None
+
+    @property
+    def i2gx(self) -> float | None:
+        return self._strength("i2gx")
+
+    @property
+    def f_mean(self) -> float | None:
+        return self._strength("f_mean")
+
+    @property
+    def skipped(self) -> list[dict[str, Any]]:
+        return records(self._rows(self._a.skipped).drop(columns=list(self.label)))
+
+    def __repr__(self) -> str:
+        name = " -> ".join(self.label.values()) or "pair"
+        return f"PairView({name}, {self.nsnp} variants)"
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of a DataFrame as JSON-ready dicts (NaN -> None, numpy -> Python)."""
+    return [{k: plain(v) for k, v in rec.items()} for rec in df.to_dict(orient="records")]
+
+
+ResultSet = MRAnalysis

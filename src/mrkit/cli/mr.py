@@ -1,72 +1,106 @@
-"""``mrkit mr``: estimates and diagnostics for a harmonised table."""
+"""``mrkit mr``: estimates and diagnostics for a harmonised table, through the one engine.
+
+Exit status 0 when anything was estimated (what could not run is listed on stderr
+and under ``skipped`` in the JSON), 2 for unusable input (a bad table, an unknown
+method or option, or nothing estimable at all).
+"""
 
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from mrkit.cli import app, console
+from mrkit.cli import app, console, err_console
 
-
-def _fmt(v: Any, digits: int = 4) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "NA"
-    if isinstance(v, float):
-        return f"{v:.{digits}g}"
-    return str(v)
+#: Pairs printed as tables on the console before the rest is summarised.
+MAX_PRINTED = 20
+#: Skipped items listed on stderr before the rest is counted.
+MAX_SKIPS = 20
 
 
 def print_analysis(res: Any) -> None:
-    """Readable tables of an :class:`~mrkit.api.MRAnalysis` on the console."""
+    """Readable tables of an :class:`~mrkit.results.MRAnalysis` on the console."""
+    from rich.table import Table
+
+    from mrkit._core.fmt import fmt_int, fmt_num, fmt_p
     from mrkit.methods import get_method
 
-    for pair in res.pairs:
-        title = (
-            f"{pair.label['exposure']} -> {pair.label['outcome']}" if pair.label else "MR estimates"
+    for i, pair in enumerate(res.pairs):
+        if i == MAX_PRINTED:
+            rest = res.npairs - MAX_PRINTED
+            console.print(f"... and {rest:,} more pairs: write them all with --csv or --json")
+            break
+        title = " -> ".join(pair.label[k] for k in ("exposure", "outcome") if k in pair.label)
+        t = Table(
+            title=f"{title or 'MR estimates'} ({fmt_int(pair.nsnp)} variants)",
+            title_justify="left",
         )
-        t = Table(title=f"{title} ({pair.nsnp} variants)", title_justify="left")
-        for col in ("method", "nsnp", "estimate", "se", "95% CI", "pval"):
+        for col in ("method", "nsnp", "estimate", "se", "95% CI", "p"):
             t.add_column(col, justify="left" if col == "method" else "right")
-        for r in pair.estimates:
+        for r in pair.estimates.to_dict(orient="records"):
             t.add_row(
-                get_method(r.method).label,
-                str(r.nsnp),
-                _fmt(r.estimate),
-                _fmt(r.se),
-                f"{_fmt(r.ci_lower)} to {_fmt(r.ci_upper)}",
-                _fmt(r.pval, 3),
+                get_method(r["method"]).label,
+                fmt_int(r["nsnp"]),
+                fmt_num(r["estimate"]),
+                fmt_num(r["se"]),
+                f"{fmt_num(r['ci_lower'])} to {fmt_num(r['ci_upper'])}",
+                fmt_p(r["pval"]),
             )
         console.print(t)
         for h in pair.heterogeneity:
             console.print(
-                f"  Heterogeneity ({h['method']}): Q = {_fmt(h['q'])} on {h['q_df']} df, "
-                f"p = {_fmt(h['q_pval'], 3)}"
+                f"  Heterogeneity ({h['method']}): Q = {fmt_num(h['q'])} on {h['q_df']} df, "
+                f"p = {fmt_p(h['q_pval'])}"
             )
         if pair.pleiotropy:
             pl = pair.pleiotropy
             console.print(
-                f"  Egger intercept: {_fmt(pl['egger_intercept'])} (se {_fmt(pl['se'])}), "
-                f"p = {_fmt(pl['pval'], 3)}"
+                f"  Egger intercept: {fmt_num(pl['egger_intercept'])} (se {fmt_num(pl['se'])}), "
+                f"p = {fmt_p(pl['pval'])}"
             )
-        console.print(f"  I²GX = {_fmt(pair.i2gx, 3)}, mean F = {_fmt(pair.f_mean, 4)}")
-        for s in pair.skipped:
-            console.print(f"  [yellow]skipped {s['method']}[/]: {s['reason']}")
+        console.print(f"  I²GX = {fmt_num(pair.i2gx, 3)}, mean F = {fmt_num(pair.f_mean)}")
+
+
+def print_skipped(res: Any) -> None:
+    """What could not run, on stderr (the first :data:`MAX_SKIPS`, then a count)."""
+    skipped = res.skipped
+    if skipped.empty:
+        return
+    keys = res.key_columns
+    for rec in skipped.head(MAX_SKIPS).to_dict(orient="records"):
+        pair = " -> ".join(str(rec[k]) for k in keys if k in ("exposure", "outcome"))
+        where = f" ({pair})" if pair else ""
+        what = "pair" if rec["method"] == "*" else rec["method"]
+        err_console.print(f"skipped {what}{where}: {rec['reason']}", highlight=False, markup=False)
+    if len(skipped) > MAX_SKIPS:
+        err_console.print(f"... {len(skipped) - MAX_SKIPS:,} more skipped (listed in the JSON)")
 
 
 @app.command("mr")
 def mr_command(
     table: Annotated[Path, typer.Argument(help="Harmonised table (CSV/TSV, gzip ok).")],
     methods: Annotated[
-        str, typer.Option(help="`default`, `all`, or comma-separated method names.")
+        str,
+        typer.Option(
+            help="`default`, `all`, or comma-separated method names (TwoSampleMR's accepted)."
+        ),
     ] = "default",
-    seed: Annotated[int | None, typer.Option(help="Seed of every bootstrap.")] = None,
+    seed: Annotated[
+        int, typer.Option(help="Seed of every random method (recorded in the output).")
+    ] = 1,
     nboot: Annotated[int, typer.Option(help="Bootstrap draws.")] = 1000,
     alpha: Annotated[float, typer.Option(help="1 - confidence level.")] = 0.05,
+    settings: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="A method option, METHOD.OPTION=VALUE (repeatable), "
+            "e.g. --set presso.n_distributions=10000 --set ivw.model=fixed.",
+        ),
+    ] = None,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write all results as JSON (`-` = stdout).")
     ] = None,
@@ -75,17 +109,27 @@ def mr_command(
     ] = None,
 ) -> None:
     """Estimate causal effects with every requested method, plus diagnostics."""
-    from mrkit.api import mr
+    from mrkit.errors import InputError
+    from mrkit.estimate import mr, parse_setting
 
-    res = mr(table, methods=methods, seed=seed, nboot=nboot, alpha=alpha)
+    options: dict[str, dict[str, Any]] = {}
+    for text in settings or []:
+        method, option, value = parse_setting(text)
+        options.setdefault(method, {})[option] = value
+    res = mr(table, methods=methods, options=options, seed=seed, nboot=nboot, alpha=alpha)
+    if res.estimates.empty:
+        print_skipped(res)
+        msg = f"{table}: no method could be estimated on any pair (see the reasons above)"
+        raise InputError(msg)
     if csv_out is not None:
         res.estimates.to_csv(csv_out, index=False)
     if json_out is not None:
         text = json.dumps(res.to_dict(), indent=2, allow_nan=False)
         if str(json_out) == "-":
             typer.echo(text)
-            return
-        json_out.write_text(text + "\n")
-        console.print(f"wrote {json_out}")
-        return
-    print_analysis(res)
+        else:
+            json_out.write_text(text + "\n")
+            console.print(f"wrote {json_out}")
+    elif csv_out is None:
+        print_analysis(res)
+    print_skipped(res)

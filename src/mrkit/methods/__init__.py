@@ -14,17 +14,27 @@ new estimator module only needs to call :func:`register`.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import inspect
 import pkgutil
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-from mrkit.errors import UnknownMethodError
+from mrkit.errors import InputError, UnknownMethodError
 from mrkit.results import MRResult
 
 Estimator = Callable[..., MRResult]
+#: How :func:`mrkit.estimate.analyse` runs a method over many pairs: ``segment``
+#: (closed form, segment sums over all pairs at once), ``rows`` (compiled
+#: bootstrap rows over all draws of all pairs) or ``pair`` (the function per pair,
+#: on threads).
+Kernel = Literal["segment", "rows", "pair"]
+#: Settings of a whole run, given to every method that takes them.
+RUN_WIDE = ("alpha", "seed", "nboot")
+#: Arguments every estimator takes positionally; never options.
+_DATA_ARGS = ("bx", "sx", "by", "sy")
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,12 @@ class MethodSpec:
         DOI or citation of the method.
     stochastic
         Uses random draws (accepts ``seed`` and usually ``nboot``).
+    kernel
+        How the engine runs it over many pairs (see :data:`Kernel`).
+    max_snps
+        Most variants the method accepts (``wald_ratio``: exactly one), or None.
+    aliases
+        Other names users may call it by (TwoSampleMR's ``mr_ivw``, ...).
     """
 
     name: str
@@ -56,13 +72,47 @@ class MethodSpec:
     default: bool = False
     reference: str = ""
     stochastic: bool = False
+    kernel: Kernel = "pair"
+    max_snps: int | None = None
+    aliases: tuple[str, ...] = field(default=())
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The keyword options of the estimator and their defaults."""
+        return {
+            k: p.default
+            for k, p in inspect.signature(self.func).parameters.items()
+            if k not in _DATA_ARGS and p.kind is inspect.Parameter.KEYWORD_ONLY
+        }
+
+    def check_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """``options`` if every name is an option of this method; else raise listing them."""
+        valid = self.options
+        unknown = [k for k in options if k not in valid]
+        if unknown:
+            hint = difflib.get_close_matches(unknown[0], list(valid), n=1)
+            did = f" (did you mean `{hint[0]}`?)" if hint else ""
+            msg = (
+                f"unknown option `{unknown[0]}` for method `{self.name}`{did}; "
+                f"its options: {', '.join(valid) or 'none'}"
+            )
+            raise InputError(msg)
+        return dict(options)
+
+    def accepted(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """The subset of ``options`` this method takes (for run-wide ``alpha``, ``seed``, ...)."""
+        valid = self.options
+        return {k: v for k, v in options.items() if k in valid}
 
     def __call__(self, bx: Any, sx: Any, by: Any, sy: Any, **options: Any) -> MRResult:
-        """Run the estimator, passing only the options its signature accepts."""
-        params = inspect.signature(self.func).parameters
-        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-            options = {k: v for k, v in options.items() if k in params}
-        return self.func(bx, sx, by, sy, **options)
+        """Run the estimator.
+
+        The run-wide settings ``alpha``, ``seed`` and ``nboot`` are passed only to
+        methods that take them; any other option the method does not have raises
+        :class:`~mrkit.errors.InputError` listing its options.
+        """
+        wide = {k: options.pop(k) for k in RUN_WIDE if k in options}
+        return self.func(bx, sx, by, sy, **self.accepted(wide), **self.check_options(options))
 
 
 REGISTRY: dict[str, MethodSpec] = {}
@@ -77,6 +127,9 @@ def register(
     default: bool = False,
     reference: str = "",
     stochastic: bool = False,
+    kernel: Kernel = "pair",
+    max_snps: int | None = None,
+    aliases: tuple[str, ...] = (),
 ) -> Callable[[Estimator], Estimator]:
     """Decorator adding an estimator to :data:`REGISTRY` under ``name``."""
 
@@ -84,7 +137,18 @@ def register(
         if name in REGISTRY and REGISTRY[name].func is not func:
             msg = f"method `{name}` is registered twice"
             raise RuntimeError(msg)
-        REGISTRY[name] = MethodSpec(name, func, label, min_snps, default, reference, stochastic)
+        REGISTRY[name] = MethodSpec(
+            name,
+            func,
+            label,
+            min_snps,
+            default,
+            reference,
+            stochastic,
+            kernel,
+            max_snps,
+            tuple(aliases),
+        )
         return func
 
     return deco
@@ -124,15 +188,38 @@ def default_methods() -> list[str]:
     return names + [m.name for m in REGISTRY.values() if m.default and m.name not in names]
 
 
+def _alias_table() -> dict[str, str]:
+    """Every accepted spelling (name, alias; lower case, ``-``/``.`` as ``_``) -> name."""
+    table: dict[str, str] = {}
+    for spec in REGISTRY.values():
+        for n in (spec.name, *spec.aliases):
+            table[_key(n)] = spec.name
+    return table
+
+
+def _key(name: str) -> str:
+    return name.strip().lower().replace("-", "_").replace(".", "_")
+
+
 def get_method(name: str) -> MethodSpec:
-    """Look up a method; unknown names raise with the list of known ones."""
+    """Look up a method by name or alias (TwoSampleMR's ``mr_ivw``, ...).
+
+    An unknown name raises :class:`~mrkit.errors.UnknownMethodError` with the
+    closest known names ("did you mean") and the list of known ones.
+    """
     _load_all()
-    try:
+    if name in REGISTRY:
         return REGISTRY[name]
-    except KeyError:
-        known = ", ".join(sorted(REGISTRY))
-        msg = f"unknown method `{name}`; known methods: {known}"
-        raise UnknownMethodError(msg) from None
+    table = _alias_table()
+    key = _key(name)
+    if key in table:
+        return REGISTRY[table[key]]
+    close = difflib.get_close_matches(key, list(table), n=3, cutoff=0.6)
+    hint = sorted({table[c] for c in close})
+    did = f" (did you mean {' or '.join(f'`{h}`' for h in hint)}?)" if hint else ""
+    known = ", ".join(sorted(REGISTRY))
+    msg = f"unknown method `{name}`{did}; known methods: {known}"
+    raise UnknownMethodError(msg)
 
 
 def resolve(methods: str | Iterable[str] | None) -> list[str]:
@@ -143,7 +230,11 @@ def resolve(methods: str | Iterable[str] | None) -> list[str]:
     if methods == "all":
         return [m.name for m in REGISTRY.values() if m.min_snps >= 1 and _in_all(m)]
     names = [s.strip() for s in methods.split(",")] if isinstance(methods, str) else list(methods)
-    return [get_method(n).name for n in names if n]
+    out: list[str] = []
+    for n in names:
+        if n and (canon := get_method(n).name) not in out:
+            out.append(canon)
+    return out
 
 
 def _in_all(spec: MethodSpec) -> bool:
@@ -157,6 +248,7 @@ def _in_all(spec: MethodSpec) -> bool:
 
 __all__ = [
     "REGISTRY",
+    "Kernel",
     "MethodSpec",
     "available",
     "default_methods",

@@ -1,202 +1,217 @@
-"""Closed-form estimators for many exposure-outcome pairs at once.
+"""Closed-form estimators over many exposure-outcome pairs at once (segment sums).
 
-Rows of all pairs are stacked in one set of arrays and ``group`` gives each
+The rows of all pairs are stacked in four arrays and :class:`Segments` gives each
 row's pair as an integer code ``0..P-1``. Every statistic is a segment sum
-(``numpy.bincount`` with weights), so thousands of pairs cost a few array
-passes instead of a Python loop. The results equal the one-pair functions in
-:mod:`mrkit.methods` (tested to 1e-10 relative); pairs with too few variants for
-a method get NaN there and ``nsnp`` says why.
+(``numpy.bincount`` with weights), so thousands of pairs cost a few array passes
+instead of a Python loop. Each kernel returns a dict of arrays of length P: the
+core result fields (``estimate, se, ci_lower, ci_upper, pval``), the method's
+extras as the one-pair function in :mod:`mrkit.methods` names them, and
+``reason``: ``None`` where the pair has a result, else why it has none (the
+engine records it in ``skipped``). The definitions are those of the one-pair
+functions (TwoSampleMR 0.7.9 unless stated); ``tests/test_estimate.py`` checks
+them against the slow oracles of ``tests/reference.py``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Literal
+
 import numpy as np
-import pandas as pd
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 from scipy import stats
 
+from mrkit._core.arrays import FloatArray
 from mrkit.errors import InputError
+from mrkit.methods.egger import _QR_TOL
 
-F64 = NDArray[np.float64]
-
-
-def _prepare(
-    bx: ArrayLike, sx: ArrayLike, by: ArrayLike, sy: ArrayLike, group: ArrayLike
-) -> tuple[F64, F64, F64, F64, NDArray[np.int64], int]:
-    arrs = [np.asarray(a, dtype=np.float64) for a in (bx, sx, by, sy)]
-    g = np.asarray(group)
-    if not np.issubdtype(g.dtype, np.integer):
-        msg = "`group` must hold integer pair codes 0..P-1 (use pandas.factorize)"
-        raise InputError(msg)
-    n = arrs[0].shape[0]
-    if any(a.shape != (n,) for a in arrs) or g.shape != (n,):
-        msg = "`bx`, `sx`, `by`, `sy` and `group` must be 1-D arrays of the same length"
-        raise InputError(msg)
-    for name, a in zip(("bx", "sx", "by", "sy"), arrs, strict=True):
-        bad = np.flatnonzero(~np.isfinite(a))
-        if bad.size:
-            msg = f"`{name}` is not finite at row {int(bad[0])}"
-            raise InputError(msg)
-    for name, a in (("sx", arrs[1]), ("sy", arrs[3])):
-        bad = np.flatnonzero(a <= 0)
-        if bad.size:
-            msg = f"standard error `{name}` must be > 0 at row {int(bad[0])}"
-            raise InputError(msg)
-    npairs = int(g.max()) + 1 if n else 0
-    return arrs[0], arrs[1], arrs[2], arrs[3], g.astype(np.int64), npairs
+IntArray = NDArray[np.int64]
+Columns = dict[str, Any]
 
 
-def _ssum(values: F64, g: NDArray[np.int64], npairs: int) -> F64:
-    return np.bincount(g, weights=values, minlength=npairs)
+@dataclass(frozen=True)
+class Segments:
+    """Pair codes of stacked rows: ``group[i]`` is the pair of row ``i``.
+
+    Attributes
+    ----------
+    group
+        Integer pair code of every row (``0..npairs-1``).
+    npairs
+        Number of pairs (pairs without rows have ``n == 0``).
+    n
+        Number of rows of every pair.
+    """
+
+    group: IntArray
+    npairs: int
+
+    @property
+    def n(self) -> IntArray:
+        return np.bincount(self.group, minlength=self.npairs)
+
+    def sum(self, values: FloatArray) -> FloatArray:
+        """:math:`\\sum_{i \\in p}` values, for every pair p."""
+        return np.bincount(self.group, weights=values, minlength=self.npairs)
+
+    def spread(self, per_pair: FloatArray) -> FloatArray:
+        """A per-pair array repeated onto the rows."""
+        return per_pair[self.group]
 
 
-def _ci_p(est: F64, se: F64, alpha: float, df: F64 | None = None) -> dict[str, F64]:
+def ci_p(
+    est: FloatArray, se: FloatArray, alpha: float, dist: str = "normal", df: Any = None
+) -> Columns:
+    """Interval and two-sided p-value on the normal or t(df) distribution."""
     with np.errstate(invalid="ignore", divide="ignore"):
         z = est / se
-        if df is None:
+        if dist == "normal":
             crit = stats.norm.isf(alpha / 2)
             p = 2 * stats.norm.sf(np.abs(z))
-        else:
+        elif dist == "t":
             crit = stats.t.isf(alpha / 2, df)
             p = 2 * stats.t.sf(np.abs(z), df)
+        else:
+            msg = f"`dist` must be 'normal' or 't', got {dist!r}"
+            raise InputError(msg)
     return {"ci_lower": est - crit * se, "ci_upper": est + crit * se, "pval": p}
 
 
-def ivw_batch(
-    bx: ArrayLike,
-    sx: ArrayLike,
-    by: ArrayLike,
-    sy: ArrayLike,
-    group: ArrayLike,
-    *,
-    model: str = "random",
-    alpha: float = 0.05,
-) -> pd.DataFrame:
-    """IVW for every pair: same definitions as :func:`mrkit.methods.ivw.ivw`.
+def too_few(n: IntArray, needed: int, method: str) -> list[str | None]:
+    """The engine's reason for pairs with fewer than ``needed`` rows (None otherwise)."""
+    s = "s" if needed != 1 else ""
+    return [
+        None if k >= needed else f"`{method}` needs at least {needed} variant{s}, got {k}"
+        for k in n.tolist()
+    ]
 
-    ``model`` is ``"random"`` (TwoSampleMR ``mr_ivw``), ``"fixed"`` or ``"mre"``.
-    Returns one row per pair code: ``estimate, se, ci_lower, ci_upper, pval,
-    nsnp, q, q_df, q_pval``.
+
+def wald_ratio(
+    bx: FloatArray, sx: FloatArray, by: FloatArray, sy: FloatArray, seg: Segments,
+    *, alpha: float = 0.05,
+) -> Columns:  # fmt: skip
+    """Wald ratio :math:`\\beta_Y/\\beta_X`, SE :math:`\\sigma_Y/|\\beta_X|` of single-variant pairs."""
+    n = seg.n
+    ones = n == 1
+    est = np.full(seg.npairs, np.nan)
+    se = np.full(seg.npairs, np.nan)
+    rows = np.flatnonzero(ones[seg.group])
+    est[seg.group[rows]] = by[rows] / bx[rows]
+    se[seg.group[rows]] = sy[rows] / np.abs(bx[rows])
+    reason = [
+        None if k == 1 else f"`wald_ratio` applies to a single variant, got {k}" for k in n.tolist()
+    ]
+    return {"estimate": est, "se": se, **ci_p(est, se, alpha), "reason": reason}
+
+
+def ivw(
+    bx: FloatArray, sx: FloatArray, by: FloatArray, sy: FloatArray, seg: Segments,
+    *, method: str = "ivw", alpha: float = 0.05,
+    model: Literal["random", "fixed", "mre", "default"] = "random",
+    weights: Literal["first", "second"] = "first", dist: Literal["normal", "t"] = "normal",
+) -> Columns:  # fmt: skip
+    """IVW of every pair, as :func:`mrkit.methods.ivw.ivw` (slope through the origin).
+
+    .. math:: \\hat\\beta = \\frac{\\sum w_j\\beta_{Xj}\\beta_{Yj}}{\\sum w_j\\beta_{Xj}^2},\\quad
+              \\mathrm{SE} = \\frac{\\max(1, \\hat\\phi)}{\\sqrt{\\sum w_j\\beta_{Xj}^2}}
+
+    with ``model`` choosing the scale (``random``: max(1, φ), ``fixed``: 1,
+    ``mre``: φ, ``default``: fixed for J <= 3 else random).
     """
-    bx_, _, by_, sy_, g, npairs = _prepare(bx, sx, by, sy, group)
-    w = sy_**-2.0
-    n = np.bincount(g, minlength=npairs).astype(float)
-    sxx = _ssum(w * bx_ * bx_, g, npairs)
-    sxy = _ssum(w * bx_ * by_, g, npairs)
+    if model not in ("random", "fixed", "mre", "default"):
+        msg = f"`{method}`: `model` must be 'random', 'fixed', 'mre' or 'default', got {model!r}"
+        raise InputError(msg)
+    if weights == "first":
+        w = sy**-2.0
+    elif weights == "second":
+        w = 1.0 / (sy**2 + by**2 * sx**2 / bx**2)
+    else:
+        msg = f"`{method}`: `weights` must be 'first' or 'second', got {weights!r}"
+        raise InputError(msg)
+    n = seg.n
+    sxx = seg.sum(w * bx * bx)
     with np.errstate(invalid="ignore", divide="ignore"):
-        b = sxy / sxx
-        resid = by_ - b[g] * bx_
-        rss = _ssum(w * resid * resid, g, npairs)
+        b = seg.sum(w * bx * by) / sxx
+        resid = by - seg.spread(b) * bx
         df = n - 1
+        rss = seg.sum(w * resid * resid)
         sigma = np.sqrt(rss / df)
         se_fe = 1.0 / np.sqrt(sxx)
-        if model == "fixed":
-            se = se_fe
-        elif model == "mre":
-            se = se_fe * sigma
-        elif model == "random":
-            se = se_fe * np.maximum(1.0, sigma)
-        else:
-            msg = f"`model` must be 'random', 'fixed' or 'mre', got {model!r}"
-            raise InputError(msg)
-        q = rss
-    valid = n >= 2
-    out = {"estimate": b, "se": se, **_ci_p(b, se, alpha)}
-    out = {k: np.where(valid, v, np.nan) for k, v in out.items()}
-    q_p = np.where(valid, stats.chi2.sf(q, np.maximum(df, 1)), np.nan)
-    return pd.DataFrame(
-        {
-            **out,
-            "nsnp": n.astype(int),
-            "q": np.where(valid, q, np.nan),
-            "q_df": df.astype(int),
-            "q_pval": q_p,
-        }
-    )
+        q = sigma**2 * df
+    models = np.full(seg.npairs, model if model != "default" else "random", dtype=object)
+    if model == "default":
+        models[n <= 3] = "fixed"
+    se = np.where(
+        models == "fixed", se_fe, np.where(models == "mre", se_fe * sigma, se_fe * np.maximum(1.0, sigma))
+    )  # fmt: skip
+    return {
+        "estimate": b,
+        "se": se,
+        **ci_p(b, se, alpha, dist, df),
+        "q": q,
+        "q_df": df,
+        "q_pval": stats.chi2.sf(q, np.maximum(df, 1)),
+        "rse": sigma,
+        "model": models,
+        "reason": too_few(n, 2, method),
+    }
 
 
-def egger_batch(
-    bx: ArrayLike,
-    sx: ArrayLike,
-    by: ArrayLike,
-    sy: ArrayLike,
-    group: ArrayLike,
-    *,
-    alpha: float = 0.05,
-) -> pd.DataFrame:
-    """MR-Egger for every pair, as :func:`mrkit.methods.egger.egger` (TwoSampleMR).
+def egger(
+    bx: FloatArray, sx: FloatArray, by: FloatArray, sy: FloatArray, seg: Segments,
+    *, alpha: float = 0.05, dist: Literal["t", "normal"] = "t",
+) -> Columns:  # fmt: skip
+    """MR-Egger of every pair, as :func:`mrkit.methods.egger.egger` (TwoSampleMR).
 
-    Variants are oriented to positive ``bx``; weighted least squares of ``by`` on
-    ``bx`` with an intercept (weights ``sy^-2``); SEs multiplied by
-    ``max(1, sigma)``; p-values on ``J - 2`` degrees of freedom.
+    Variants oriented to :math:`\\beta_X \\ge 0`; weighted regression with an
+    intercept (weights :math:`\\sigma_Y^{-2}`); SEs times :math:`\\max(1, \\hat\\phi)`;
+    intervals and p-values on t(J-2). A pair whose :math:`|\\beta_X|` are all equal
+    (R's QR tolerance) has no slope: its reason says so.
     """
-    bx_, _, by_, sy_, g, npairs = _prepare(bx, sx, by, sy, group)
-    sign = np.where(bx_ < 0, -1.0, 1.0)
-    x = np.abs(bx_)
-    y = by_ * sign
-    w = sy_**-2.0
-    n = np.bincount(g, minlength=npairs).astype(float)
-    sw = _ssum(w, g, npairs)
-    sx1 = _ssum(w * x, g, npairs)
-    sy1 = _ssum(w * y, g, npairs)
-    mx = np.divide(sx1, sw, out=np.zeros_like(sw), where=sw > 0)
-    my = np.divide(sy1, sw, out=np.zeros_like(sw), where=sw > 0)
-    dx = x - mx[g]
-    dy = y - my[g]
-    sxx = _ssum(w * dx * dx, g, npairs)
-    sxy = _ssum(w * dx * dy, g, npairs)
+    sign = np.where(bx < 0, -1.0, 1.0)
+    x = bx * sign
+    y = by * sign
+    w = sy**-2.0
+    n = seg.n
+    sw = seg.sum(w)
     with np.errstate(invalid="ignore", divide="ignore"):
-        slope = sxy / sxx
+        mx = seg.sum(w * x) / sw
+        my = seg.sum(w * y) / sw
+        dx = x - seg.spread(mx)
+        sxx = seg.sum(w * dx * dx)
+        slope = seg.sum(w * dx * (y - seg.spread(my))) / sxx
         icpt = my - slope * mx
-        resid = y - icpt[g] - slope[g] * x
-        rss = _ssum(w * resid * resid, g, npairs)
+        resid = y - seg.spread(icpt) - seg.spread(slope) * x
         df = n - 2
-        sigma = np.sqrt(rss / df)
+        sigma = np.sqrt(seg.sum(w * resid * resid) / df)
         scale = np.maximum(1.0, sigma)
-        se = scale / np.sqrt(sxx)
-        se_i = scale * np.sqrt(1.0 / sw + mx * mx / sxx)
-    valid = (n >= 3) & (sxx > 0)
-    main = {"estimate": slope, "se": se, **_ci_p(slope, se, alpha, df)}
-    inter = _ci_p(icpt, se_i, alpha, df)
-    out = {k: np.where(valid, v, np.nan) for k, v in main.items()}
-    out["nsnp"] = n.astype(int)
-    out["egger_intercept"] = np.where(valid, icpt, np.nan)
-    out["egger_intercept_se"] = np.where(valid, se_i, np.nan)
-    out["egger_intercept_pval"] = np.where(valid, inter["pval"], np.nan)
-    out["q"] = np.where(valid, rss, np.nan)
-    out["q_df"] = df.astype(int)
-    out["q_pval"] = np.where(valid, stats.chi2.sf(rss, np.maximum(df, 1)), np.nan)
-    return pd.DataFrame(out)
+        se = scale * np.sqrt(1.0 / sxx)
+        se0 = scale * np.sqrt(1.0 / sw + mx * mx / sxx)
+        q = sigma**2 * df
+    collinear = ~(sxx > (_QR_TOL**2) * seg.sum(w * x * x))
+    reason = too_few(n, 3, "egger")
+    for p in np.flatnonzero(collinear & (n >= 3)):
+        reason[p] = (
+            "`egger`: the variant-exposure associations are collinear with the intercept "
+            "(all |bx| equal), so the Egger slope is not identified"
+        )
+    inter = ci_p(icpt, se0, alpha, dist, df)
+    return {
+        "estimate": slope,
+        "se": se,
+        **ci_p(slope, se, alpha, dist, df),
+        "egger_intercept": icpt,
+        "egger_intercept_se": se0,
+        "egger_intercept_pval": inter["pval"],
+        "egger_intercept_ci_lower": inter["ci_lower"],
+        "egger_intercept_ci_upper": inter["ci_upper"],
+        "q": q,
+        "q_df": df,
+        "q_pval": stats.chi2.sf(q, np.maximum(df, 1)),
+        "rse": sigma,
+        "n_flipped": seg.sum((bx < 0).astype(float)).astype(np.int64),
+        "reason": reason,
+    }
 
 
-def i2gx_batch(bx: ArrayLike, sx: ArrayLike, group: ArrayLike) -> F64:
-    """I²GX of every pair: Cochran-type :math:`I^2` of ``|bx|`` with weights ``sx^-2``.
-
-    .. math:: I^2_{GX} = \\max\\Big(0, \\frac{Q - (J-1)}{Q}\\Big),\\quad
-              Q = \\sum_j w_j (|\\beta_{Xj}| - \\bar\\beta_X)^2
-
-    (TwoSampleMR ``Isq(abs(b_exp), se_exp)``; Bowden 2016, doi:10.1093/ije/dyw220).
-    """
-    x = np.abs(np.asarray(bx, dtype=np.float64))
-    s = np.asarray(sx, dtype=np.float64)
-    g = np.asarray(group, dtype=np.int64)
-    npairs = int(g.max()) + 1 if g.size else 0
-    w = s**-2.0
-    sw = _ssum(w, g, npairs)
-    mu = _ssum(w * x, g, npairs) / sw
-    q = _ssum(w * (x - mu[g]) ** 2, g, npairs)
-    k = np.bincount(g, minlength=npairs)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        isq = (q - (k - 1)) / q
-    return np.where(k >= 2, np.maximum(0.0, isq), np.nan)
-
-
-def f_mean_batch(bx: ArrayLike, sx: ArrayLike, group: ArrayLike) -> F64:
-    """Mean per-variant F statistic :math:`(\\beta_X/\\sigma_X)^2` of every pair."""
-    f = (np.asarray(bx, dtype=np.float64) / np.asarray(sx, dtype=np.float64)) ** 2
-    g = np.asarray(group, dtype=np.int64)
-    npairs = int(g.max()) + 1 if g.size else 0
-    return _ssum(f, g, npairs) / np.bincount(g, minlength=npairs)
-
-
-__all__ = ["egger_batch", "f_mean_batch", "i2gx_batch", "ivw_batch"]
+__all__ = ["Segments", "ci_p", "egger", "ivw", "too_few", "wald_ratio"]

@@ -1,185 +1,151 @@
-"""Bootstrap estimators (weighted median, mode-based) for many pairs at once.
+"""Bootstrap estimators (medians, modes) over many pairs at once: compiled rows.
 
-Rows are stacked as in :mod:`mrkit.methods._kernels` (``group`` = integer pair code). Pairs
-are bucketed by their number of variants :math:`J`; each bucket becomes a
-3-D array (pairs x draws x variants) that the one-pair cores
-(:func:`mrkit.methods.median.weighted_median_rows`,
-:func:`mrkit.methods.mode.mode_estimate_rows`) evaluate in a few array passes.
+Rows are stacked as in :mod:`mrkit.methods._kernels` (a :class:`Segments` of pair
+codes). Pairs are bucketed by their number of variants :math:`J`; each bucket
+becomes a (pairs x draws x variants) array whose rows the compiled one-pair cores
+(:func:`mrkit.methods._wmedian.weighted_median_rows`,
+:func:`mrkit.methods.mode.mode_estimate_rows`) evaluate threaded over the cores.
 Buckets are cut into chunks of at most ``max_cells`` numbers, so memory does not
 grow with the number of pairs.
 
 Random draws
 ------------
-``seed`` is an ``int`` (default 1 in a study), a sequence of one seed per pair,
-or ``None``. With an ``int`` every pair uses that seed, exactly as
-:func:`mrkit.study.pairwork.analyse_harmonised` does for each pair of a study, so each
-pair's draws, estimate and SE are *identical* to the one-pair function called
-with that seed (the standard normals of a :math:`J` are then drawn once and
-shared by the pairs of that bucket). With a sequence, each pair gets its own
-``numpy.random.default_rng(seed[p])``, again identical to the one-pair call.
-``None`` draws fresh, independent normals for every pair.
+``seed`` is an ``int`` or ``None``. With an ``int`` every pair uses that seed,
+exactly as the one-pair function called with it, so each pair's draws, estimate
+and SE are *identical* to the one-pair call (the standard normals of one
+:math:`J` are drawn once and shared by the pairs of that bucket). ``None`` draws
+fresh, independent normals for every pair.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Literal
 
 import numpy as np
-import pandas as pd
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
-from mrkit._core.arrays import ratio_variance
+from mrkit._core.arrays import FloatArray, ratio_variance
 from mrkit.errors import InputError
 from mrkit.methods._density import r_mad
-from mrkit.methods._kernels import _ci_p, _prepare
-from mrkit.methods.median import ratio_weights, weighted_median_rows
+from mrkit.methods._kernels import Columns, Segments, ci_p, too_few
+from mrkit.methods._wmedian import weighted_median_rows
+from mrkit.methods.median import _penalised_weights as _median_penalised_weights
+from mrkit.methods.median import ratio_weights
 from mrkit.methods.mode import Kind, mode_estimate_rows
 
-F64 = NDArray[np.float64]
-Seed = int | None | Sequence[int] | NDArray[np.integer]
-
+IntArray = NDArray[np.int64]
 MAX_CELLS = 2_000_000  # numbers per (pairs x draws x variants) chunk: ~16 MB each
 _MIN_SNPS = 3
 
 
-def _ratio_buckets(g, npairs, nboot, max_cells, bx, sx, by, sy):
-    """:func:`_buckets` as padded (pairs, J) arrays, without pairs that have a ``bx`` of 0
-    (their ratio is undefined; they stay NaN)."""
-    for pairs, rows in _buckets(g, npairs, nboot, max_cells):
-        bxr, sxr, byr, syr = bx[rows], sx[rows], by[rows], sy[rows]
-        ok = ~np.any(bxr == 0, axis=1)
-        if not ok.all():
-            pairs, bxr, sxr, byr, syr = pairs[ok], bxr[ok], sxr[ok], byr[ok], syr[ok]
-            if pairs.size == 0:
-                continue
-        yield pairs, bxr, sxr, byr, syr
-
-
 def _buckets(
-    g: NDArray[np.int64], npairs: int, per_pair: int, max_cells: int
-) -> Iterator[tuple[NDArray[np.int64], NDArray[np.int64]]]:
-    """Yield ``(pairs, rows)``: pair codes of equal size J and their (k, J) row indices.
+    seg: Segments, per_pair: int, max_cells: int, eligible: NDArray[np.bool_]
+) -> Iterator[tuple[IntArray, IntArray]]:
+    """Yield ``(pairs, rows)``: eligible pair codes of equal size J and their (k, J) rows.
 
     Rows keep their input order within each pair.
     """
-    n = np.bincount(g, minlength=npairs)
-    order = np.argsort(g, kind="stable")
-    starts = np.concatenate([[0], np.cumsum(n)[:-1]])
-    for j in np.unique(n[n >= _MIN_SNPS]):
-        pairs = np.flatnonzero(n == j)
+    n = seg.n
+    order = np.argsort(seg.group, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(n)[:-1]]).astype(np.int64)
+    for j in np.unique(n[eligible]):
+        pairs = np.flatnonzero(eligible & (n == j))
         step = max(1, max_cells // (per_pair * int(j)))
         for i in range(0, pairs.size, step):
             chunk = pairs[i : i + step]
             yield chunk, order[starts[chunk][:, None] + np.arange(j)]
 
 
-def _normals(seed: Seed, pairs: NDArray[np.int64], shape: tuple[int, int], ncall: int):
-    """Standard normals for ``pairs``: a list of ``ncall`` arrays (k or 1, nboot, J)."""
-    if seed is None or isinstance(seed, (int, np.integer)):
-        rng = np.random.default_rng(seed)
-        k = 1 if seed is not None else pairs.size
-        return [rng.standard_normal((k, *shape)) for _ in range(ncall)]
-    seeds = np.asarray(seed)
-    out = [np.empty((pairs.size, *shape)) for _ in range(ncall)]
-    for i, p in enumerate(pairs):
-        rng = np.random.default_rng(int(seeds[p]))
-        for arr in out:
-            arr[i] = rng.standard_normal(shape)
-    return out
+def _normals(seed: int | None, k: int, shape: tuple[int, int], ncall: int) -> list[FloatArray]:
+    """Standard normals: ``ncall`` arrays of shape (1 or k, nboot, J)."""
+    rng = np.random.default_rng(seed)
+    m = 1 if seed is not None else k
+    return [rng.standard_normal((m, *shape)) for _ in range(ncall)]
 
 
-def _check(seed: Seed, npairs: int, nboot: int, method: str) -> None:
+def _setup(
+    method: str, bx: FloatArray, seg: Segments, nboot: int, seed: object
+) -> tuple[list[str | None], NDArray[np.bool_]]:
     if nboot < 2:
         msg = f"`{method}`: `nboot` must be at least 2 to estimate a bootstrap SE, got {nboot}"
         raise InputError(msg)
-    shared = seed is None or isinstance(seed, (int, np.integer))
-    if not shared and np.asarray(seed).shape != (npairs,):
-        msg = f"`{method}`: `seed` must be an int, None, or one seed per pair ({npairs})"
+    if seed is not None and not isinstance(seed, int | np.integer):
+        msg = f"`{method}`: `seed` must be an integer or None, got {seed!r}"
         raise InputError(msg)
+    reason = too_few(seg.n, _MIN_SNPS, method)
+    zero = seg.sum((bx == 0).astype(float)) > 0
+    for p in np.flatnonzero(zero):
+        if reason[p] is None:
+            reason[p] = f"`{method}`: a variant has bx = 0, so its ratio estimate is undefined"
+    return reason, np.array([r is None for r in reason], dtype=bool)
 
 
-def _frame(
-    est: F64, se: F64, n: NDArray[np.int64], alpha: float, dist: str, ci_dist: str
-) -> pd.DataFrame:
-    df = np.maximum(n - 1, 1).astype(float)
-    ci = _ci_p(est, se, alpha, None if ci_dist == "normal" else df)
-    p = _ci_p(est, se, alpha, None if dist == "normal" else df)["pval"]
-    return pd.DataFrame(
-        {
-            "estimate": est,
-            "se": se,
-            "ci_lower": ci["ci_lower"],
-            "ci_upper": ci["ci_upper"],
-            "pval": p,
-            "nsnp": n,
-        }
-    )
+def _columns(
+    est: FloatArray, se: FloatArray, seg: Segments, alpha: float, p_dist: str, ci_dist: str
+) -> Columns:
+    df = np.maximum(seg.n - 1, 1).astype(float)
+    ci = ci_p(est, se, alpha, ci_dist, df)
+    return {
+        "estimate": est,
+        "se": se,
+        "ci_lower": ci["ci_lower"],
+        "ci_upper": ci["ci_upper"],
+        "pval": ci_p(est, se, alpha, p_dist, df)["pval"],
+    }
 
 
-def weighted_median_batch(
-    bx: ArrayLike,
-    sx: ArrayLike,
-    by: ArrayLike,
-    sy: ArrayLike,
-    group: ArrayLike,
-    *,
-    weights: Literal["second", "first"] = "second",
-    nboot: int = 1000,
-    seed: Seed = 1,
-    alpha: float = 0.05,
-    dist: Literal["normal", "t"] = "normal",
+def median(
+    bx: FloatArray, sx: FloatArray, by: FloatArray, sy: FloatArray, seg: Segments,
+    *, method: str, kind: Literal["simple", "weighted", "penalised"],
+    weights: Literal["second", "first"] = "second", penk: float = 20.0, nboot: int = 1000,
+    seed: int | None = 1, alpha: float = 0.05, dist: Literal["normal", "t"] = "normal",
     max_cells: int = MAX_CELLS,
-) -> pd.DataFrame:
-    """Weighted median of every pair, as :func:`mrkit.methods.median.weighted_median_estimator`.
+) -> Columns:  # fmt: skip
+    """Simple, weighted or penalised weighted median of every pair (:mod:`mrkit.methods.median`).
 
     .. math::
 
         w_j = \\Big(\\frac{\\sigma_{Yj}^2}{\\beta_{Xj}^2}
         + \\frac{\\beta_{Yj}^2\\sigma_{Xj}^2}{\\beta_{Xj}^4}\\Big)^{-1}
 
-    (``weights="first"`` drops the second term). SE: standard deviation over
+    (``weights="first"`` drops the second term; ``simple``: :math:`1/J`;
+    ``penalised``: times :math:`\\min(1, k P_j)`). SE: standard deviation over
     ``nboot`` parametric bootstrap draws of both associations, weights fixed
-    (Bowden et al. 2016, doi:10.1002/gepi.21965). Pairs with fewer than 3
-    variants, or a ``bx`` of 0, get NaN. See the module doc for ``seed``.
-    Returns one row per pair: ``estimate, se, ci_lower, ci_upper, pval, nsnp``.
+    (Bowden et al. 2016, doi:10.1002/gepi.21965).
     """
-    bx_, sx_, by_, sy_, g, npairs = _prepare(bx, sx, by, sy, group)
-    _check(seed, npairs, nboot, "weighted_median")
-    est = np.full(npairs, np.nan)
-    se = np.full(npairs, np.nan)
-    for pairs, bxr, sxr, byr, syr in _ratio_buckets(
-        g, npairs, nboot, max_cells, bx_, sx_, by_, sy_
-    ):
+    reason, ok = _setup(method, bx, seg, nboot, seed)
+    est = np.full(seg.npairs, np.nan)
+    se = np.full(seg.npairs, np.nan)
+    for pairs, rows in _buckets(seg, nboot, max_cells, ok):
+        bxr, sxr, byr, syr = bx[rows], sx[rows], by[rows], sy[rows]
         k, j = bxr.shape
-        w = ratio_weights(bxr, sxr, byr, syr, weights)
-        est[pairs] = weighted_median_rows(byr / bxr, w)
-        zx, zy = _normals(seed, pairs, (nboot, j), 2)
+        theta = byr / bxr
+        if kind == "simple":
+            w = np.full((k, j), 1.0 / j)
+        else:
+            w = ratio_weights(bxr, sxr, byr, syr, weights)
+            if kind == "penalised":
+                w = np.stack([_median_penalised_weights(theta[i], w[i], penk) for i in range(k)])
+        est[pairs] = weighted_median_rows(theta, w)
+        zx, zy = _normals(seed, k, (nboot, j), 2)
         xb = bxr[:, None, :] + sxr[:, None, :] * zx
         yb = byr[:, None, :] + syr[:, None, :] * zy
         boot = weighted_median_rows((yb / xb).reshape(k * nboot, j), w).reshape(k, nboot)
         se[pairs] = np.std(boot, axis=1, ddof=1)
-    n = np.bincount(g, minlength=npairs)
-    return _frame(est, se, n, alpha, dist, dist)
+    out = _columns(est, se, seg, alpha, dist, dist)
+    out.update(nboot=nboot, seed=seed, reason=reason)
+    if kind != "simple":
+        out["weights"] = weights
+    return out
 
 
-def weighted_mode_batch(
-    bx: ArrayLike,
-    sx: ArrayLike,
-    by: ArrayLike,
-    sy: ArrayLike,
-    group: ArrayLike,
-    *,
-    kind: Kind = "weighted",
-    nome: bool = False,
-    phi: float = 1.0,
-    penk: float = 20.0,
-    nboot: int = 1000,
-    seed: Seed = 1,
-    alpha: float = 0.05,
-    dist: Literal["normal", "t"] = "t",
-    max_cells: int = MAX_CELLS,
-) -> pd.DataFrame:
+def mode(
+    bx: FloatArray, sx: FloatArray, by: FloatArray, sy: FloatArray, seg: Segments,
+    *, method: str, kind: Kind, nome: bool = False, phi: float = 1.0, penk: float = 20.0,
+    nboot: int = 1000, seed: int | None = 1, alpha: float = 0.05,
+    dist: Literal["normal", "t"] = "t", max_cells: int = MAX_CELLS,
+) -> Columns:  # fmt: skip
     """Mode-based estimate of every pair, as :mod:`mrkit.methods.mode` (TwoSampleMR).
 
     .. math::
@@ -188,35 +154,41 @@ def weighted_mode_batch(
         \\quad h = \\phi\\, 0.9 \\min(\\mathrm{sd}, \\mathrm{mad}) / J^{1/5}
 
     with R's ``density()`` grid (Hartwig et al. 2017, doi:10.1093/ije/dyx102).
-    ``kind`` is ``"weighted"`` (default, ``mr_weighted_mode``), ``"simple"`` or
-    ``"penalised"``; ``nome=True`` uses first-order ratio SEs. SE: R's ``mad``
-    over ``nboot`` draws :math:`\\hat\\theta^*_j \\sim N(\\hat\\theta_j, se_j^2)`;
-    normal interval, p-value on ``dist`` (t with J-1 df by default, as
-    TwoSampleMR). Pairs with fewer than 3 variants or a ``bx`` of 0 get NaN.
+    SE: R's ``mad`` over ``nboot`` draws
+    :math:`\\hat\\theta^*_j \\sim N(\\hat\\theta_j, se_j^2)`; normal interval,
+    p-value on ``dist`` (t with J-1 df by default, as TwoSampleMR).
     """
-    bx_, sx_, by_, sy_, g, npairs = _prepare(bx, sx, by, sy, group)
-    _check(seed, npairs, nboot, "weighted_mode")
     if not phi > 0:
-        msg = f"`weighted_mode`: bandwidth factor `phi` must be > 0, got {phi!r}"
+        msg = f"`{method}`: bandwidth factor `phi` must be > 0, got {phi!r}"
         raise InputError(msg)
-    est = np.full(npairs, np.nan)
-    se = np.full(npairs, np.nan)
-    for pairs, bxr, sxr, byr, syr in _ratio_buckets(
-        g, npairs, nboot, max_cells, bx_, sx_, by_, sy_
-    ):
+    reason, ok = _setup(method, bx, seg, nboot, seed)
+    est = np.full(seg.npairs, np.nan)
+    se = np.full(seg.npairs, np.nan)
+    for pairs, rows in _buckets(seg, nboot, max_cells, ok):
+        bxr, sxr, byr, syr = bx[rows], sx[rows], by[rows], sy[rows]
         k, j = bxr.shape
         theta = byr / bxr
-        if nome:
-            s = syr / np.abs(bxr)
-        else:
-            s = np.sqrt(ratio_variance(bxr, sxr, byr, syr))
+        s = syr / np.abs(bxr) if nome else np.sqrt(ratio_variance(bxr, sxr, byr, syr))
         est[pairs] = mode_estimate_rows(theta, s, kind=kind, phi=phi, penk=penk)
-        (z,) = _normals(seed, pairs, (nboot, j), 1)
+        (z,) = _normals(seed, k, (nboot, j), 1)
         draws = (theta[:, None, :] + s[:, None, :] * z).reshape(k * nboot, j)
         boot = mode_estimate_rows(draws, s, kind=kind, phi=phi, penk=penk).reshape(k, nboot)
         se[pairs] = r_mad(boot)
-    n = np.bincount(g, minlength=npairs)
-    return _frame(est, se, n, alpha, dist, "normal")
+    out = _columns(est, se, seg, alpha, dist, "normal")
+    out.update(phi=phi, nboot=nboot, seed=seed, reason=reason)
+    return out
 
 
-__all__ = ["weighted_median_batch", "weighted_mode_batch"]
+#: Registered rows methods -> (kernel, fixed arguments).
+ROWS_METHODS: dict[str, tuple[object, dict[str, object]]] = {
+    "simple_median": (median, {"kind": "simple"}),
+    "weighted_median": (median, {"kind": "weighted"}),
+    "penalised_weighted_median": (median, {"kind": "penalised"}),
+    "simple_mode": (mode, {"kind": "simple"}),
+    "weighted_mode": (mode, {"kind": "weighted"}),
+    "penalised_mode": (mode, {"kind": "penalised"}),
+    "simple_mode_nome": (mode, {"kind": "simple", "nome": True}),
+    "weighted_mode_nome": (mode, {"kind": "weighted", "nome": True}),
+}
+
+__all__ = ["MAX_CELLS", "ROWS_METHODS", "median", "mode"]

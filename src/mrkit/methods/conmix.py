@@ -71,7 +71,14 @@ def _valid_at(theta: float, ratio: np.ndarray, rse: np.ndarray, psi: float) -> n
     return inc > exc, float(np.maximum(inc, exc).sum())
 
 
-@register("conmix", label="Contamination mixture", min_snps=2, reference=CONMIX_DOI)
+@register(
+    "conmix",
+    label="Contamination mixture",
+    min_snps=2,
+    reference=CONMIX_DOI,
+    kernel="pair",
+    aliases=("mr_conmix",),
+)
 def conmix(
     bx: ArrayLike,
     sx: ArrayLike,

@@ -91,7 +91,9 @@ def _resolve_model(model: str, n: int) -> str:
     return model
 
 
-@register("ivw_correl", label="IVW (correlated variants)", min_snps=2, reference=CORREL_DOI)
+@register(
+    "ivw_correl", label="IVW (correlated variants)", min_snps=2, reference=CORREL_DOI, kernel="pair"
+)
 def ivw_correl(
     bx: ArrayLike,
     sx: ArrayLike,
@@ -168,7 +170,13 @@ def _egger_p(stat, rse, dist, df) -> float:
     return float(2 * stats.t.sf(abs(stat), df))
 
 
-@register("egger_correl", label="MR Egger (correlated variants)", min_snps=3, reference=CORREL_DOI)
+@register(
+    "egger_correl",
+    label="MR Egger (correlated variants)",
+    min_snps=3,
+    reference=CORREL_DOI,
+    kernel="pair",
+)
 def egger_correl(
     bx: ArrayLike,
     sx: ArrayLike,
@@ -294,6 +302,7 @@ def maxlik_fit(bx, by, tau_x, tau_y):
     label="Maximum likelihood (correlated variants)",
     min_snps=2,
     reference=CORREL_DOI,
+    kernel="pair",
 )
 def maxlik_correl(
     bx: ArrayLike,

@@ -38,6 +38,8 @@ from mrkit.results import MRResult
     label="Debiased inverse-variance weighted",
     min_snps=2,
     reference="doi:10.1214/20-AOS2027",
+    kernel="pair",
+    aliases=("mr_divw",),
 )
 def divw(
     bx: ArrayLike,

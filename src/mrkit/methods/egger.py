@@ -82,7 +82,15 @@ def egger_fit(
     return slope, intercept, se_slope, se_int, sigma
 
 
-@register("egger", label="MR Egger", min_snps=3, default=True, reference=EGGER_DOI)
+@register(
+    "egger",
+    label="MR Egger",
+    min_snps=3,
+    default=True,
+    reference=EGGER_DOI,
+    kernel="segment",
+    aliases=("mr_egger_regression", "mr_egger"),
+)
 def egger(
     bx: ArrayLike,
     sx: ArrayLike,

@@ -38,6 +38,8 @@ from mrkit.results import MRResult
     min_snps=3,
     reference=EGGER_DOI,
     stochastic=True,
+    kernel="pair",
+    aliases=("mr_egger_regression_bootstrap",),
 )
 def egger_bootstrap(
     bx: ArrayLike,

@@ -35,7 +35,15 @@ from mrkit.results import MRResult
 IVW_DOI = "doi:10.1002/gepi.21758"
 
 
-@register("wald_ratio", label="Wald ratio", min_snps=1, reference="doi:10.1002/sim.3034")
+@register(
+    "wald_ratio",
+    label="Wald ratio",
+    min_snps=1,
+    reference="doi:10.1002/sim.3034",
+    kernel="segment",
+    aliases=("mr_wald_ratio",),
+    max_snps=1,
+)
 def wald_ratio(
     bx: ArrayLike, sx: ArrayLike, by: ArrayLike, sy: ArrayLike, *, alpha: float = 0.05
 ) -> MRResult:
@@ -109,6 +117,8 @@ def _ivw_core(
     min_snps=2,
     default=True,
     reference=IVW_DOI,
+    kernel="segment",
+    aliases=("mr_ivw", "inverse_variance_weighted"),
 )
 def ivw(
     bx: ArrayLike,
@@ -151,7 +161,12 @@ def ivw(
 
 
 @register(
-    "ivw_fe", label="Inverse variance weighted (fixed effects)", min_snps=2, reference=IVW_DOI
+    "ivw_fe",
+    label="Inverse variance weighted (fixed effects)",
+    min_snps=2,
+    reference=IVW_DOI,
+    kernel="segment",
+    aliases=("mr_ivw_fe",),
 )
 def ivw_fe(
     bx: ArrayLike, sx: ArrayLike, by: ArrayLike, sy: ArrayLike, *, alpha: float = 0.05
@@ -167,6 +182,8 @@ def ivw_fe(
     label="Inverse variance weighted (multiplicative random effects)",
     min_snps=2,
     reference=IVW_DOI,
+    kernel="segment",
+    aliases=("mr_ivw_mre",),
 )
 def ivw_mre(
     bx: ArrayLike, sx: ArrayLike, by: ArrayLike, sy: ArrayLike, *, alpha: float = 0.05

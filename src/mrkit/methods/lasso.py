@@ -37,7 +37,9 @@ from mrkit.results import MRResult
 LASSO_DOI = "doi:10.1371/journal.pone.0222362"
 
 
-@register("lasso", label="MR-Lasso", min_snps=3, reference=LASSO_DOI)
+@register(
+    "lasso", label="MR-Lasso", min_snps=3, reference=LASSO_DOI, kernel="pair", aliases=("mr_lasso",)
+)
 def lasso(
     bx: ArrayLike,
     sx: ArrayLike,

@@ -90,7 +90,14 @@ def maxlik_fit(bx: FloatArray, sx: FloatArray, by: FloatArray, sy: FloatArray):
     return beta, float(1.0 / np.sqrt(schur)), 2.0 * _profile(beta, bx, sx, by, sy)
 
 
-@register("maxlik", label="Maximum likelihood", min_snps=2, reference="doi:10.1002/gepi.21758")
+@register(
+    "maxlik",
+    label="Maximum likelihood",
+    min_snps=2,
+    reference="doi:10.1002/gepi.21758",
+    kernel="pair",
+    aliases=("mr_maxlik",),
+)
 def maxlik(
     bx: ArrayLike,
     sx: ArrayLike,

@@ -138,7 +138,15 @@ _DOC_COMMON = """
 """
 
 
-@register("simple_median", label="Simple median", min_snps=3, reference=MEDIAN_DOI, stochastic=True)
+@register(
+    "simple_median",
+    label="Simple median",
+    min_snps=3,
+    reference=MEDIAN_DOI,
+    stochastic=True,
+    kernel="rows",
+    aliases=("mr_simple_median",),
+)
 def simple_median(
     bx: ArrayLike,
     sx: ArrayLike,
@@ -178,6 +186,8 @@ def simple_median(
     default=True,
     reference=MEDIAN_DOI,
     stochastic=True,
+    kernel="rows",
+    aliases=("mr_weighted_median",),
 )
 def weighted_median_estimator(
     bx: ArrayLike,
@@ -225,6 +235,8 @@ def weighted_median_estimator(
     min_snps=3,
     reference=MEDIAN_DOI,
     stochastic=True,
+    kernel="rows",
+    aliases=("mr_penalised_weighted_median", "penalized_weighted_median"),
 )
 def penalised_weighted_median(
     bx: ArrayLike,

@@ -170,7 +170,16 @@ _DOC_COMMON = """
 
 
 def _make(name: str, label: str, kind: Kind, nome: bool, default: bool, r_name: str):
-    @register(name, label=label, min_snps=3, default=default, reference=MODE_DOI, stochastic=True)
+    @register(
+        name,
+        label=label,
+        min_snps=3,
+        default=default,
+        reference=MODE_DOI,
+        stochastic=True,
+        kernel="rows",
+        aliases=(r_name,) if r_name.isidentifier() else (),
+    )
     def estimator(
         bx: ArrayLike,
         sx: ArrayLike,

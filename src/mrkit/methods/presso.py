@@ -181,6 +181,8 @@ def _distortion(
     min_snps=4,
     reference=PRESSO_DOI,
     stochastic=True,
+    kernel="pair",
+    aliases=("mr_presso", "mr_presso_global"),
 )
 def presso(
     bx: ArrayLike,

@@ -101,7 +101,14 @@ def _radial_weights(weights: str, bx, sx, by, sy, tol: float):
     raise InputError(msg)
 
 
-@register("ivw_radial", label="IVW radial", min_snps=2, reference=RADIAL_DOI)
+@register(
+    "ivw_radial",
+    label="IVW radial",
+    min_snps=2,
+    reference=RADIAL_DOI,
+    kernel="pair",
+    aliases=("mr_ivw_radial",),
+)
 def ivw_radial(
     bx: ArrayLike,
     sx: ArrayLike,
@@ -179,7 +186,14 @@ def ivw_radial(
     return MRResult("ivw_radial", b, float(se), lo, hi, float(pvalue(b / se)), n, alpha, extras)
 
 
-@register("egger_radial", label="MR Egger radial", min_snps=3, reference=RADIAL_DOI)
+@register(
+    "egger_radial",
+    label="MR Egger radial",
+    min_snps=3,
+    reference=RADIAL_DOI,
+    kernel="pair",
+    aliases=("mr_egger_radial",),
+)
 def egger_radial(
     bx: ArrayLike,
     sx: ArrayLike,

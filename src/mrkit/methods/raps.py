@@ -397,7 +397,14 @@ def _raps_score(
     }
 
 
-@register("raps", label="Robust adjusted profile score (RAPS)", min_snps=3, reference=RAPS_DOI)
+@register(
+    "raps",
+    label="Robust adjusted profile score (RAPS)",
+    min_snps=3,
+    reference=RAPS_DOI,
+    kernel="pair",
+    aliases=("mr_raps", "mr.raps"),
+)
 def raps(
     bx: ArrayLike,
     sx: ArrayLike,

@@ -22,7 +22,12 @@ MIN_SIGN_SNPS = 6
 
 
 @register(
-    "sign", label="Sign concordance test", min_snps=MIN_SIGN_SNPS, reference="TwoSampleMR mr_sign"
+    "sign",
+    label="Sign concordance test",
+    min_snps=MIN_SIGN_SNPS,
+    reference="TwoSampleMR mr_sign",
+    kernel="pair",
+    aliases=("mr_sign",),
 )
 def sign(
     bx: ArrayLike, sx: ArrayLike, by: ArrayLike, sy: ArrayLike, *, alpha: float = 0.05

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mrkit.api import analyse_pair
 from mrkit.diagnostics import steiger
 from mrkit.errors import MrkitError, MrkitWarning
+from mrkit.estimate import Pairs, analyse
+from mrkit.results import records
 
 
 @dataclass(frozen=True)
@@ -146,8 +147,12 @@ def _analyse(
             for c in ("beta_exposure", "se_exposure", "beta_outcome", "se_outcome")
         ]
         names = list(methods) if len(used) > 1 else ["wald_ratio"]
-        pair = analyse_pair(
-            *arrays, snps=used["snp"].tolist(), methods=names, alpha=alpha, seed=seed, nboot=nboot
+        res = analyse(
+            Pairs.from_arrays(*arrays, snp=used["snp"].astype(str).tolist()),
+            names,
+            alpha=alpha,
+            seed=seed,
+            nboot=nboot,
         )
     except MrkitError as exc:
         out.error = str(exc)
@@ -156,11 +161,12 @@ def _analyse(
         out.error = f"internal error: {type(exc).__name__}: {exc}"
         return
     keys = {"exposure": exposure.id, "outcome": outcome.id, "direction": out.direction}
-    out.estimates = [{**keys, **r.to_record()} for r in pair.estimates]
-    out.skipped = pair.skipped
+    pair = res.pairs[0]
+    out.estimates = [{**keys, **r} for r in records(res.estimates)]
+    out.skipped = [*out.skipped, *pair.skipped]
     out.heterogeneity = [{**keys, **h} for h in pair.heterogeneity]
-    out.leave_one_out = [{**keys, **r} for r in pair.leave_one_out]
-    out.single_snp = [{**keys, **r} for r in pair.single_snp]
+    out.leave_one_out = [{**keys, **r} for r in records(res.leave_one_out)]
+    out.single_snp = [{**keys, **r} for r in records(res.single_snp)]
     f = (arrays[0] / arrays[1]) ** 2
     out.diagnostics.update(
         {

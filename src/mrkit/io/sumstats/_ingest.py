@@ -35,15 +35,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from mrkit._core.columns import CHR_RANK, normalise_chr
 from mrkit.errors import FileFormatError
 from mrkit.io.sumstats._inflate import InflateError
 from mrkit.io.sumstats._locate import locate
+from mrkit.io.sumstats._normsql import sql_str
 from mrkit.io.sumstats._sniff import NULLS, Layout
 
 BATCH_ROWS = 1 << 17
 ROW_GROUP_ROWS = 1 << 19
 _POS_MAX = np.iinfo(np.int64).max
-_NAMED = {"X": 23, "Y": 24, "XY": 25, "MT": 26}
 
 
 def chr_rank(name: str | None) -> tuple[int, int, str]:
@@ -52,7 +53,7 @@ def chr_rank(name: str | None) -> tuple[int, int, str]:
         return (1000, 1, "")
     if name.isdigit():
         return (int(name), 0, name)
-    return (_NAMED.get(name, 1000), 0, name)
+    return (CHR_RANK.get(name, 1000), 0, name)
 
 
 @dataclass
@@ -112,7 +113,6 @@ class OrderCheck:
 
 _BASES = pa.array(["A", "C", "G", "T"])
 _ALLELE_RE = "^(?:[ACGT]+|[DI])$"
-_CHR_CODES = {"23": "X", "24": "Y", "25": "XY", "26": "MT", "M": "MT"}
 _NULLS = frozenset(NULLS)
 
 
@@ -123,9 +123,7 @@ def norm_chr(name: str | None) -> str | None:
     """
     if name is None or name in _NULLS:
         return None
-    c = name.strip()
-    c = c[3:].upper() if c[:3].lower() == "chr" else c.upper()
-    return _CHR_CODES.get(c, c)
+    return normalise_chr(name)
 
 
 def _constant(col: pa.Array) -> bool:
@@ -447,14 +445,10 @@ def sort_parquet(
     con.register("_chr_rank", ranks)
     try:
         reader = con.sql(
-            f"SELECT g.* FROM read_parquet('{_esc(src)}') g LEFT JOIN _chr_rank r "
+            f"SELECT g.* FROM read_parquet({sql_str(str(src))}) g LEFT JOIN _chr_rank r "
             "ON g.chr = r.chr ORDER BY r._rank NULLS LAST, g.chr NULLS LAST, g.pos NULLS LAST"
         ).to_arrow_reader(BATCH_ROWS)
         schema = pq.read_schema(src)
         write_table(dst, (b.cast(schema) if b.schema != schema else b for b in reader), schema)
     finally:
         con.unregister("_chr_rank")
-
-
-def _esc(p: Path) -> str:
-    return str(p).replace("'", "''")

@@ -27,18 +27,27 @@ import numpy as np
 import pyarrow as pa
 from scipy import special
 
+from mrkit._core.columns import CHR_CODES
 from mrkit.io.sumstats._sniff import NULLS, Layout
 from mrkit.io.sumstats.formats import NUMERIC_ROLES
 
 Z975 = 1.959963984540054
 _TYPES = {"pos": "BIGINT", "p": "VARCHAR"}
 _BASES = "('A', 'C', 'G', 'T')"
+#: A variant name that starts with its chromosome and position (``1:12345``, ``chr1_12345_A_G``).
+_CHRPOS_NAME = "'^(?:chr)?([0-9XYMT]+)[:_]([0-9]+)'"
 #: Lower bound of -log10 p for the "top hits" side file of the store (p <= 1e-5).
 TOP_LOG10P = 5.0
 
 
-def _q(s: str) -> str:
+def sql_str(s: str) -> str:
+    """``s`` as a SQL string literal (single quotes, inner quotes doubled)."""
     return "'" + s.replace("'", "''") + "'"
+
+
+def _struct(items: dict[str, str]) -> str:
+    """A DuckDB struct literal of strings, ``{'k': 'v', ...}`` (``read_csv``'s ``columns``)."""
+    return "{" + ", ".join(f"{sql_str(k)}: {sql_str(v)}" for k, v in items.items()) + "}"
 
 
 # --- derived quantities (vectorised UDFs, registered per connection) ---------------------
@@ -71,9 +80,9 @@ def connection(memory_limit: str | None = None, temp_dir: str | None = None):
     try:
         con.execute("SET enable_progress_bar = false")
         if memory_limit:
-            con.execute(f"SET memory_limit = {_q(memory_limit)}")
+            con.execute(f"SET memory_limit = {sql_str(memory_limit)}")
         if temp_dir:
-            con.execute(f"SET temp_directory = {_q(temp_dir)}")
+            con.execute(f"SET temp_directory = {sql_str(temp_dir)}")
         con.execute("SET preserve_insertion_order = true")
         for name, (fn, args) in _UDFS.items():
             con.create_function(name, fn, args, "DOUBLE", type="arrow")
@@ -105,9 +114,9 @@ def _read_csv_sql(lay: Layout, nulls: tuple[str, ...] = NULLS) -> tuple[str, dic
     if lay.fmt == "gwas-vcf":
         cols = {f"c{i}": "VARCHAR" for i in range(len(lay.columns))}
         cols["c1"] = "BIGINT"
-        spec = "{" + ", ".join(f"{_q(k)}: {_q(v)}" for k, v in cols.items()) + "}"
+        spec = _struct(cols)
         src = (
-            f"read_csv({_q(str(lay.path))}, delim = '\\t', quote = '', escape = '', "
+            f"read_csv({sql_str(str(lay.path))}, delim = '\\t', quote = '', escape = '', "
             f"columns = {spec}, nullstr = ['.', ''], {common})"
         )
         # the sample's values split once; fields by position when FORMAT is that of the
@@ -115,11 +124,11 @@ def _read_csv_sql(lay: Layout, nulls: tuple[str, ...] = NULLS) -> tuple[str, dic
         first = ":".join(lay.vcf_keys)
 
         def field(key: str) -> str:
-            by_key = f"_sv[list_position(string_split(c8, ':'), {_q(key)})]"
+            by_key = f"_sv[list_position(string_split(c8, ':'), {sql_str(key)})]"
             if key not in lay.vcf_keys:
                 return f"nullif({by_key}, '.')"
             at = lay.vcf_keys.index(key) + 1
-            return f"nullif(CASE WHEN c8 = {_q(first)} THEN _sv[{at}] ELSE {by_key} END, '.')"
+            return f"nullif(CASE WHEN c8 = {sql_str(first)} THEN _sv[{at}] ELSE {by_key} END, '.')"
 
         sql = (
             f"SELECT c0 AS r_chr, c1 AS r_pos, c2 AS r_snp, c3 AS r_oa, c4 AS r_ea, "
@@ -140,10 +149,10 @@ def _read_csv_sql(lay: Layout, nulls: tuple[str, ...] = NULLS) -> tuple[str, dic
 
     if lay.delim == "ws":
         src = (
-            f"read_csv({_q(str(lay.path))}, delim = '\\x1f', quote = '', escape = '', "
+            f"read_csv({sql_str(str(lay.path))}, delim = '\\x1f', quote = '', escape = '', "
             f"columns = {{'line': 'VARCHAR'}}, {common})"
         )
-        nulls = ", ".join(_q(n) for n in NULLS)
+        nulls = ", ".join(sql_str(n) for n in NULLS)
         parts = []
         for i in range(len(lay.columns)):
             cell = f"CASE WHEN f[{i + 1}] IN ({nulls}) THEN NULL ELSE f[{i + 1}] END"
@@ -152,11 +161,12 @@ def _read_csv_sql(lay: Layout, nulls: tuple[str, ...] = NULLS) -> tuple[str, dic
         inner = f"SELECT string_split_regex(trim(line), '[ \\t]+') AS f FROM {src}"
         return f"SELECT len(f) AS _nf, {', '.join(parts)} FROM ({inner})", names
     cols = {f"c{i}": typ(i) for i in range(len(lay.columns))}
-    spec = "{" + ", ".join(f"{_q(k)}: {_q(v)}" for k, v in cols.items()) + "}"
+    spec = _struct(cols)
     delim = "\\t" if lay.delim == "\t" else lay.delim
+    nullstr = "[" + ", ".join(sql_str(n) for n in nulls) + "]"
     src = (
-        f"read_csv({_q(str(lay.path))}, delim = '{delim}', quote = '\"', escape = '\"', "
-        f"columns = {spec}, nullstr = {'[' + ', '.join(_q(n) for n in nulls) + ']'}, {common})"
+        f"read_csv({sql_str(str(lay.path))}, delim = '{delim}', quote = '\"', escape = '\"', "
+        f"columns = {spec}, nullstr = {nullstr}, {common})"
     )
     return f"SELECT * FROM {src}", names
 
@@ -170,10 +180,8 @@ def _chr(x: str) -> str:
     """Normalised chromosome name (the rule of :func:`mrkit.io.sumstats._ingest.norm_chr`)."""
     c = f"trim(CAST({x} AS VARCHAR))"
     c = f"CASE WHEN lower(left({c}, 3)) = 'chr' THEN upper(substr({c}, 4)) ELSE upper({c}) END"
-    return (
-        f"CASE {c} WHEN '23' THEN 'X' WHEN '24' THEN 'Y' WHEN '25' THEN 'XY' "
-        f"WHEN '26' THEN 'MT' WHEN 'M' THEN 'MT' ELSE {c} END"
-    )
+    codes = " ".join(f"WHEN {sql_str(k)} THEN {sql_str(v)}" for k, v in CHR_CODES.items())
+    return f"CASE {c} {codes} ELSE {c} END"
 
 
 # --- the whole statement ---------------------------------------------------------------
@@ -203,7 +211,7 @@ def select_sql(
 
         def unmark(col: str) -> str:
             # one WHEN per marker: an IN list (or list_contains) becomes a hash join
-            whens = " ".join(f"WHEN {col} = {_q(m)} THEN NULL" for m in others)
+            whens = " ".join(f"WHEN {col} = {sql_str(m)} THEN NULL" for m in others)
             return f"(CASE WHEN strlen({col}) > {width} THEN {col} {whens} ELSE {col} END)"
 
         # the chr column itself is cleaned per batch (mrkit.io.sumstats._ingest.norm_chr)
@@ -252,22 +260,14 @@ def select_sql(
         s1.append(f"{_allele('a_a2')} AS other_allele")
     else:
         s1.append("NULL::VARCHAR AS other_allele")
-    if "chr" in names:
-        s1.append(f"CAST({r('chr')} AS VARCHAR) AS chr")
-    elif "snp" in names:
-        c = f"nullif(regexp_extract({r('snp')}, '^(?:chr)?([0-9XYMT]+)[:_]([0-9]+)', 1), '')"
-        s1.append(f"{_chr(c)} AS chr")
-    else:
-        s1.append("NULL::VARCHAR AS chr")
-    if "pos" in names:
-        s1.append(f"{r('pos')}::BIGINT AS pos")
-    elif "snp" in names:
-        s1.append(
-            f"TRY_CAST(nullif(regexp_extract({r('snp')}, "
-            f"'^(?:chr)?[0-9XYMT]+[:_]([0-9]+)', 1), '') AS BIGINT) AS pos"
-        )
-    else:
-        s1.append("NULL::BIGINT AS pos")
+    for col, typ, group in (("chr", "VARCHAR", 1), ("pos", "BIGINT", 2)):
+        if col in names:
+            s1.append(f"CAST({r(col)} AS {typ}) AS {col}")
+        elif "snp" in names:  # from a chr:pos variant name
+            part = f"nullif(regexp_extract({r('snp')}, {_CHRPOS_NAME}, {group}), '')"
+            s1.append(f"{_chr(part) if col == 'chr' else f'TRY_CAST({part} AS BIGINT)'} AS {col}")
+        else:
+            s1.append(f"NULL::{typ} AS {col}")
     z_only = "beta" not in names and "or" not in names and "z" in names
     for role in ("beta", "or", "or_lo", "or_hi", "se", "z", "eaf", "log10p"):
         if role in names:

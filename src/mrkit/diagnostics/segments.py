@@ -1,0 +1,104 @@
+"""Diagnostics of many pairs at once, in closed form (segment sums).
+
+Instrument strength (I²GX, F), the single-variant Wald ratios and IVW leaving
+out each variant in turn, for all rows of all pairs in a few array passes. The
+definitions are those of the one-pair functions of :mod:`mrkit.diagnostics.core`
+(TwoSampleMR ``Isq``, ``mr_singlesnp``, ``mr_leaveoneout``), checked against them
+in ``tests/test_estimate.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mrkit._core.arrays import FloatArray
+from mrkit.methods._kernels import Columns, Segments, ci_p
+
+
+def i2gx(bx: FloatArray, sx: FloatArray, seg: Segments) -> FloatArray:
+    """:math:`I^2_{GX}` of every pair (NaN below 2 variants; 0 when Q = 0).
+
+    .. math:: I^2_{GX} = \\max\\Big(0, \\frac{Q - (J-1)}{Q}\\Big),\\quad
+              Q = \\sum_j w_j (|\\beta_{Xj}| - \\bar\\beta_X)^2,\\quad w_j = \\sigma_{Xj}^{-2}
+
+    (TwoSampleMR ``Isq(abs(b_exp), se_exp)``; Bowden 2016, doi:10.1093/ije/dyw220).
+    """
+    x = np.abs(bx)
+    w = sx**-2.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mu = seg.sum(w * x) / seg.sum(w)
+        q = seg.sum(w * (x - seg.spread(mu)) ** 2)
+        isq = np.where(q == 0.0, 0.0, (q - (seg.n - 1)) / q)
+    return np.where(seg.n >= 2, np.maximum(0.0, isq), np.nan)
+
+
+def strength(bx: FloatArray, sx: FloatArray, seg: Segments) -> Columns:
+    """Per pair: ``nsnp``, ``i2gx``, mean and smallest per-variant F, :math:`(\\beta_X/\\sigma_X)^2`."""
+    f = (bx / sx) ** 2
+    n = seg.n
+    f_min = np.full(seg.npairs, np.inf)
+    np.minimum.at(f_min, seg.group, f)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f_mean = seg.sum(f) / n
+    return {
+        "nsnp": n,
+        "i2gx": i2gx(bx, sx, seg),
+        "f_mean": f_mean,
+        "f_min": np.where(n > 0, f_min, np.nan),
+    }
+
+
+def single_snp(bx: FloatArray, sy: FloatArray, by: FloatArray, *, alpha: float = 0.05) -> Columns:
+    """Wald ratio of every row: :math:`\\beta_Y/\\beta_X`, SE :math:`\\sigma_Y/|\\beta_X|`, normal p.
+
+    The per-SNP rows of TwoSampleMR ``mr_singlesnp`` (``bx == 0`` gives inf/NaN;
+    the engine records such pairs in ``skipped``).
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        b = by / bx
+        se = sy / np.abs(bx)
+    return {"estimate": b, "se": se, **ci_p(b, se, alpha)}
+
+
+def leave_one_out(
+    bx: FloatArray, sx: FloatArray, by: FloatArray, sy: FloatArray, seg: Segments,
+    *, alpha: float = 0.05,
+) -> Columns:  # fmt: skip
+    """IVW (random effects, SE floor) of every pair without each of its rows in turn.
+
+    With :math:`S_{xy} = \\sum w x y`, :math:`S_{xx} = \\sum w x^2` (:math:`w = \\sigma_Y^{-2}`)
+    and the full fit's residuals :math:`r_j = y_j - \\hat\\beta x_j`:
+
+    .. math::
+
+        \\hat\\beta_{-i} = \\frac{S_{xy} - w_i x_i y_i}{S_{xx} - w_i x_i^2},\\qquad
+        \\mathrm{RSS}_{-i} = \\mathrm{RSS} - w_i r_i^2 - 2\\delta_i w_i r_i x_i
+        + \\delta_i^2 (S_{xx} - w_i x_i^2)
+
+    with :math:`\\delta_i = \\hat\\beta - \\hat\\beta_{-i}` (the normal equation
+    :math:`\\sum w r x = 0` removes the cross term; no cancellation against
+    :math:`\\sum w y^2`). SE :math:`\\max(1, \\hat\\phi_{-i})/\\sqrt{S_{xx,-i}}`,
+    :math:`\\hat\\phi^2_{-i} = \\mathrm{RSS}_{-i}/(J-2)`; normal interval and p
+    (TwoSampleMR ``mr_leaveoneout`` with ``mr_ivw``). Pairs below 3 variants get NaN.
+    """
+    w = sy**-2.0
+    n = seg.n
+    sxx = seg.sum(w * bx * bx)
+    sxy = seg.sum(w * bx * by)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        b = sxy / sxx
+        r = by - seg.spread(b) * bx
+        rss = seg.sum(w * r * r)
+        sxx_i = seg.spread(sxx) - w * bx * bx
+        b_i = (seg.spread(sxy) - w * bx * by) / sxx_i
+        d = seg.spread(b) - b_i
+        rss_i = seg.spread(rss) - w * r * r - 2.0 * d * w * r * bx + d * d * sxx_i
+        phi = np.sqrt(np.maximum(rss_i, 0.0) / (seg.spread(n) - 2))
+        se = np.maximum(1.0, phi) / np.sqrt(sxx_i)
+    small = seg.spread(n) < 3
+    b_i = np.where(small, np.nan, b_i)
+    se = np.where(small, np.nan, se)
+    return {"estimate": b_i, "se": se, **ci_p(b_i, se, alpha)}
+
+
+__all__ = ["i2gx", "leave_one_out", "single_snp", "strength"]
