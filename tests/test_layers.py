@@ -32,12 +32,12 @@ LAYERS: list[set[str]] = [
     {"estimate"},
     {"simulate", "report"},
     {"study"},
-    {"cli", "api"},
+    {"cli"},
     {"__init__", "__main__"},
 ]
 RANK = {room: i for i, rooms in enumerate(LAYERS) for room in rooms}
 #: Rooms whose function-level imports are deliberate (fast start, optional extras).
-LAZY_OK = {"cli", "__init__", "__main__", "study", "report", "simulate", "api"}
+LAZY_OK = {"cli", "__init__", "__main__"}
 
 
 def _module(path: Path) -> str:

@@ -24,7 +24,6 @@ pairs in the batch.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ from mrkit._core.arrays import FloatArray, usable_cores
 from mrkit.diagnostics import segments as dseg
 from mrkit.errors import InputError, MrkitError
 from mrkit.io.harmonised import check_frame, pair_columns
-from mrkit.methods import MethodSpec, get_method, resolve
+from mrkit.methods import MethodSpec, get_method, method_options, parse_setting, resolve
 from mrkit.methods import _kernels as seg_kernels
 from mrkit.methods._kernels import Columns, Segments
 from mrkit.methods._rows import ROWS_METHODS
@@ -166,47 +165,6 @@ class Pairs:
         """The four vectors of pair ``p``."""
         lo, hi = np.searchsorted(self.group, [p, p + 1])
         return self.bx[lo:hi], self.sx[lo:hi], self.by[lo:hi], self.sy[lo:hi]
-
-
-# -- options ----------------------------------------------------------------------------
-def method_options(
-    names: list[str], options: Mapping[str, Mapping[str, Any]] | None
-) -> dict[str, dict[str, Any]]:
-    """Validated per-method options, keyed by canonical name.
-
-    ``options`` maps a method's name (or alias) to its options; a method not in
-    ``names``, or an option the method does not have, raises
-    :class:`~mrkit.errors.InputError` listing the valid ones.
-    """
-    out: dict[str, dict[str, Any]] = {n: {} for n in names}
-    for key, opts in (options or {}).items():
-        spec = get_method(key)
-        if spec.name not in out:
-            msg = (
-                f"options given for `{spec.name}`, which is not among the methods run "
-                f"({', '.join(names)}); add it to the methods"
-            )
-            raise InputError(msg)
-        out[spec.name].update(spec.check_options(dict(opts)))
-    return out
-
-
-def parse_setting(text: str) -> tuple[str, str, Any]:
-    """``METHOD.OPTION=VALUE`` (``mrkit mr --set``) -> (method, option, value).
-
-    The value is read as JSON when it parses (``10000``, ``true``, ``"x"``,
-    ``[1, 2]``), else kept as text (``model=fixed``).
-    """
-    head, eq, value = text.partition("=")
-    method, dot, option = head.strip().partition(".")
-    if not (eq and dot and method and option):
-        msg = f"--set {text!r}: expected METHOD.OPTION=VALUE, e.g. presso.n_distributions=10000"
-        raise InputError(msg)
-    try:
-        parsed = json.loads(value)
-    except ValueError:
-        parsed = value.strip()
-    return method, option.strip(), parsed
 
 
 # -- the engine -------------------------------------------------------------------------

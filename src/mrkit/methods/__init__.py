@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import inspect
+import json
 import pkgutil
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -246,6 +247,46 @@ def _in_all(spec: MethodSpec) -> bool:
     return not spec.name.startswith("mvmr") and not spec.name.endswith("_correl")
 
 
+def method_options(
+    names: list[str], options: Mapping[str, Mapping[str, Any]] | None
+) -> dict[str, dict[str, Any]]:
+    """Validated per-method options, keyed by canonical name.
+
+    ``options`` maps a method's name (or alias) to its options; a method not in
+    ``names``, or an option the method does not have, raises
+    :class:`~mrkit.errors.InputError` listing the valid ones.
+    """
+    out: dict[str, dict[str, Any]] = {n: {} for n in names}
+    for key, opts in (options or {}).items():
+        spec = get_method(key)
+        if spec.name not in out:
+            msg = (
+                f"options given for `{spec.name}`, which is not among the methods run "
+                f"({', '.join(names)}); add it to the methods"
+            )
+            raise InputError(msg)
+        out[spec.name].update(spec.check_options(dict(opts)))
+    return out
+
+
+def parse_setting(text: str) -> tuple[str, str, Any]:
+    """``METHOD.OPTION=VALUE`` (``mrkit mr --set``) -> (method, option, value).
+
+    The value is read as JSON when it parses (``10000``, ``true``, ``"x"``,
+    ``[1, 2]``), else kept as text (``model=fixed``).
+    """
+    head, eq, value = text.partition("=")
+    method, dot, option = head.strip().partition(".")
+    if not (eq and dot and method and option):
+        msg = f"--set {text!r}: expected METHOD.OPTION=VALUE, e.g. presso.n_distributions=10000"
+        raise InputError(msg)
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = value.strip()
+    return method, option.strip(), parsed
+
+
 __all__ = [
     "REGISTRY",
     "Kernel",
@@ -253,6 +294,8 @@ __all__ = [
     "available",
     "default_methods",
     "get_method",
+    "method_options",
+    "parse_setting",
     "register",
     "resolve",
 ]
