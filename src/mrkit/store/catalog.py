@@ -20,20 +20,18 @@ the only trace is an unreferenced file, which the next writable open of the
 store deletes, so the catalog and the files are then byte-identical to
 before. A replaced GWAS's old file is deleted after the commit.
 
-Matching by chromosome and position between GWAS on different genome builds
-is refused (:meth:`Store.check_builds`); mrkit never lifts over silently.
+The queries (tables, instruments by p, rows by rsID or chr:pos, builds) are in
+:mod:`mrkit.store.queries`; file names, fsync and the clean-up after a crash in
+:mod:`mrkit.store._files`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import math
 import os
 import re
-import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,17 +43,19 @@ from mrkit._core.columns import BUILDS, normalise_build
 from mrkit.errors import FileFormatError, InputError, StoreError
 from mrkit.io.sumstats._ingest import ParquetSink, sort_parquet, write_table
 from mrkit.io.sumstats._normsql import TOP_LOG10P
-from mrkit.io.sumstats.read import (
-    COLUMNS,
-    connection,
-    fix_types,
-    prepare,
-    read_sumstats,
-    scan_file,
+from mrkit.io.sumstats.read import connection, prepare, read_sumstats, scan_file
+from mrkit.store._files import (
+    crash_point,
+    fsync,
+    remove_data,
+    remove_orphans,
+    remove_temporaries,
+    sha256_thread,
+    top_name,
 )
-from mrkit.store._chrpos import chrpos_frame
+from mrkit.store.queries import Queries
 
-__all__ = ["BUILDS", "Store", "load_gwas", "normalise_build"]
+__all__ = ["BUILDS", "Store", "load_gwas", "normalise_build", "top_name"]
 
 CATALOG_DDL = """
 CREATE TABLE IF NOT EXISTS catalog (
@@ -84,48 +84,9 @@ ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 MEMORY_LIMIT = os.environ.get("MRKIT_MEMORY_LIMIT", "2GB")
 
 
-def _crash_point(name: str) -> None:
-    """Test hook: ``MRKIT_CRASH_AT=<name>`` kills the process here with SIGKILL."""
-    if os.environ.get("MRKIT_CRASH_AT") == name:
-        import signal
-
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _sha256_thread(path: Path) -> tuple[threading.Thread, dict[str, str]]:
-    out: dict[str, str] = {}
-
-    def run() -> None:
-        h = hashlib.sha256()
-        with open(path, "rb") as fh:
-            while chunk := fh.read(1 << 22):
-                h.update(chunk)
-        out["sha256"] = h.hexdigest()
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    return t, out
-
-
-def _q(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
-
-
-def top_name(name: str) -> str:
-    """Name of the "top hits" file (rows with p <= 1e-5) beside the Parquet file ``name``."""
-    return name[: -len(".parquet")] + ".top.parquet"
-
-
-class Store:
-    """A local store of imported GWAS.
+class Store(Queries):
+    """A local store of imported GWAS (the catalog, imports, and the queries of
+    :class:`~mrkit.store.queries.Queries`).
 
     Parameters
     ----------
@@ -183,20 +144,8 @@ class Store:
 
     def _recover(self) -> None:
         """Delete files left by an import that did not commit."""
-        if not self.dir.is_dir():
-            return
-        files = list(self._rows("SELECT file FROM catalog")["file"])
-        known = set(files) | {top_name(f) for f in files}
-        for f in self.dir.iterdir():
-            m = re.match(r"\.tmp-(?:spill-)?(\d+)-", f.name)
-            if m and _alive(int(m.group(1))):
-                continue  # an import running in another process
-            if f.is_dir() and m:
-                for g in f.iterdir():
-                    g.unlink(missing_ok=True)
-                f.rmdir()
-            elif f.name.endswith(".parquet") and f.name not in known:
-                f.unlink(missing_ok=True)
+        if self.dir.is_dir():
+            remove_orphans(self.dir, self._rows("SELECT file FROM catalog")["file"])
 
     # -- catalog --------------------------------------------------------------------------
     def catalog(self) -> pd.DataFrame:
@@ -288,7 +237,7 @@ class Store:
         tmp, tmp_top, tmp_sort = (Path(f"{base}{x}.parquet") for x in ("", ".top", ".sort"))
         spill = self.dir / f".tmp-spill-{os.getpid()}-{token}"
         final = f"{id}-{token}.parquet"
-        hasher, digest = _sha256_thread(src) if src.is_file() else (None, {})
+        hasher, digest = sha256_thread(src) if src.is_file() else (None, {})
         try:
             with connection(MEMORY_LIMIT, str(spill)) as con:
                 lay, sql, meta = prepare(src, format=format, n=n, alleles=alleles)
@@ -301,7 +250,7 @@ class Store:
                     progress=progress,
                     tmp_dir=spill,
                 )
-                _crash_point("after_read")
+                crash_point("after_read")
                 rows = res.rows
                 if rows == 0:
                     raise FileFormatError(src, "no usable rows: every row lacks an essential value")
@@ -312,9 +261,9 @@ class Store:
                     for f in (tmp, tmp_top):
                         sort_parquet(con, f, tmp_sort, res.order.chroms)
                         os.replace(tmp_sort, f)
-            _fsync(tmp)
-            _fsync(tmp_top)
-            _crash_point("after_parquet")
+            fsync(tmp)
+            fsync(tmp_top)
+            crash_point("after_parquet")
             if hasher is not None:
                 hasher.join()
             rec = {
@@ -336,14 +285,7 @@ class Store:
             }
             self._commit(rec, tmp, replace)
         finally:
-            for f in (tmp, tmp_top, tmp_sort):
-                f.unlink(missing_ok=True)
-            if spill.is_dir():
-                for f in spill.iterdir():
-                    f.unlink(missing_ok=True)
-                spill.rmdir()
-            if self.dir.is_dir() and not any(self.dir.iterdir()):
-                self.dir.rmdir()
+            remove_temporaries(self.dir, (tmp, tmp_top, tmp_sort), spill)
         return self._record({c: rec[c] for c in CATALOG_COLUMNS})
 
     def _commit(self, rec: dict[str, Any], tmp: Path, replace: bool) -> None:
@@ -367,22 +309,20 @@ class Store:
             renamed = True
             os.replace(tmp.with_name(top_name(tmp.name)), target_top)
             os.replace(tmp, target)
-            _fsync(self.dir)
-            _crash_point("after_rename")
+            fsync(self.dir)
+            crash_point("after_rename")
             con.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(duckdb.Error):
                 con.execute("ROLLBACK")
             if renamed:
-                target.unlink(missing_ok=True)
-                target_top.unlink(missing_ok=True)
+                remove_data(target)
             raise
         finally:
             con.close()
-        _crash_point("after_commit")
+        crash_point("after_commit")
         if old is not None and old[0] != rec["file"]:
-            (self.dir / old[0]).unlink(missing_ok=True)
-            (self.dir / top_name(old[0])).unlink(missing_ok=True)
+            remove_data(self.dir / old[0])
 
     def remove(self, id: str) -> None:
         """Delete ``id`` from the catalog and its file."""
@@ -392,127 +332,7 @@ class Store:
             con.execute("DELETE FROM catalog WHERE id = ?", [id])
         finally:
             con.close()
-        Path(info["file"]).unlink(missing_ok=True)
-        Path(top_name(info["file"])).unlink(missing_ok=True)
-
-    # -- queries --------------------------------------------------------------------------
-    def _scan(self, id: str) -> str:
-        """``read_parquet(...)`` of ``id``."""
-        return f"read_parquet({_q(self._file(id))})"
-
-    def _file(self, id: str) -> str:
-        """Parquet file of ``id``; the name is cached until the catalog changes."""
-        try:
-            st = self.path.stat()
-            key = (st.st_mtime_ns, st.st_size)
-        except FileNotFoundError:
-            key = None
-        cache = self.__dict__.setdefault("_files", {})
-        hit = cache.get(id)
-        if hit is None or hit[0] != key or key is None:
-            hit = (key, self.info(id)["file"])
-            cache[id] = hit
-        return hit[1]
-
-    def get(self, id: str, columns: Iterable[str] | None = None) -> pd.DataFrame:
-        """The normalised table of ``id`` (optionally only some columns)."""
-        cols = list(columns) if columns is not None else list(COLUMNS)
-        bad = [c for c in cols if c not in COLUMNS]
-        if bad:
-            raise InputError(f"unknown column(s) {bad}; choose from {', '.join(COLUMNS)}")
-        return fix_types(_mem().execute(f"SELECT {', '.join(cols)} FROM {self._scan(id)}").df())
-
-    def instruments(self, id: str, p: float = 5e-8) -> pd.DataFrame:
-        """Variants of ``id`` with p below ``p`` (compared on -log10 p: p < 1e-300 works)."""
-        if not (0 < p <= 1):
-            raise InputError(f"p threshold must be in (0, 1], got {p}")
-        lp = -math.log10(p)
-        scan = self._scan(id)
-        top = top_name(self._file(id))
-        if lp >= TOP_LOG10P and os.path.exists(top):
-            scan = f"read_parquet({_q(top)})"  # the small file of rows with p <= 1e-5
-        cols = ", ".join(COLUMNS)
-        return fix_types(_mem().execute(f"SELECT {cols} FROM {scan} WHERE log10p > {lp!r}").df())
-
-    def lookup(
-        self,
-        id: str,
-        snps: Iterable[str] | None = None,
-        *,
-        chrpos: Iterable[str] | pd.DataFrame | None = None,
-        build: str | None = None,
-    ) -> pd.DataFrame:
-        """Rows of ``id`` for a list of rsIDs, or of ``chr:pos[:a1:a2]`` keys.
-
-        ``chrpos`` may be strings ``"1:12345"`` / ``"1:12345:A:G"`` or a frame
-        with ``chr``, ``pos`` and optionally ``effect_allele``/``other_allele``
-        (alleles match in either order). ``build``, when given, must equal the
-        GWAS's build: chr:pos keys from another build are refused.
-        """
-        if (snps is None) == (chrpos is None):
-            raise InputError("give either snps (rsIDs) or chrpos keys to look up")
-        scan = self._scan(id)
-        con = duckdb.connect()
-        try:
-            if snps is not None:
-                keys = pd.DataFrame({"snp": pd.Series(list(snps), dtype=object).astype(str)})
-                con.register("keys", keys)
-                df = con.execute(f"SELECT g.* FROM {scan} g SEMI JOIN keys k ON g.snp = k.snp").df()
-            else:
-                if build is not None:
-                    gb = self.info(id).get("build")
-                    self._same_build(gb, normalise_build(build), id, "the keys")
-                keys = chrpos_frame(chrpos)
-                con.register("keys", keys)
-                cond = "g.chr = k.chr AND g.pos = k.pos"
-                if "a1" in keys:
-                    cond += (
-                        " AND (k.a1 IS NULL OR (g.effect_allele = k.a1 AND g.other_allele = k.a2)"
-                        " OR (g.effect_allele = k.a2 AND g.other_allele = k.a1))"
-                    )
-                df = con.execute(f"SELECT g.* FROM {scan} g SEMI JOIN keys k ON {cond}").df()
-        finally:
-            con.close()
-        return fix_types(df)
-
-    def check_builds(self, id_a: str, id_b: str) -> str | None:
-        """The common build of two GWAS; raise if they differ (no silent liftover).
-
-        Returns None when either build is unknown.
-        """
-        a, b = self.info(id_a).get("build"), self.info(id_b).get("build")
-        return self._same_build(a, b, id_a, id_b)
-
-    @staticmethod
-    def _same_build(a: str | None, b: str | None, name_a: str, name_b: str) -> str | None:
-        if a and b and a != b:
-            raise StoreError(
-                f"genome builds differ: {name_a} is {a} and {name_b} is {b}; chr:pos matching "
-                "between builds is refused (lift one over first, or match by rsID)"
-            )
-        return a if a and b else None
-
-
-_MEM: list[duckdb.DuckDBPyConnection] = []
-
-
-def _mem() -> duckdb.DuckDBPyConnection:
-    """A cursor on one shared in-memory DuckDB (queries on Parquet files need no catalog)."""
-    if not _MEM:
-        _MEM.append(duckdb.connect(":memory:"))
-    return _MEM[0].cursor()
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        remove_data(Path(info["file"]))
 
 
 def _isnull(v: Any) -> bool:
