@@ -11,7 +11,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mrkit._core.columns import canonical_columns
+from mrkit._core.columns import (
+    REASON_MHC,
+    REASON_P_ABOVE_P1,
+    canonical_columns,
+    normalise_chr,
+    reason_weak,
+)
 from mrkit.errors import InputError
 from mrkit.ld.clump import clump_table
 from mrkit.ld.panel import ReferencePanel
@@ -20,15 +26,20 @@ from mrkit.ld.panel import ReferencePanel
 MHC = {"GRCh37": (28_477_797, 33_448_354), "GRCh38": (28_510_120, 33_480_577)}
 
 
-def _select_p(t: pd.DataFrame, p: float) -> np.ndarray:
+def _select_p(t: pd.DataFrame, p: float) -> tuple[np.ndarray, np.ndarray | None]:
+    """Rows with p <= ``p``, and the -log10 p they were selected on (None: selected on p).
+
+    The ``log10p`` column, when it has any value, is preferred over ``p`` so that
+    p-values below 1e-308 are selected and ordered correctly.
+    """
     if "log10p" in t.columns:
         lp = pd.to_numeric(t["log10p"], errors="coerce").to_numpy(float)
         if np.isfinite(lp).any():
-            return np.isfinite(lp) & (lp >= -np.log10(p))
+            return np.isfinite(lp) & (lp >= -np.log10(p)), lp
     if "p" not in t.columns:
         raise InputError("select_instruments: the GWAS table needs a `p` or `log10p` column")
     pv = pd.to_numeric(t["p"], errors="coerce").to_numpy(float)
-    return np.isfinite(pv) & (pv <= p)
+    return np.isfinite(pv) & (pv <= p), None
 
 
 def select_instruments(
@@ -79,7 +90,7 @@ def select_instruments(
     if build not in MHC:
         raise InputError(f"build must be one of {', '.join(MHC)}, got {build!r}")
     t = canonical_columns(gwas)
-    cand = gwas.loc[_select_p(t, p)].copy()
+    cand = gwas.loc[_select_p(t, p)[0]].copy()
     tc = t.loc[cand.index]
     reason = pd.Series("", index=cand.index, dtype=object)
     if {"beta", "se"} <= set(tc.columns):
@@ -92,9 +103,9 @@ def select_instruments(
         if not {"chr", "pos"} <= set(tc.columns):
             raise InputError("exclude_mhc needs `chr` and `pos` columns")
         lo, hi = MHC[build]
-        chrom = tc["chr"].astype(str).str.removeprefix("chr")
+        chrom = tc["chr"].astype(str).map(normalise_chr)
         pos = pd.to_numeric(tc["pos"], errors="coerce")
-        reason[(chrom == "6") & (pos >= lo) & (pos <= hi)] = "MHC region"
+        reason[(chrom == "6") & (pos >= lo) & (pos <= hi)] = REASON_MHC
     if clump:
         if panel is None:
             raise InputError(
@@ -109,11 +120,11 @@ def select_instruments(
         for col in ("in_panel", "index_snp", "r2_index"):
             cand[col] = tab[col].reindex(cand.index)
         reason[live] = (
-            tab["reason"].where(tab["reason"] != "p > p1", "").reindex(reason[live].index)
+            tab["reason"].where(tab["reason"] != REASON_P_ABOVE_P1, "").reindex(reason[live].index)
         )
     if min_f is not None:
         weak = (reason == "") & ~(cand["f_stat"] >= min_f)
-        reason[weak] = f"weak (F < {min_f:g})"
+        reason[weak] = reason_weak(min_f)
     cand["keep"] = (reason == "").to_numpy()
     cand["reason"] = reason
     return cand
@@ -154,13 +165,13 @@ def select_mvmr_instruments(
     per: list[pd.DataFrame] = []
     for name, df in gwas.items():
         t = canonical_columns(df)
-        hit = t.loc[_select_p(t, p)]
-        lp = (
-            pd.to_numeric(hit["log10p"], errors="coerce")
-            if "log10p" in hit.columns
-            else -np.log10(pd.to_numeric(hit["p"], errors="coerce"))
-        )
-        per.append(hit.assign(_lp=lp.to_numpy(float), _exposure=name))
+        sel, lp = _select_p(t, p)
+        hit = t.loc[sel]
+        if lp is None:
+            lp = -np.log10(pd.to_numeric(hit["p"], errors="coerce").to_numpy(float))
+        else:
+            lp = lp[sel]
+        per.append(hit.assign(_lp=lp, _exposure=name))
     pooled = pd.concat(per, ignore_index=True)
     if pooled.empty:
         raise InputError(f"no variant reaches p < {p:g} for any of {', '.join(gwas)}")
