@@ -41,219 +41,20 @@ doi:10.1214/19-AOS1866. Reference implementation: R package mr.raps 0.4.2.
 from __future__ import annotations
 
 import warnings
-from functools import cache
 from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import integrate, optimize, stats
+from scipy import optimize
 
 from mrkit._core.arrays import FloatArray, as_arrays, interval, pvalue
 from mrkit.errors import InputError, StatisticalWarning
 from mrkit.methods import register
+from mrkit.methods._raps_loss import DEFAULT_K, Loss, loss_constants, psi, psi_deriv, rho
+from mrkit.methods._raps_mle import mle_overdispersed, mle_simple
 from mrkit.results import MRResult
 
 RAPS_DOI = "doi:10.1214/19-AOS1866"
-Loss = Literal["l2", "huber", "tukey"]
-DEFAULT_K = {"l2": 2.0, "huber": 1.345, "tukey": 4.685}
-_EPS = np.finfo(float).eps
-_R_INTEGRATE_TOL = _EPS**0.25
-_OPT_TOL = _EPS**0.5
-
-
-def psi(r: FloatArray, loss: Loss, k: float) -> FloatArray:
-    """First derivative of the loss, :math:`\\rho'(r)`."""
-    if loss == "l2":
-        return np.asarray(r, float)
-    if loss == "huber":
-        return np.clip(r, -k, k)
-    u = (np.asarray(r) / k) ** 2
-    return np.where(u <= 1.0, r * (1.0 - u) ** 2, 0.0)
-
-
-def psi_deriv(r: FloatArray, loss: Loss, k: float) -> FloatArray:
-    """Second derivative of the loss, :math:`\\rho''(r)`."""
-    r = np.asarray(r, float)
-    if loss == "l2":
-        return np.ones_like(r)
-    if loss == "huber":
-        return (np.abs(r) <= k).astype(float)
-    u = (r / k) ** 2
-    return np.where(u < 1.0, (1.0 - u) * (1.0 - 5.0 * u), 0.0)
-
-
-def rho(r: FloatArray, loss: Loss, k: float) -> FloatArray:
-    """The loss itself (as mr.raps's ``rho.*`` with ``deriv = 0``)."""
-    r = np.asarray(r, float)
-    if loss == "l2":
-        return r * r / k
-    if loss == "huber":
-        a = np.abs(r)
-        return np.where(a <= k, r * r / 2.0, k * (a - k / 2.0))
-    return np.minimum(1.0 - (1.0 - (r / k) ** 2) ** 3, 1.0)
-
-
-@cache
-def loss_constants(loss: Loss, k: float) -> tuple[float, float, float, float]:
-    """``(delta, c1, c2, c3)`` under N(0, 1), as mr.raps computes them with ``integrate``."""
-
-    def integral(f) -> float:
-        val = integrate.quad(
-            lambda x: float(f(x) * stats.norm.pdf(x)),
-            -np.inf,
-            np.inf,
-            epsabs=_R_INTEGRATE_TOL,
-            epsrel=_R_INTEGRATE_TOL,
-            limit=100,
-        )[0]
-        return float(val)
-
-    delta = integral(lambda x: x * psi(x, loss, k))
-    c1 = integral(lambda x: psi(x, loss, k) ** 2)
-    c2 = integral(lambda x: x * x * psi(x, loss, k) ** 2) - delta**2
-    c3 = integral(lambda x: x * x * psi_deriv(x, loss, k))
-    return delta, c1, c2, c3
-
-
-# ---------------------------------------------------------------- first generation (MLE)
-
-
-def _quantile95(x: FloatArray) -> float:
-    return float(np.quantile(x, 0.95))  # R's default type 7
-
-
-def _maximise(f, lo: float, hi: float) -> float:
-    """R ``optimize(f, c(lo, hi), maximum = TRUE, tol = sqrt(eps))`` (Brent)."""
-    res = optimize.minimize_scalar(
-        lambda b: -f(b),
-        bounds=(lo, hi),
-        method="bounded",
-        options={"xatol": _OPT_TOL, "maxiter": 1000},
-    )
-    return float(res.x)
-
-
-def _maximise_beta(f, bound: float) -> float:
-    beta = _maximise(f, -bound, bound)
-    for _ in range(60):
-        if abs(beta) <= 0.95 * bound:
-            break
-        bound *= 2.0
-        beta = _maximise(f, -bound, bound)
-    return beta
-
-
-def _mle_simple(bx, sx, by, sy, loss: Loss, k: float) -> dict[str, float]:
-    """``mr.raps.simple`` (l2) or ``mr.raps.simple.robust`` (huber/tukey)."""
-
-    def objective(b: float) -> float:
-        t = (by - bx * b) / np.sqrt(sy**2 + sx**2 * b**2)
-        if loss == "l2":
-            return float(-0.5 * np.sum(t * t))
-        return float(-np.sum(rho(t, loss, k)))
-
-    beta = _maximise_beta(objective, _quantile95(np.abs(by / bx)) * 2.0)
-    den = (sy**2 + beta**2 * sx**2) ** 2
-    core = (bx**2 - sx**2) * sy**2 + (by**2 - sy**2) * sx**2
-    score_var = float(np.sum((core + sx**2 * sy**2) / den))
-    info = float(np.sum(core / den))
-    if loss != "l2":
-        delta, c1, _, _ = loss_constants(loss, k)
-        score_var *= c1
-        info *= delta
-    return {
-        "beta": beta,
-        "tau2": 0.0,
-        "beta_se": float(np.sqrt(score_var / info**2)),
-        "tau2_se": 0.0,
-    }
-
-
-def _od_sandwich(bx, sx, by, sy, beta, tau2, consts) -> tuple[float, float]:
-    delta, c1, c2, c3 = consts
-    s = tau2 + sy**2
-    den = (s + sx**2 * beta**2) ** 2
-    core = (bx**2 - sx**2) * s + (by**2 - tau2 - sy**2) * sx**2
-    score_var = np.diag([c1 * np.sum((core + sx**2 * s) / den), c2 / 2 * np.sum(2 * sx**4 / den)])
-    info = np.array(
-        [
-            [-delta * np.sum(core / den), -delta * np.sum(sx**2 * beta / den)],
-            [0.0, -(delta + c3) / 2 * np.sum(sx**2 / den)],
-        ]
-    )
-    inv = np.linalg.inv(info)
-    v = inv @ score_var @ inv.T
-    return float(np.sqrt(v[0, 0])), float(np.sqrt(v[1, 1]))
-
-
-def _mle_overdispersed(bx, sx, by, sy, loss: Loss, k: float, niter: int = 20) -> dict[str, float]:
-    """``mr.raps.overdispersed`` (l2) or ``mr.raps.overdispersed.robust``."""
-    bound_beta = _quantile95(np.abs(by / bx)) * 10.0
-    bound_tau2 = _quantile95(sy**2) * 10.0
-    if loss == "l2":
-        beta = _mle_simple(bx, sx, by, sy, "l2", k)["beta"]
-        tau2 = 0.0
-        consts = (1.0, 1.0, 2.0, 1.0)
-    else:
-        init = _mle_overdispersed(bx, sx, by, sy, "l2", k, niter)
-        beta, tau2 = init["beta"], init["tau2"]
-        consts = loss_constants(loss, k)
-    delta = consts[0]
-    for _ in range(niter):
-        beta_old, tau2_old = beta, tau2
-        if loss == "l2":
-
-            def ll_tau(t2: float, b: float = beta) -> float:
-                v = t2 + sy**2 + sx**2 * b**2
-                return float(
-                    -0.5 * np.sum(sx**2 * np.log(v)) - 0.5 * np.sum(sx**2 * (by - bx * b) ** 2 / v)
-                )
-
-            tau2 = _maximise(ll_tau, 0.0, bound_tau2)
-        else:
-
-            def est_eq(t2: float, b: float = beta) -> float:
-                v = t2 + sy**2 + sx**2 * b**2
-                t = (by - b * bx) / np.sqrt(v)
-                return float(np.sum(sx**2 * (t * psi(t, loss, k) - delta) / v))
-
-            tau2 = _root_tau2(est_eq, bound_tau2)
-        if tau2 > 0.95 * bound_tau2:
-            warnings.warn(
-                "mr.raps: estimated over-dispersion seems abnormally large",
-                StatisticalWarning,
-                stacklevel=3,
-            )
-
-        def ll_beta(b: float, t2: float = tau2) -> float:
-            t = (by - bx * b) / np.sqrt(t2 + sy**2 + sx**2 * b**2)
-            if loss == "l2":
-                return float(-0.5 * np.sum(t * t))
-            return float(-0.5 * np.sum(rho(t, loss, k)))
-
-        beta = _maximise_beta(ll_beta, bound_beta)
-        change = abs(beta_old - beta) / abs(beta + 1e-10) + abs(tau2_old - tau2) / abs(tau2 + 1e-10)
-        if change <= _OPT_TOL:
-            break
-    beta_se, tau2_se = _od_sandwich(bx, sx, by, sy, beta, tau2, consts)
-    return {"beta": beta, "tau2": tau2, "beta_se": beta_se, "tau2_se": tau2_se}
-
-
-def _root_tau2(f, bound: float) -> float:
-    """Root of the robust tau2 equation on [0, bound], extending upwards; 0 if none."""
-    lo, hi = 0.0, bound
-    flo, fhi = f(lo), f(hi)
-    for _ in range(60):
-        if np.sign(flo) != np.sign(fhi):
-            break
-        hi *= 2.0
-        fhi = f(hi)
-    else:
-        return 0.0
-    if flo == 0.0:
-        return 0.0
-    root = optimize.brentq(f, lo, hi, xtol=1e-300, rtol=4 * _EPS, maxiter=500)
-    return max(float(root), 0.0)
 
 
 # ---------------------------------------------------------------- score equations (0.4.2)
@@ -327,10 +128,10 @@ def _raps_score(
     consts = loss_constants(loss, k) if loss != "l2" else loss_constants("l2", k)
     delta, c1, c2, c3 = consts
     if od:
-        first = _mle_overdispersed(bx, sx, by, sy, loss, k)
+        first = mle_overdispersed(bx, sx, by, sy, loss, k)
         init = np.array([first["beta"], first["tau2"]])
     else:
-        init = np.array([_mle_simple(bx, sx, by, sy, "l2", k)["beta"]])
+        init = np.array([mle_simple(bx, sx, by, sy, "l2", k)["beta"]])
     b0 = init[0]
     starts = b0 + np.concatenate([[0.0], 2.0 * b0 * rng.standard_normal(num_init - 1)])
     roots: list[FloatArray | None] = []
@@ -481,9 +282,9 @@ def raps(
                 notes,
             )
         elif over_dispersion:
-            fit = _mle_overdispersed(bx_, sx_, by_, sy_, loss, kk)
+            fit = mle_overdispersed(bx_, sx_, by_, sy_, loss, kk)
         else:
-            fit = _mle_simple(bx_, sx_, by_, sy_, loss, kk)
+            fit = mle_simple(bx_, sx_, by_, sy_, loss, kk)
     notes.extend(str(w.message) for w in caught)
     if over_dispersion and fit["tau2"] <= float(np.min(sy_**2)) / 5.0:
         notes.append(
