@@ -70,8 +70,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from mrkit._core.columns import SUMSTATS_COLUMNS
 from mrkit.errors import InputError
-from mrkit.io.sumstats.read import COLUMNS as SUMSTATS_COLUMNS
 from mrkit.simulate.panel import PanelGenotypes, read_panel
 from mrkit.simulate.spec import EffectSpec, TraitSpec, _check_variance, topological_order
 
