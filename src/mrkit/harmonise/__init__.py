@@ -1,0 +1,8 @@
+"""Harmonisation of exposure and outcome summary statistics, as TwoSampleMR does it.
+
+:mod:`~mrkit.harmonise.core` aligns the alleles of each variant (strand flips,
+palindromes, INDELs; the rules in :mod:`~mrkit.harmonise.alleles`) and returns
+the harmonised pair table, every variant kept with ``keep`` and its drop
+``reason``; :mod:`~mrkit.harmonise.proxies` substitutes LD proxies for exposure
+variants the outcome lacks.
+"""
