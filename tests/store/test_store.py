@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from mrkit.cli import main
-from mrkit.errors import StoreError
+from mrkit.errors import InputError, StoreError
 from mrkit.store.catalog import Store
 
 FORMATS = Path(__file__).resolve().parents[1] / "data" / "formats"
@@ -53,6 +53,21 @@ def test_import_returns_the_catalog_row_and_infos_reads_all(store):
     assert rec["n"] == 40.0
     assert store.infos() == {"ssf": store.info("ssf"), "two": rec}
     assert Store(store.path.with_name("none.duckdb"), read_only=True).infos() == {}
+
+
+@pytest.mark.parametrize(
+    ("kw", "bad"), [({"ncase": -10, "ncontrol": 30}, "ncase"), ({"n": 0}, "n")]
+)
+def test_sample_sizes_must_be_positive(store, kw, bad):
+    with pytest.raises(InputError, match=f"^{bad} must be a positive number"):
+        store.import_gwas(SSF, id="bad", trait="LDL", **kw)
+    assert not store.has("bad")
+
+
+def test_lookup_spells_chromosomes_as_stored(store):
+    x = store.get("ssf").query("chr == 'X'")
+    keys = [f"chr23:{p}" for p in x.pos]
+    assert store.lookup("ssf", chrpos=keys).snp.tolist() == x.snp.tolist()
 
 
 def test_a_duckdb_file_that_is_not_a_store(tmp_path):

@@ -43,7 +43,13 @@ from mrkit._core.columns import BUILDS, normalise_build
 from mrkit.errors import FileFormatError, InputError, StoreError
 from mrkit.io.sumstats._ingest import ParquetSink, sort_parquet, write_table
 from mrkit.io.sumstats._normsql import TOP_LOG10P
-from mrkit.io.sumstats.read import connection, prepare, read_sumstats, scan_file
+from mrkit.io.sumstats.read import (
+    connection,
+    prepare,
+    read_sumstats,
+    sample_size,
+    scan_file,
+)
 from mrkit.store._files import (
     crash_point,
     fsync,
@@ -223,8 +229,7 @@ class Store(Queries):
         build = normalise_build(build)
         if (ncase is None) != (ncontrol is None):
             raise InputError("give both ncase and ncontrol, or neither")
-        if n is None and ncase is not None and ncontrol is not None:
-            n = float(ncase) + float(ncontrol)
+        n = sample_size(n, ncase, ncontrol)
         src = Path(path)
         if not replace and self.has(id):
             raise StoreError(

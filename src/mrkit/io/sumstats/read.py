@@ -115,25 +115,34 @@ class Statement:
             skip = 0
 
 
-def prepare(
-    path: str | Path,
-    *,
-    format: str = "auto",
-    n: float | None = None,
-    ncase: float | None = None,
-    ncontrol: float | None = None,
-    alleles: str | Path | None = None,
-) -> tuple[Layout, tuple[Statement, ...], dict[str, Any]]:
-    """Sniff ``path`` and build the SQL of its normalised table (nothing is read yet).
+def sample_size(
+    n: float | None, ncase: float | None = None, ncontrol: float | None = None
+) -> float | None:
+    """The sample size used where a file has none: ``n``, else ``ncase + ncontrol``.
 
-    Returns the layout, the statements to try in turn (a fast one, when the
-    layout has one, then the complete one) and the metadata known from the header.
+    Raises :class:`~mrkit.errors.InputError` unless each one given is a positive number.
     """
     if n is None and ncase is not None and ncontrol is not None:
         n = float(ncase) + float(ncontrol)
     for label, v in (("n", n), ("ncase", ncase), ("ncontrol", ncontrol)):
         if v is not None and not (v > 0 and math.isfinite(v)):
             raise InputError(f"{label} must be a positive number, got {v}")
+    return n
+
+
+def prepare(
+    path: str | Path,
+    *,
+    format: str = "auto",
+    n: float | None = None,
+    alleles: str | Path | None = None,
+) -> tuple[Layout, tuple[Statement, ...], dict[str, Any]]:
+    """Sniff ``path`` and build the SQL of its normalised table (nothing is read yet).
+
+    ``n``: the sample size where the file has none (checked by :func:`sample_size`).
+    Returns the layout, the statements to try in turn (a fast one, when the
+    layout has one, then the complete one) and the metadata known from the header.
+    """
     lay = sniff(path, format)
     al_sql = None
     if alleles is not None:
@@ -327,9 +336,8 @@ def read_sumstats(
     FileFormatError
         Naming the file, line and column of the first problem.
     """
-    lay, sql, meta = prepare(
-        path, format=format, n=n, ncase=ncase, ncontrol=ncontrol, alleles=alleles
-    )
+    n = sample_size(n, ncase, ncontrol)
+    lay, sql, meta = prepare(path, format=format, n=n, alleles=alleles)
     with connection() as con:
         res, sink = scan_file(con, lay, sql, _ListSink)
     table = pa.Table.from_batches(sink.batches, schema=res.schema)
