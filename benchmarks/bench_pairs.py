@@ -1,12 +1,20 @@
-"""Many exposure-outcome pairs: IVW, Egger, weighted median, weighted mode (1,000 draws).
+"""Many exposure-outcome pairs through ``mrkit mr``, as a whole process.
 
-Synthetic pairs with 20-100 variants each. Times mrkit's batched estimators
-(:mod:`mrkit.methods._kernels`, :mod:`mrkit.methods._rows`) in this process and, with
-``--dask``, split into chunks over a 2-worker ``LocalCluster``; the in-run
-baselines are mrkit's one-pair functions in a Python loop and, if installed
-(the ``bench`` extra: ``pip install -e '.[bench]'``), pytwosamplemr's
-``mr_ivw``/``mr_egger``/``mr_median``/``mr_mbe`` with 1,000 iterations, both on a
-subset of the same pairs and extrapolated per pair.
+Synthetic pairs with 20-100 variants each are written to a TwoSampleMR-shaped
+CSV (``id.exposure``/``id.outcome`` split it into pairs), then
+
+    mrkit mr pairs.csv --methods ivw,egger,weighted_median,weighted_mode \\
+        --nboot 1000 --seed 1 --json out.json
+
+runs as a subprocess: interpreter start, imports, reading the table, the four
+methods, every diagnostic (Q, Q', Egger intercept, I²GX, F, leave-one-out,
+single-SNP) and writing the JSON are all in the time. Peak memory is the child's
+maximum resident set. The in-run baseline is pytwosamplemr's ``mr_ivw``,
+``mr_egger``, ``mr_median`` and ``mr_mbe`` (1,000 iterations) in a loop over a
+subset of the same pairs, extrapolated per pair (the ``bench`` extra:
+``pip install -e '.[bench]'``; without it the baseline is skipped). ``--dask``
+also times :func:`mrkit.estimate.analyse` in chunks on a 2-worker Dask
+``LocalCluster`` (start-up included).
 
 Run: ``.venv/bin/python benchmarks/bench_pairs.py [--pairs 1000 10000] [--dask]``.
 """
@@ -15,19 +23,21 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import os
+import resource
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
-
-from mrkit.methods._kernels import egger_batch, ivw_batch
-from mrkit.methods._rows import weighted_median_batch, weighted_mode_batch
-from mrkit.methods.egger import egger
-from mrkit.methods.ivw import ivw
-from mrkit.methods.median import weighted_median_estimator
-from mrkit.methods.mode import weighted_mode
+import pandas as pd
 
 NBOOT = 1000
+METHODS = "ivw,egger,weighted_median,weighted_mode"
+WORK = Path(__file__).resolve().parent / "_work"
+MRKIT = Path(sys.executable).with_name("mrkit")
 
 
 def synth(npairs: int, seed: int = 0):
@@ -45,58 +55,72 @@ def synth(npairs: int, seed: int = 0):
     return bx, sx, by, sy, g
 
 
-def batched(bx, sx, by, sy, g, nboot: int = NBOOT) -> dict[str, float]:
-    """All four methods batched; returns seconds per method."""
-    t = {}
-    for name, fn in (
-        ("ivw", lambda: ivw_batch(bx, sx, by, sy, g)),
-        ("egger", lambda: egger_batch(bx, sx, by, sy, g)),
-        ("weighted_median", lambda: weighted_median_batch(bx, sx, by, sy, g, nboot=nboot)),
-        ("weighted_mode", lambda: weighted_mode_batch(bx, sx, by, sy, g, nboot=nboot)),
-    ):
-        t0 = time.perf_counter()
-        fn()
-        t[name] = time.perf_counter() - t0
-    return t
+def write_table(npairs: int, seed: int = 0) -> Path:
+    """The pairs as a TwoSampleMR-shaped CSV in ``benchmarks/_work`` (written once)."""
+    path = WORK / f"pairs{npairs}-{seed}.csv"
+    if not path.exists():
+        WORK.mkdir(exist_ok=True)
+        bx, sx, by, sy, g = synth(npairs, seed)
+        pd.DataFrame(
+            {
+                "SNP": [f"rs{i}" for i in range(g.size)],
+                "beta.exposure": bx,
+                "se.exposure": sx,
+                "beta.outcome": by,
+                "se.outcome": sy,
+                "id.exposure": [f"exposure{k}" for k in g],
+                "id.outcome": "outcome",
+                "mr_keep": True,
+            }
+        ).to_csv(path.with_suffix(".tmp"), index=False)
+        path.with_suffix(".tmp").replace(path)
+    return path
 
 
-def _pair(arrays, g, k):
-    m = g == k
-    return tuple(a[m] for a in arrays)
-
-
-def mrkit_loop(arrays, g, npairs: int) -> float:
-    """Seconds for the one-pair functions over the first ``npairs`` pairs."""
+def mrkit_command(table: Path) -> tuple[float, float, dict]:
+    """Wall seconds and peak RSS (MB) of ``mrkit mr`` on ``table``, and its JSON."""
+    out = table.with_suffix(".json")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
-    for k in range(npairs):
-        p = _pair(arrays, g, k)
-        ivw(*p)
-        egger(*p)
-        weighted_median_estimator(*p, nboot=NBOOT, seed=1)
-        weighted_mode(*p, nboot=NBOOT, seed=1)
-    return time.perf_counter() - t0
+    proc = subprocess.run(
+        [str(MRKIT), "mr", str(table), "--methods", METHODS, "--nboot", str(NBOOT),
+         "--seed", "1", "--json", str(out)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"mrkit mr failed ({proc.returncode}):\n{proc.stderr}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if peak <= before:  # ru_maxrss of children is the largest child so far
+        peak = before
+    return wall, peak / 1024, json.loads(out.read_text())
 
 
-def pytwosamplemr_loop(arrays, g, npairs: int) -> float | None:
+def pytwosamplemr_loop(npairs: int) -> float | None:
+    """Seconds per pair of pytwosamplemr's four methods, over ``npairs`` pairs."""
     try:
         import pytwosamplemr as p2
     except ImportError:
         return None
+    bx, sx, by, sy, g = synth(npairs, seed=99)
     t0 = time.perf_counter()
     for k in range(npairs):
-        bx, sx, by, sy = _pair(arrays, g, k)
-        obj = p2.mr_input(bx, sx, by, sy)
+        m = g == k
+        obj = p2.mr_input(bx[m], sx[m], by[m], sy[m])
         p2.mr_ivw(obj)
         p2.mr_egger(obj)
         p2.mr_median(obj, iterations=NBOOT, seed=1)
         p2.mr_mbe(obj, iterations=NBOOT, seed=1)
-    return time.perf_counter() - t0
+    return (time.perf_counter() - t0) / npairs
 
 
-def _chunk_task(npairs: int, seed: int, lo: int, hi: int) -> float:
+def _chunk_task(npairs: int, seed: int, lo: int, hi: int) -> int:
+    from mrkit.estimate import Pairs, analyse
+
     bx, sx, by, sy, g = synth(npairs, seed)
     m = (g >= lo) & (g < hi)
-    return sum(batched(bx[m], sx[m], by[m], sy[m], g[m] - lo).values())
+    pairs = Pairs.from_arrays(bx[m], sx[m], by[m], sy[m], group=g[m] - lo)
+    return len(analyse(pairs, METHODS, nboot=NBOOT).estimates)
 
 
 def dask_run(npairs: int, workers: int = 2) -> float:
@@ -113,65 +137,33 @@ def dask_run(npairs: int, workers: int = 2) -> float:
     return time.perf_counter() - t0
 
 
-def _sized_run(npairs: int, queue) -> None:
-    """In a fresh process: batched timings and the peak resident memory (MB)."""
-    import resource
-
-    data = synth(npairs, seed=0)
-    batched(*synth(10, seed=1), nboot=10)  # warm-up: compiled kernels from the cache
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    t = batched(*data)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    queue.put((t, base, peak))
-
-
-def sized_run(npairs: int) -> tuple[dict[str, float], float, float]:
-    """:func:`_sized_run` in a spawned process, so peak memory is per size."""
-    import multiprocessing as mp
-
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_sized_run, args=(npairs, queue))
-    proc.start()
-    out = queue.get()
-    proc.join()
-    return out
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--pairs", type=int, nargs="+", default=[1000, 10000])
-    ap.add_argument("--subset", type=int, default=20, help="pairs for the looped baselines")
+    ap.add_argument("--subset", type=int, default=5, help="pairs for the pytwosamplemr loop")
     ap.add_argument("--dask", action="store_true", help="also time a 2-worker LocalCluster")
     args = ap.parse_args()
     cores, load = len(os.sched_getaffinity(0)), os.getloadavg()[0]
-    print(f"cores: {cores}, load average: {load:.2f}, draws: {NBOOT}")
-    bx, sx, by, sy, g = synth(args.subset, seed=99)
-    arrays = (bx, sx, by, sy)
-    batched(bx, sx, by, sy, g, nboot=10)  # warm-up (imports, compiled kernels)
-    loop = mrkit_loop(arrays, g, args.subset) / args.subset
-    print(f"baseline mrkit one-pair loop: {loop * 1e3:.1f} ms/pair ({args.subset} pairs)")
-    n_p2 = min(args.subset, 5)
-    p2 = pytwosamplemr_loop(arrays, g, n_p2)
-    if p2 is not None:
-        p2 /= n_p2
-        print(f"baseline pytwosamplemr loop: {p2 * 1e3:.0f} ms/pair ({n_p2} pairs)")
-    else:
+    print(f"cores: {cores}, load average: {load:.2f}, draws: {NBOOT}, methods: {METHODS}")
+    p2 = pytwosamplemr_loop(args.subset)
+    if p2 is None:
         print("pytwosamplemr not installed (pip install -e '.[bench]'): baseline skipped")
+    else:
+        print(f"baseline pytwosamplemr loop: {p2 * 1e3:.0f} ms/pair ({args.subset} pairs)")
+    mrkit_command(write_table(20, seed=1))  # warm-up: compiled kernels into the cache
     for npairs in args.pairs:
-        t, base, peak = sized_run(npairs)
-        total = sum(t.values())
-        detail = ", ".join(f"{k} {v:.2f}s" for k, v in t.items())
-        print(f"\n{npairs} pairs, mrkit batched (1 process): {total:.2f} s  [{detail}]")
-        print(f"  peak memory {peak:.0f} MB ({peak - base:+.0f} MB over the warmed-up process)")
-        print(f"  vs mrkit loop (extrapolated {loop * npairs:.1f} s): {loop * npairs / total:.1f}x")
+        table = write_table(npairs)
+        wall, peak, res = mrkit_command(table)
+        n_est = len(res["estimates"])
+        print(f"\n{npairs:,} pairs: `mrkit mr` whole process {wall:.2f} s, peak RSS {peak:.0f} MB")
+        print(
+            f"  {n_est:,} estimates, {len(res['leave_one_out']):,} leave-one-out rows, "
+            f"{len(res['skipped'])} skipped"
+        )
         if p2 is not None:
-            print(
-                f"  vs pytwosamplemr (extrapolated {p2 * npairs:.0f} s): {p2 * npairs / total:.0f}x"
-            )
+            print(f"  vs pytwosamplemr (extrapolated {p2 * npairs:.0f} s): {p2 * npairs / wall:.0f}x")
         if args.dask:
-            d = dask_run(npairs)
-            print(f"  dask LocalCluster 2 workers (incl. start-up): {d:.2f} s")
+            print(f"  dask LocalCluster, 2 workers (incl. start-up): {dask_run(npairs):.2f} s")
     print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
 
 

@@ -155,13 +155,32 @@ def register(
     return deco
 
 
+#: Where each method is registered, so that naming a method imports only its module
+#: (``tests/methods/test_registry.py`` checks this index against the registry).
+INDEX: dict[str, str] = {
+    "wald_ratio": "ivw", "ivw": "ivw", "ivw_fe": "ivw", "ivw_mre": "ivw",
+    "egger": "egger", "egger_bootstrap": "egger_boot",
+    "simple_median": "median", "weighted_median": "median",
+    "penalised_weighted_median": "median",
+    "simple_mode": "mode", "weighted_mode": "mode", "penalised_mode": "mode",
+    "simple_mode_nome": "mode", "weighted_mode_nome": "mode",
+    "ivw_radial": "radial", "egger_radial": "radial", "raps": "raps", "presso": "presso",
+    "conmix": "conmix", "lasso": "lasso", "maxlik": "maxlik", "divw": "divw", "sign": "sign",
+    "ivw_correl": "correlated", "egger_correl": "correlated", "maxlik_correl": "correlated",
+}  # fmt: skip
+
+
+def _load(module: str) -> None:
+    importlib.import_module(f"{__name__}.{module}")
+
+
 def _load_all() -> None:
     global _loaded
     if _loaded:
         return
     for info in pkgutil.iter_modules(__path__):
         if not info.name.startswith("_"):
-            importlib.import_module(f"{__name__}.{info.name}")
+            _load(info.name)
     _loaded = True
 
 
@@ -184,9 +203,9 @@ DEFAULT_ORDER: tuple[str, ...] = (
 
 def default_methods() -> list[str]:
     """TwoSampleMR's ``mr()`` default set, by canonical name, in its order."""
-    _load_all()
-    names = [n for n in DEFAULT_ORDER if n in REGISTRY]
-    return names + [m.name for m in REGISTRY.values() if m.default and m.name not in names]
+    for name in DEFAULT_ORDER:
+        _load(INDEX[name])
+    return list(DEFAULT_ORDER)
 
 
 def _alias_table() -> dict[str, str]:
@@ -208,9 +227,11 @@ def get_method(name: str) -> MethodSpec:
     An unknown name raises :class:`~mrkit.errors.UnknownMethodError` with the
     closest known names ("did you mean") and the list of known ones.
     """
-    _load_all()
+    if name in INDEX:
+        _load(INDEX[name])
     if name in REGISTRY:
         return REGISTRY[name]
+    _load_all()
     table = _alias_table()
     key = _key(name)
     if key in table:
@@ -225,10 +246,10 @@ def get_method(name: str) -> MethodSpec:
 
 def resolve(methods: str | Iterable[str] | None) -> list[str]:
     """Turn ``"all"``, ``"default"``, ``"a,b"`` or a list into validated method names."""
-    _load_all()
     if methods is None or methods == "default":
         return default_methods()
     if methods == "all":
+        _load_all()
         return [m.name for m in REGISTRY.values() if m.min_snps >= 1 and _in_all(m)]
     names = [s.strip() for s in methods.split(",")] if isinstance(methods, str) else list(methods)
     out: list[str] = []

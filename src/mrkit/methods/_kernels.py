@@ -19,9 +19,8 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
-from mrkit._core.arrays import FloatArray
+from mrkit._core.arrays import FloatArray, chi2_sf, norm_isf, norm_sf, t_isf, t_sf
 from mrkit.errors import InputError
 from mrkit.methods.egger import _QR_TOL
 
@@ -66,11 +65,11 @@ def ci_p(
     with np.errstate(invalid="ignore", divide="ignore"):
         z = est / se
         if dist == "normal":
-            crit = stats.norm.isf(alpha / 2)
-            p = 2 * stats.norm.sf(np.abs(z))
+            crit = norm_isf(alpha / 2)
+            p = 2 * norm_sf(np.abs(z))
         elif dist == "t":
-            crit = stats.t.isf(alpha / 2, df)
-            p = 2 * stats.t.sf(np.abs(z), df)
+            crit = t_isf(alpha / 2, df)
+            p = 2 * t_sf(np.abs(z), df)
         else:
             msg = f"`dist` must be 'normal' or 't', got {dist!r}"
             raise InputError(msg)
@@ -90,7 +89,10 @@ def wald_ratio(
     bx: FloatArray, sx: FloatArray, by: FloatArray, sy: FloatArray, seg: Segments,
     *, alpha: float = 0.05,
 ) -> Columns:  # fmt: skip
-    """Wald ratio :math:`\\beta_Y/\\beta_X`, SE :math:`\\sigma_Y/|\\beta_X|` of single-variant pairs."""
+    """Wald ratio of single-variant pairs.
+
+    :math:`\\beta_Y/\\beta_X`, SE :math:`\\sigma_Y/|\\beta_X|`, normal interval and p.
+    """
     n = seg.n
     ones = n == 1
     est = np.full(seg.npairs, np.nan)
@@ -141,16 +143,15 @@ def ivw(
     models = np.full(seg.npairs, model if model != "default" else "random", dtype=object)
     if model == "default":
         models[n <= 3] = "fixed"
-    se = np.where(
-        models == "fixed", se_fe, np.where(models == "mre", se_fe * sigma, se_fe * np.maximum(1.0, sigma))
-    )  # fmt: skip
+    scale = np.where(models == "mre", sigma, np.maximum(1.0, sigma))
+    se = np.where(models == "fixed", se_fe, se_fe * scale)
     return {
         "estimate": b,
         "se": se,
         **ci_p(b, se, alpha, dist, df),
         "q": q,
         "q_df": df,
-        "q_pval": stats.chi2.sf(q, np.maximum(df, 1)),
+        "q_pval": chi2_sf(q, np.maximum(df, 1)),
         "rse": sigma,
         "model": models,
         "reason": too_few(n, 2, method),
@@ -207,7 +208,7 @@ def egger(
         "egger_intercept_ci_upper": inter["ci_upper"],
         "q": q,
         "q_df": df,
-        "q_pval": stats.chi2.sf(q, np.maximum(df, 1)),
+        "q_pval": chi2_sf(q, np.maximum(df, 1)),
         "rse": sigma,
         "n_flipped": seg.sum((bx < 0).astype(float)).astype(np.int64),
         "reason": reason,

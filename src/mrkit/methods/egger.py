@@ -30,9 +30,8 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
-from mrkit._core.arrays import FloatArray, as_arrays, interval, pvalue
+from mrkit._core.arrays import FloatArray, as_arrays, chi2_sf, interval, pvalue
 from mrkit.errors import InputError
 from mrkit.methods import register
 from mrkit.results import MRResult
@@ -149,7 +148,7 @@ def egger(
         "egger_intercept_ci_upper": hi0,
         "q": q,
         "q_df": df,
-        "q_pval": float(stats.chi2.sf(q, df)),
+        "q_pval": float(chi2_sf(q, df)),
         "rse": sigma,
         "n_flipped": n_flipped,
     }

@@ -25,9 +25,8 @@ from __future__ import annotations
 from typing import Literal
 
 from numpy.typing import ArrayLike
-from scipy import stats
 
-from mrkit._core.arrays import as_arrays, interval, pvalue, wls_slope
+from mrkit._core.arrays import as_arrays, chi2_sf, interval, pvalue, wls_slope
 from mrkit.errors import InputError
 from mrkit.methods import register
 from mrkit.results import MRResult
@@ -102,7 +101,7 @@ def _ivw_core(
     extras = {
         "q": q,
         "q_df": df,
-        "q_pval": float(stats.chi2.sf(q, df)),
+        "q_pval": float(chi2_sf(q, df)),
         "rse": sigma,
         "model": model,
     }

@@ -28,11 +28,11 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from mrkit._core.arrays import (
     FloatArray,
     as_arrays,
+    chi2_sf,
     interval,
     pvalue,
     ratio_variance,
@@ -83,7 +83,7 @@ def ratio_weights(
 def _penalised_weights(theta: FloatArray, w: FloatArray, penk: float) -> FloatArray:
     """Burgess et al. (2016) down-weighting of ratios far from the weighted median."""
     wm = weighted_median(theta, w)
-    penalty = stats.chi2.sf(w * (theta - wm) ** 2, 1)
+    penalty = chi2_sf(w * (theta - wm) ** 2, 1)
     return w * np.minimum(1.0, penalty * penk)
 
 

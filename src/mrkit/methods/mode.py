@@ -44,11 +44,11 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from mrkit._core.arrays import (
     FloatArray,
     as_arrays,
+    chi2_sf,
     interval,
     pvalue,
     ratio_variance,
@@ -82,7 +82,7 @@ def _penalised_weights(
     theta: FloatArray, w: FloatArray, centre: FloatArray, penk: float
 ) -> FloatArray:
     """Penalised weights ``w min(1, penk P_j)`` around ``centre`` (one per row)."""
-    penalty = stats.chi2.sf(w * (theta - centre[..., None]) ** 2, 1)
+    penalty = chi2_sf(w * (theta - centre[..., None]) ** 2, 1)
     return w * np.minimum(1.0, penalty * penk)
 
 
