@@ -12,7 +12,15 @@ import math
 import re
 
 from mrkit.errors import FileFormatError
-from mrkit.io.sumstats._sniff import GZIP_ERRORS, NULLS, Layout, open_text, split_line
+from mrkit.io.sumstats._sniff import (
+    GZIP_ERRORS,
+    NULLS,
+    VCF_COLUMNS,
+    VCF_FIELDS,
+    Layout,
+    open_text,
+    split_line,
+)
 
 ALLELE_RE = re.compile(r"^(?:[ACGT]+|[DI])$")
 _NULLS = frozenset(NULLS)
@@ -20,25 +28,12 @@ _NUMERIC = ("beta", "or", "or_lo", "or_hi", "se", "p", "log10p", "z", "eaf", "n"
             "ncontrol")  # fmt: skip
 
 
-def _vcf_values(fields: list[str], keys: list[str]) -> tuple[dict[str, str], dict[str, str]]:
-    fmt_keys = fields[8].split(":")
-    vals = fields[9].split(":")
-    sample = dict(zip(fmt_keys, vals, strict=False))
-    out = {
-        "snp": fields[2],
-        "chr": fields[0],
-        "pos": fields[1],
-        "oa": fields[3],
-        "ea": fields[4],
-        "beta": sample.get("ES", ""),
-        "se": sample.get("SE", ""),
-        "log10p": sample.get("LP", ""),
-        "eaf": sample.get("AF", ""),
-        "n": sample.get("SS", ""),
-    }
-    names = {"beta": "ES", "se": "SE", "log10p": "LP", "eaf": "AF", "n": "SS", "ea": "ALT",
-             "oa": "REF", "pos": "POS", "chr": "#CHROM", "snp": "ID"}  # fmt: skip
-    return out, names
+def _vcf_values(fields: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """The values of a GWAS-VCF line by role, and the header name of each role."""
+    sample = dict(zip(fields[8].split(":"), fields[9].split(":"), strict=False))
+    out = {role: fields[i] for i, role in enumerate(VCF_COLUMNS)}
+    out.update({role: sample.get(key, "") for role, key in VCF_FIELDS.items()})
+    return out, {**VCF_FIELDS, **VCF_COLUMNS}
 
 
 def _num(v: str) -> float | None:
@@ -98,7 +93,7 @@ def _check_line(
             path, f"ragged row: {len(fields)} fields, the header has {ncol}", line=lineno
         )
     if vcf:
-        vals, names = _vcf_values(fields, layout.vcf_keys)
+        vals, names = _vcf_values(fields)
     else:
         vals = {r: fields[i].strip() for r, i in layout.roles.items()}
     if "test" in vals and vals["test"].upper() not in ("ADD", *_NULLS):

@@ -28,7 +28,7 @@ import pyarrow as pa
 from scipy import special
 
 from mrkit._core.columns import CHR_CODES
-from mrkit.io.sumstats._sniff import NULLS, Layout
+from mrkit.io.sumstats._sniff import NULLS, VCF_COLUMNS, VCF_FIELDS, Layout
 from mrkit.io.sumstats.formats import NUMERIC_ROLES
 
 Z975 = 1.959963984540054
@@ -130,15 +130,14 @@ def _read_csv_sql(lay: Layout, nulls: tuple[str, ...] = NULLS) -> tuple[str, dic
             at = lay.vcf_keys.index(key) + 1
             return f"nullif(CASE WHEN c8 = {sql_str(first)} THEN _sv[{at}] ELSE {by_key} END, '.')"
 
+        out = [f"c{i} AS r_{role}" for i, role in enumerate(VCF_COLUMNS)]
+        out += [f"{field(key)} AS t_{role}" for role, key in VCF_FIELDS.items()]
         sql = (
-            f"SELECT c0 AS r_chr, c1 AS r_pos, c2 AS r_snp, c3 AS r_oa, c4 AS r_ea, "
-            f"{field('ES')} AS t_beta, {field('SE')} AS t_se, {field('LP')} AS t_log10p, "
-            f"{field('AF')} AS t_eaf, {field('SS')} AS t_n, {field('ID')} AS r_id2 "
+            f"SELECT {', '.join(out)}, {field('ID')} AS r_id2 "
             f"FROM (SELECT *, string_split(c9, ':') AS _sv FROM {src})"
         )
-        names = {"chr": "r_chr", "pos": "r_pos", "snp": "r_snp", "oa": "r_oa", "ea": "r_ea"}
-        for role in ("beta", "se", "log10p", "eaf", "n"):
-            names[role] = f"TRY_CAST(t_{role} AS DOUBLE)"
+        names = {role: f"r_{role}" for role in VCF_COLUMNS}
+        names.update({role: f"TRY_CAST(t_{role} AS DOUBLE)" for role in VCF_FIELDS})
         return sql, names
     used = {i: role for role, i in lay.roles.items()}
     names = {role: f"c{i}" for role, i in lay.roles.items()}
@@ -288,7 +287,7 @@ def select_sql(
         snp = f"nullif(split_part({snp}, ',', 1), '')"
     if vcf:
         snp = f"COALESCE({snp}, r_id2)"
-        for role in ("beta", "se", "log10p", "eaf", "n"):
+        for role in VCF_FIELDS:
             errs.append((f"t_{role} IS NOT NULL AND {r(role)} IS NULL", role))
         errs.append((f"contains({r('ea')}, ',')", "multi"))
     s1.append(f"{snp} AS snp0")

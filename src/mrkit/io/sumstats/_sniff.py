@@ -45,15 +45,17 @@ class Layout:
         return self.header_line
 
     def column_name(self, role: str) -> str | None:
+        """The header name (GWAS-VCF: column or FORMAT key) carrying ``role``, if any."""
         if self.fmt == "gwas-vcf":
-            return {"ea": "ALT", "oa": "REF", "snp": "ID", "chr": "#CHROM", "pos": "POS"}.get(
-                role, _VCF_FIELD.get(role)
-            )
+            return VCF_COLUMNS.get(role, VCF_FIELDS.get(role))
         i = self.roles.get(role)
         return None if i is None else self.columns[i]
 
 
-_VCF_FIELD = {"beta": "ES", "se": "SE", "log10p": "LP", "eaf": "AF", "n": "SS", "z": "EZ"}
+#: GWAS-VCF: the first five columns, in file order, by role ...
+VCF_COLUMNS = {"chr": "#CHROM", "pos": "POS", "snp": "ID", "oa": "REF", "ea": "ALT"}
+#: ... and the FORMAT keys of the sample column that mrkit reads.
+VCF_FIELDS = {"beta": "ES", "se": "SE", "log10p": "LP", "eaf": "AF", "n": "SS"}
 
 
 def open_text(path: Path, compression: str) -> io.TextIOBase:
