@@ -7,7 +7,6 @@ method or option, or nothing estimable at all).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -124,7 +123,9 @@ def mr_command(
     if csv_out is not None:
         res.estimates.to_csv(csv_out, index=False)
     if json_out is not None:
-        text = json.dumps(res.to_dict(), indent=2, allow_nan=False)
+        import orjson  # exact round-trip floats, ~10x faster than json on large tables
+
+        text = orjson.dumps(res.to_dict(), option=orjson.OPT_INDENT_2).decode()
         if str(json_out) == "-":
             typer.echo(text)
         else:
