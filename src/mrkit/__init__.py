@@ -5,7 +5,6 @@ The public API is re-exported here; see ``../shared/DESIGN.md`` for the rooms.
 
 from __future__ import annotations
 
-from mrkit._core.version import __version__
 from mrkit.errors import (
     FileFormatError,
     InputError,
@@ -13,9 +12,12 @@ from mrkit.errors import (
     MrkitWarning,
     TooFewVariantsError,
 )
-from mrkit.results import MRResult
 
+# __version__ (importlib.metadata) and MRResult (numpy) are lazy too: `mrkit --help`
+# imports this package and must not pay for them.
 _LAZY = {
+    "__version__": "mrkit._core.version",
+    "MRResult": "mrkit.results",
     "mr": "mrkit.estimate",
     "analyse": "mrkit.estimate",
     "Pairs": "mrkit.estimate",

@@ -1,25 +1,75 @@
-"""The ``mrkit`` command: thin wrappers that parse, call the API and print.
+"""The ``mrkit`` command: a table of sub-commands, each imported only when it runs.
 
-Each sub-command lives in a module of this package (``cli/mr.py``,
-``cli/store.py``, ...) that decorates its function with ``@app.command(...)``;
-the modules are imported automatically. Any :class:`~mrkit.errors.MrkitError`
-becomes one line on stderr and exit status 2 (never a traceback).
+``mrkit --help`` lists the commands from :data:`COMMANDS` without importing any of
+their modules (no numpy, pandas or DuckDB: it starts in about the time Python and
+typer take). ``mrkit NAME ...`` (and ``mrkit NAME --help``) imports the one module
+that defines ``NAME``, builds its typer command and runs it.
+
+A command module registers a command in two steps:
+
+1. ``mrkit/cli/<module>.py`` decorates its function with ``@app.command("NAME")``
+   (``app``, ``console`` and ``err_console`` are imported from this package) and
+   imports at its top only what its commands share; anything heavy that one
+   command needs goes inside that command's function;
+2. :data:`COMMANDS` gets the row ``"NAME": ("<module>", "first paragraph of the
+   function's docstring")``. ``tests/cli/test_startup.py`` fails when the table and
+   the modules disagree.
+
+Any :class:`~mrkit.errors.MrkitError` becomes one line ``error: ...`` on stderr and
+exit status 2 (never a traceback); usage errors also exit with 2.
 """
 
 from __future__ import annotations
 
 import importlib
-import pkgutil
 import sys
+from typing import Any
 
 import typer
+import typer.main
 from rich.console import Console
+from typer.core import TyperGroup
 
 from mrkit.errors import MrkitError
 
+HELP = "Two-sample Mendelian randomization from GWAS summary statistics, offline."
+
+#: Every sub-command: name -> (module of ``mrkit.cli`` defining it, one-line help for the
+#: listing of ``mrkit --help``), in the order of the data's way through the house.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "import": ("store", "Import one GWAS summary-statistics file into the store."),
+    "studies": ("store", "List the GWAS in the store."),
+    "instruments": ("ld", "Select instruments; every candidate is listed with keep/reason."),
+    "clump": (
+        "ld",
+        "LD-clump a GWAS like `plink1.9 --clump`: index SNPs with the SNPs they clumped.",
+    ),
+    "ld": (
+        "ld",
+        "Signed LD (r) matrix of the SNPs, coded by effect_allele when the file gives it.",
+    ),
+    "harmonise": (
+        "harmonise",
+        "Harmonise OUTCOME on EXPOSURE as TwoSampleMR harmonise_data() does; keep every row.",
+    ),
+    "mr": ("mr", "Estimate causal effects with every requested method, plus diagnostics."),
+    "mvmr": (
+        "mvmr",
+        "Multivariable MR: direct effects of several exposures, conditional F and Q_A.",
+    ),
+    "run": ("run", "Import, select instruments, harmonise, estimate, correct and report."),
+    "phewas": ("phewas", "Phenome-wide MR: the same pipeline and outputs as `mrkit run`."),
+    "simulate": (
+        "simulate",
+        "Simulate an LD reference panel (msprime) and GWAS summary statistics with known "
+        "causal effects between traits.",
+    ),
+}
+
+#: Where the command modules register their commands (``@app.command("NAME")``).
 app = typer.Typer(
     name="mrkit",
-    help="Two-sample Mendelian randomization from GWAS summary statistics, offline.",
+    help=HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -29,28 +79,122 @@ console = Console(width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True)
 
 
-@app.callback()
-def _root() -> None:
-    """Two-sample Mendelian randomization from GWAS summary statistics, offline."""
-
-
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print ``error: message`` on stderr and return the exit to raise."""
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
-def _load_commands() -> None:
-    for info in pkgutil.iter_modules(__path__):
-        if not info.name.startswith("_"):
-            importlib.import_module(f"{__name__}.{info.name}")
+def command(name: str) -> Any:
+    """The click command of ``mrkit NAME``, importing the module that defines it.
+
+    Raises
+    ------
+    KeyError
+        ``name`` is not in :data:`COMMANDS`.
+    RuntimeError
+        The module listed for ``name`` defines no such command (the table is stale).
+    """
+    module = COMMANDS[name][0]
+    importlib.import_module(f"{__name__}.{module}")
+    for info in app.registered_commands:
+        if (info.name or typer.main.get_command_name(info.callback.__name__)) == name:
+            return typer.main.get_command_from_info(
+                info,
+                pretty_exceptions_short=app.pretty_exceptions_short,
+                rich_markup_mode=app.rich_markup_mode,
+            )
+    msg = (
+        f"mrkit.cli.{module} defines no command {name!r}; "
+        "fix the COMMANDS table in mrkit/cli/__init__.py"
+    )
+    raise RuntimeError(msg)
+
+
+class _LazyGroup(TyperGroup):
+    """The root ``mrkit`` group: lists :data:`COMMANDS`, imports a command on first use."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self.commands[cmd_name] = command(cmd_name)
+        return self.commands.get(cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except Exception as exc:  # click's UsageError (typer bundles its own click)
+            from difflib import get_close_matches
+
+            near = get_close_matches(args[0], COMMANDS) if args else []
+            message = getattr(exc, "message", None)
+            if near and isinstance(message, str) and "Did you mean" not in message:
+                exc.message = f"{message.rstrip('.')}. Did you mean {near[0]!r}?"
+            raise
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        formatter.write(_root_help(self, ctx))
+
+
+def _root_help(group: _LazyGroup, ctx: Any) -> str:
+    """``mrkit --help`` in typer's look, from the table alone (rich, without typer.rich_utils).
+
+    typer's own renderer imports rich's markdown and traceback modules (~0.2 s); this
+    one needs only a panel and a table grid.
+    """
+    import io
+    import shutil
+
+    from rich import box
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    width = min(shutil.get_terminal_size((80, 24)).columns, 100)
+    out = Console(
+        file=io.StringIO(), width=width, force_terminal=sys.stdout.isatty(), highlight=False
+    )
+    usage = " ".join([ctx.command_path, *group.collect_usage_pieces(ctx)])
+    out.print()
+    out.print(Text.assemble(" ", ("Usage: ", "yellow"), (usage, "bold")))
+    out.print()
+    out.print(f" {group.help}")
+    out.print()
+
+    def panel(title: str, rows: list[tuple[str, str]], style: str) -> Panel:
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style=style, no_wrap=True)
+        grid.add_column()
+        for name, text in rows:
+            grid.add_row(name, text)
+        return Panel(grid, title=title, title_align="left", border_style="dim", box=box.ROUNDED)
+
+    options = [rec for p in group.get_params(ctx) if (rec := p.get_help_record(ctx))]
+    out.print(panel("Options", options, "bold cyan"))
+    out.print(panel("Commands", [(n, h) for n, (_, h) in COMMANDS.items()], "bold cyan"))
+    return out.file.getvalue()
+
+
+def _group() -> _LazyGroup:
+    return _LazyGroup(
+        name="mrkit",
+        help=HELP,
+        no_args_is_help=True,
+        rich_markup_mode=app.rich_markup_mode,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``mrkit`` console script."""
-    _load_commands()
+    """Entry point of the ``mrkit`` console script; returns the exit status.
+
+    0 on success (or the integer a command returns), 2 for a
+    :class:`~mrkit.errors.MrkitError` (one ``error:`` line on stderr) or a usage
+    error, 130 when interrupted.
+    """
     try:
-        app(args=argv, standalone_mode=False)
+        rv = _group().main(args=argv, standalone_mode=False)
     except MrkitError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return 2
@@ -65,4 +209,4 @@ def main(argv: list[str] | None = None) -> int:
         if type(exc).__name__ == "Abort":
             return 130
         raise
-    return 0
+    return rv if isinstance(rv, int) and not isinstance(rv, bool) else 0

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 
 from mrkit.cli import app, console
 from mrkit.errors import FileFormatError, InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _load(source: str, store: str | None, *, minimal: bool = False) -> pd.DataFrame:
@@ -18,6 +21,8 @@ def _load(source: str, store: str | None, *, minimal: bool = False) -> pd.DataFr
     summary-statistics file but has SNP and P columns (e.g. a PLINK ``.assoc``)
     is read as a plain table.
     """
+    import pandas as pd
+
     from mrkit.store.catalog import load_gwas
 
     try:
@@ -82,6 +87,8 @@ def ld_cmd(
     out: str = typer.Option(..., "--out", help="Output matrix (.tsv or .csv)."),
 ) -> None:
     """Signed LD (r) matrix of the SNPs, coded by effect_allele when the file gives it."""
+    import pandas as pd
+
     from mrkit.ld.panel import ReferencePanel, _normalise
 
     path = Path(snps)
