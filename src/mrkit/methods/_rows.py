@@ -29,7 +29,7 @@ from mrkit._core.arrays import FloatArray, ratio_variance
 from mrkit.errors import InputError
 from mrkit.methods._density import r_mad
 from mrkit.methods._kernels import Columns, Segments, ci_p, too_few
-from mrkit.methods._wmedian import weighted_median_rows
+from mrkit.methods._wmedian import bootstrap_median_rows, weighted_median_rows
 from mrkit.methods.median import _penalised_weights as _median_penalised_weights
 from mrkit.methods.median import ratio_weights
 from mrkit.methods.mode import Kind, mode_estimate_rows
@@ -129,9 +129,7 @@ def median(
                 w = np.stack([_median_penalised_weights(theta[i], w[i], penk) for i in range(k)])
         est[pairs] = weighted_median_rows(theta, w)
         zx, zy = _normals(seed, k, (nboot, j), 2)
-        xb = bxr[:, None, :] + sxr[:, None, :] * zx
-        yb = byr[:, None, :] + syr[:, None, :] * zy
-        boot = weighted_median_rows((yb / xb).reshape(k * nboot, j), w).reshape(k, nboot)
+        boot = bootstrap_median_rows(bxr, sxr, byr, syr, zx, zy, w)
         se[pairs] = np.std(boot, axis=1, ddof=1)
     out = _columns(est, se, seg, alpha, dist, dist)
     out.update(nboot=nboot, seed=seed, reason=reason)

@@ -29,41 +29,95 @@ from mrkit._core.arrays import FloatArray, for_row_chunks, row_blocks
 
 
 @nb.njit(cache=True, nogil=True)
+def _one(t, wi, order, cum):  # pragma: no cover - compiled
+    """The weighted median of one row ``t`` (weights ``wi``), re-sorting ``order`` in place."""
+    n = t.shape[0]
+    # insertion sort of the previous order by (value, index): stable, as R's order()
+    for k in range(1, n):
+        j = order[k]
+        tj = t[j]
+        m = k
+        while m > 0 and (t[order[m - 1]] > tj or (t[order[m - 1]] == tj and order[m - 1] > j)):
+            order[m] = order[m - 1]
+            m -= 1
+        order[m] = j
+    total = 0.0
+    for k in range(n):
+        total += wi[order[k]]
+    run = 0.0
+    below = n - 1  # the last position with p < 1/2
+    for k in range(n):
+        wk = wi[order[k]]
+        run += wk
+        cum[k] = (run - 0.5 * wk) / total
+        if cum[k] >= 0.5:
+            below = k - 1
+            break
+    if below < 0:  # every weight on the first ratio: the median is that ratio
+        return t[order[0]]
+    below = min(below, n - 2)  # p < 1/2 up to the last: the last two
+    lo_t = t[order[below]]
+    hi_t = t[order[below + 1]]
+    return lo_t + (hi_t - lo_t) * (0.5 - cum[below]) / (cum[below + 1] - cum[below])
+
+
+@nb.njit(cache=True, nogil=True)
 def _rows(theta, w, rep, offset, out):  # pragma: no cover - compiled
     n = theta.shape[1]
     order = np.arange(n)
     cum = np.empty(n)
     for i in range(theta.shape[0]):
-        t = theta[i]
-        wi = w[(offset + i) // rep]
-        # insertion sort of the previous order by (value, index): stable, as R's order()
-        for k in range(1, n):
-            j = order[k]
-            tj = t[j]
-            m = k
-            while m > 0 and (t[order[m - 1]] > tj or (t[order[m - 1]] == tj and order[m - 1] > j)):
-                order[m] = order[m - 1]
-                m -= 1
-            order[m] = j
-        total = 0.0
-        for k in range(n):
-            total += wi[order[k]]
-        run = 0.0
-        below = n - 1  # the last position with p < 1/2
-        for k in range(n):
-            wk = wi[order[k]]
-            run += wk
-            cum[k] = (run - 0.5 * wk) / total
-            if cum[k] >= 0.5:
-                below = k - 1
-                break
-        if below < 0:  # every weight on the first ratio: the median is that ratio
-            out[i] = t[order[0]]
-            continue
-        below = min(below, n - 2)  # p < 1/2 up to the last: the last two
-        lo_t = t[order[below]]
-        hi_t = t[order[below + 1]]
-        out[i] = lo_t + (hi_t - lo_t) * (0.5 - cum[below]) / (cum[below + 1] - cum[below])
+        out[i] = _one(theta[i], w[(offset + i) // rep], order, cum)
+
+
+@nb.njit(cache=True, nogil=True)
+def _boot(bx, sx, by, sy, zx, zy, w, out):  # pragma: no cover - compiled
+    """Bootstrap medians of pairs ``0..k-1``: draw b of pair p is the ratio row
+    ``(by + sy zy[b]) / (bx + sx zx[b])`` (normals shared when ``zx`` has one block)."""
+    n = bx.shape[1]
+    t = np.empty(n)
+    order = np.arange(n)
+    cum = np.empty(n)
+    for p in range(bx.shape[0]):
+        z = 0 if zx.shape[0] == 1 else p
+        for i in range(n):
+            order[i] = i
+        for b in range(zx.shape[1]):
+            for j in range(n):
+                t[j] = (by[p, j] + sy[p, j] * zy[z, b, j]) / (bx[p, j] + sx[p, j] * zx[z, b, j])
+            out[p, b] = _one(t, w[p], order, cum)
+
+
+def bootstrap_median_rows(
+    bx: FloatArray,
+    sx: FloatArray,
+    by: FloatArray,
+    sy: FloatArray,
+    zx: FloatArray,
+    zy: FloatArray,
+    weights: FloatArray,
+) -> FloatArray:
+    """Weighted medians of parametric bootstrap draws of ``k`` pairs of ``J`` variants.
+
+    ``bx, sx, by, sy, weights`` are (k, J); ``zx, zy`` standard normals of shape
+    (1 or k, nboot, J). Returns (k, nboot): the weighted median of the ratios
+    :math:`(\beta_Y + \\sigma_Y z_Y)/(\beta_X + \\sigma_X z_X)` of each draw, the
+    draws made in the compiled loop (no (k, nboot, J) temporaries), pairs on
+    every core.
+    """
+    k, nboot = bx.shape[0], zx.shape[1]
+    arrs = [np.ascontiguousarray(a, dtype=np.float64) for a in (bx, sx, by, sy, weights)]
+    zx = np.ascontiguousarray(zx)
+    zy = np.ascontiguousarray(zy)
+    out = np.empty((k, nboot))
+    shared = zx.shape[0] == 1
+
+    def chunk(a: int, b: int) -> None:
+        za, zb = (zx, zy) if shared else (zx[a:b], zy[a:b])
+        _boot(*(x[a:b] for x in arrs[:4]), za, zb, arrs[4][a:b], out[a:b])
+
+    for_row_chunks(k, chunk, chunk=max(1, 4096 // max(nboot, 1)))
+    return out
 
 
 def weighted_median_rows(theta: FloatArray, weights: FloatArray) -> FloatArray:
@@ -81,4 +135,4 @@ def weighted_median_rows(theta: FloatArray, weights: FloatArray) -> FloatArray:
     return out
 
 
-__all__ = ["weighted_median_rows"]
+__all__ = ["bootstrap_median_rows", "weighted_median_rows"]
