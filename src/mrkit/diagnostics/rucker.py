@@ -39,14 +39,13 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 from scipy import stats
 
-from mrkit._core.arrays import as_arrays, interval, pvalue, wls_slope
+from mrkit._core.arrays import Distribution, FloatArray, as_arrays, interval, pvalue, wls_slope
 from mrkit.methods.egger import egger_fit, orient
 from mrkit.results import CORE_FIELDS, MRResult
 
-FloatArray = NDArray[np.float64]
 RuckerModel = Literal["A", "B", "C", "D"]
 
 RUCKER_DOI = "doi:10.1002/sim.7221"
@@ -159,10 +158,19 @@ class RuckerResult:
 
 
 def _result(
-    method: str, b: float, se: float, p: float, n: int, alpha: float, **extras: object
+    method: str,
+    b: float,
+    se: float,
+    n: int,
+    alpha: float,
+    *,
+    dist: Distribution = "normal",
+    df: float | None = None,
 ) -> MRResult:
+    """One model's row: normal interval; p-value from ``dist`` (TwoSampleMR's choices)."""
     lo, hi = interval(b, se, alpha)
-    return MRResult(method, float(b), float(se), lo, hi, float(p), n, alpha, dict(extras))
+    p = float(pvalue(b / se, dist=dist, df=df))
+    return MRResult(method, float(b), float(se), lo, hi, p, n, alpha, {})
 
 
 def rucker(
@@ -205,22 +213,18 @@ def rucker(
     b_ivw, se1_ivw, sig_ivw = wls_slope(x, y, w)
     s_ivw = se1_ivw * sig_ivw
     se_ivw_fe = s_ivw / max(sig_ivw, 1.0)
-    ivw_fixed = _result("ivw_fe", b_ivw, se_ivw_fe, float(pvalue(b_ivw / se_ivw_fe)), n, alpha)
-    ivw_random = _result("ivw_mre", b_ivw, s_ivw, float(pvalue(b_ivw / s_ivw)), n, alpha)
+    ivw_fixed = _result("ivw_fe", b_ivw, se_ivw_fe, n, alpha)
+    ivw_random = _result("ivw_mre", b_ivw, s_ivw, n, alpha)
 
     # Egger: lm(y ~ x, weights = w)
     b1, b0, se1_b1, se1_b0, sig_egg = egger_fit(x, y, w, method="rucker")
     s1, s0 = se1_b1 * sig_egg, se1_b0 * sig_egg
     scale = max(sig_egg, 1.0)
     dft = n - 2
-    egger_fixed = _result(
-        "egger_fe", b1, s1 / scale, float(pvalue(b1 / (s1 / scale), dist="t", df=dft)), n, alpha
-    )
-    egger_random = _result("egger_mre", b1, s1, float(pvalue(b1 / s1, dist="t", df=dft)), n, alpha)
-    intercept_fixed = _result(
-        "egger_intercept_fe", b0, s0 / scale, float(pvalue(b0 / (s0 / scale))), n, alpha
-    )
-    intercept_random = _result("egger_intercept_mre", b0, s0, float(pvalue(b0 / s0)), n, alpha)
+    egger_fixed = _result("egger_fe", b1, s1 / scale, n, alpha, dist="t", df=dft)
+    egger_random = _result("egger_mre", b1, s1, n, alpha, dist="t", df=dft)
+    intercept_fixed = _result("egger_intercept_fe", b0, s0 / scale, n, alpha)
+    intercept_random = _result("egger_intercept_mre", b0, s0, n, alpha)
 
     q_ivw, q_egger = sig_ivw**2 * (n - 1), sig_egg**2 * dft
     p_ivw = float(stats.chi2.sf(q_ivw, n - 1))

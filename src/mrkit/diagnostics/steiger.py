@@ -33,13 +33,12 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 from scipy import optimize, special, stats
 
+from mrkit._core.arrays import FloatArray
 from mrkit.diagnostics.core import r2_from_bsen, r2_from_eaf
 from mrkit.errors import InputError
-
-FloatArray = NDArray[np.float64]
 
 STEIGER_DOI = "doi:10.1371/journal.pgen.1007081"
 
