@@ -44,6 +44,7 @@ doi:10.1038/s41588-018-0099-7. Reference implementation: R package MRPRESSO 1.0
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -81,6 +82,12 @@ def _lm_origin(bx: FloatArray, by: FloatArray, w: FloatArray) -> dict[str, float
     return {"estimate": b, "se": se, "t": t, "pval": float(2.0 * stats.t.sf(abs(t), df)), "df": df}
 
 
+def _blocks(total: int, size: int) -> Iterator[tuple[int, int]]:
+    """``(start, count)`` of consecutive blocks of at most ``size`` draws out of ``total``."""
+    for start in range(0, total, size):
+        yield start, min(size, total - start)
+
+
 def _loo_slopes(x: FloatArray, y: FloatArray) -> FloatArray:
     """Leave-one-out slopes through the origin of already-weighted ``y`` on ``x``.
 
@@ -109,16 +116,14 @@ def _simulate(
     dif2: FloatArray,
     ndraw: int,
     rng: np.random.Generator,
-) -> tuple[int, FloatArray]:
+) -> tuple[int, np.ndarray]:
     """Global-test exceedances and per-variant outlier-test exceedances, in blocks."""
     n = bx.shape[0]
     sqw = 1.0 / sy
     block = max(1, _CHUNK_ELEMENTS // n)
     global_count = 0
     outlier_count = np.zeros(n, dtype=np.int64)
-    done = 0
-    while done < ndraw:
-        m = min(block, ndraw - done)
+    for _, m in _blocks(ndraw, block):
         bxs = bx + sx * rng.standard_normal((m, n))
         bys = mean_y + sy * rng.standard_normal((m, n))
         x = bxs * sqw
@@ -128,7 +133,6 @@ def _simulate(
         global_count += int(np.count_nonzero(rss > rss_obs))
         exp2 = (bys - bxs * loo_obs) ** 2
         outlier_count += np.count_nonzero(exp2 > dif2, axis=0)
-        done += m
     return global_count, outlier_count
 
 
@@ -160,14 +164,11 @@ def _distortion(
         base_xy = float(wxy[outliers].sum())
         block = max(1, _CHUNK_ELEMENTS // n_rand)
         coefs = np.empty(ndraw)
-        done = 0
-        while done < ndraw:
-            m = min(block, ndraw - done)
+        for done, m in _blocks(ndraw, block):
             idx = clean[rng.integers(0, clean.shape[0], size=(m, n_rand))]
             coefs[done : done + m] = (base_xy + wxy[idx].sum(axis=1)) / (
                 base_xx + wxx[idx].sum(axis=1)
             )
-            done += m
     else:
         first = outliers[:keep]
         coefs = np.full(ndraw, float(wxy[first].sum() / wxx[first].sum()))

@@ -28,7 +28,7 @@ Radial plot and Radial regression. Int J Epidemiol 47:1264-1278. doi:10.1093/ije
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -57,10 +57,24 @@ def _slope(ratio: np.ndarray, w: np.ndarray) -> tuple[float, float, float]:
     return b, 1.0 / np.sqrt(sw), float(np.sqrt(rss / (n - 1)))
 
 
-def _outliers(qj: np.ndarray, alpha: float, bonferroni: bool):
+def _heterogeneity(qj: np.ndarray, df: int, alpha: float, bonferroni: bool) -> dict[str, Any]:
+    """Q, its test on ``df`` degrees of freedom, and the outliers by each variant's Q_j.
+
+    A variant is an outlier when its :math:`Q_j` (1 degree of freedom) has
+    p < ``alpha`` (``alpha / J`` with ``bonferroni``).
+    """
+    q = float(qj.sum())
     pj = stats.chi2.sf(qj, 1)
     thr = alpha / qj.shape[0] if bonferroni else alpha
-    return pj, np.flatnonzero(pj < thr).tolist(), thr
+    return {
+        "q": q,
+        "q_df": df,
+        "q_pval": float(stats.chi2.sf(q, df)),
+        "qj": qj.tolist(),
+        "qj_pval": pj.tolist(),
+        "outliers": np.flatnonzero(pj < thr).tolist(),
+        "outlier_threshold": thr,
+    }
 
 
 def _radial_weights(weights: str, bx, sx, by, sy, tol: float):
@@ -167,17 +181,9 @@ def ivw_radial(
         se = se_fe * max(1.0, sigma)
     n = bx_.shape[0]
     qj = w * (ratio - b) ** 2
-    q = float(qj.sum())
-    pj, out, thr = _outliers(qj, outlier_alpha, bonferroni)
     lo, hi = interval(b, se, alpha)
     extras = {
-        "q": q,
-        "q_df": n - 1,
-        "q_pval": float(stats.chi2.sf(q, n - 1)),
-        "qj": qj.tolist(),
-        "qj_pval": pj.tolist(),
-        "outliers": out,
-        "outlier_threshold": thr,
+        **_heterogeneity(qj, n - 1, outlier_alpha, bonferroni),
         "weights": w.tolist(),
         "weighting": weights,
         "rse": sigma,
@@ -261,21 +267,13 @@ def egger_radial(
     b0, b1 = float(coef[0]), float(coef[1])
     se0, se1 = float(ses[0]), float(ses[1])
     qj = w * (ratio - b0 / np.sqrt(w) - b1) ** 2
-    q = float(qj.sum())
-    pj, out, thr = _outliers(qj, outlier_alpha, bonferroni)
     df = n - 2
     lo, hi = interval(b1, se1, alpha, dist=dist, df=df)
     extras = {
         "egger_intercept": b0,
         "egger_intercept_se": se0,
         "egger_intercept_pval": float(pvalue(b0 / se0, dist=dist, df=df)),
-        "q": q,
-        "q_df": df,
-        "q_pval": float(stats.chi2.sf(q, df)),
-        "qj": qj.tolist(),
-        "qj_pval": pj.tolist(),
-        "outliers": out,
-        "outlier_threshold": thr,
+        **_heterogeneity(qj, df, outlier_alpha, bonferroni),
         "weighting": weights,
         "rse": sigma,
     }
