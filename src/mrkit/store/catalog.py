@@ -91,8 +91,10 @@ MEMORY_LIMIT = os.environ.get("MRKIT_MEMORY_LIMIT", "2GB")
 
 
 class Store(Queries):
-    """A local store of imported GWAS (the catalog, imports, and the queries of
-    :class:`~mrkit.store.queries.Queries`).
+    """A local store of imported GWAS: the catalog, atomic imports and the queries.
+
+    The queries (``get``, ``instruments``, ``lookup``, ``check_builds``) are those
+    of :class:`~mrkit.store.queries.Queries`.
 
     Parameters
     ----------
