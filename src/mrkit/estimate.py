@@ -119,8 +119,12 @@ class Pairs:
             raise InputError(msg)
         order = np.argsort(g, kind="stable")
         ids = np.arange(n).astype(str).astype(object) if snp is None else np.asarray(snp, object)
+        bx_, sx_, by_, sy_ = (a[order] for a in arrs)
         return cls(
-            *(a[order] for a in arrs),
+            bx_,
+            sx_,
+            by_,
+            sy_,
             group=g[order].astype(np.int64),
             snp=ids[order],
             keys=keys if keys is not None else pd.DataFrame(index=range(npairs)),

@@ -33,7 +33,10 @@ def i2gx(bx: FloatArray, sx: FloatArray, seg: Segments) -> FloatArray:
 
 
 def strength(bx: FloatArray, sx: FloatArray, seg: Segments) -> Columns:
-    """Per pair: ``nsnp``, ``i2gx``, mean and smallest per-variant F, :math:`(\\beta_X/\\sigma_X)^2`."""
+    """Per pair: ``nsnp``, ``i2gx``, and the mean and smallest per-variant F.
+
+    :math:`F_j = (\\beta_{Xj}/\\sigma_{Xj})^2`.
+    """
     f = (bx / sx) ** 2
     n = seg.n
     f_min = np.full(seg.npairs, np.inf)
@@ -49,7 +52,7 @@ def strength(bx: FloatArray, sx: FloatArray, seg: Segments) -> Columns:
 
 
 def single_snp(bx: FloatArray, sy: FloatArray, by: FloatArray, *, alpha: float = 0.05) -> Columns:
-    """Wald ratio of every row: :math:`\\beta_Y/\\beta_X`, SE :math:`\\sigma_Y/|\\beta_X|`, normal p.
+    """Wald ratio of every row: :math:`\\beta_Y/\\beta_X`, SE :math:`\\sigma_Y/|\\beta_X|`.
 
     The per-SNP rows of TwoSampleMR ``mr_singlesnp`` (``bx == 0`` gives inf/NaN;
     the engine records such pairs in ``skipped``).

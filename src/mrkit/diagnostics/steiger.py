@@ -124,7 +124,7 @@ def r2_from_pn(p: ArrayLike, n: ArrayLike) -> FloatArray:
     with np.errstate(divide="ignore", invalid="ignore"):
         fval = d * y / (1.0 - y)
         r2 = fval / (n_ - 2.0 + fval)
-    for j in np.flatnonzero(~np.isfinite(r2)):
+    for j in map(int, np.flatnonzero(~np.isfinite(r2))):
         target = math.log(p_[j])
 
         def gap(x: float, j: int = j, target: float = target) -> float:

@@ -47,13 +47,15 @@ class Segments:
 
     @property
     def n(self) -> IntArray:
+        """Rows of every pair."""
         return np.bincount(self.group, minlength=self.npairs)
 
     def sum(self, values: FloatArray) -> FloatArray:
         """:math:`\\sum_{i \\in p}` values, for every pair p."""
-        return np.bincount(self.group, weights=values, minlength=self.npairs)
+        out = np.bincount(self.group, weights=values, minlength=self.npairs)
+        return np.asarray(out, dtype=np.float64)
 
-    def spread(self, per_pair: FloatArray) -> FloatArray:
+    def spread(self, per_pair: NDArray[Any]) -> NDArray[Any]:
         """A per-pair array repeated onto the rows."""
         return per_pair[self.group]
 

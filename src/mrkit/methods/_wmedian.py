@@ -114,7 +114,8 @@ def bootstrap_median_rows(
 
     def chunk(a: int, b: int) -> None:
         za, zb = (zx, zy) if shared else (zx[a:b], zy[a:b])
-        _boot(*(x[a:b] for x in arrs[:4]), za, zb, arrs[4][a:b], out[a:b])
+        bxa, sxa, bya, sya, wa = (x[a:b] for x in arrs)
+        _boot(bxa, sxa, bya, sya, za, zb, wa, out[a:b])
 
     for_row_chunks(k, chunk, chunk=max(1, 4096 // max(nboot, 1)))
     return out

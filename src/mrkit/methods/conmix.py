@@ -64,7 +64,9 @@ def _loglik(theta: np.ndarray, ratio: np.ndarray, rse: np.ndarray, psi: float) -
     return out
 
 
-def _valid_at(theta: float, ratio: np.ndarray, rse: np.ndarray, psi: float) -> np.ndarray:
+def _valid_at(
+    theta: float, ratio: np.ndarray, rse: np.ndarray, psi: float
+) -> tuple[np.ndarray, float]:
     var_in = rse**2
     inc = -((theta - ratio) ** 2) / 2.0 / var_in - np.log(np.sqrt(2 * np.pi * var_in))
     exc = -(ratio**2) / 2.0 / (psi**2 + var_in) - np.log(np.sqrt(2 * np.pi * (psi**2 + var_in)))

@@ -82,13 +82,13 @@ def _gls(x: np.ndarray, y: np.ndarray, omega: np.ndarray):
     return coef, v, quad
 
 
-def _resolve_model(model: str, n: int) -> str:
+def _resolve_model(model: str, n: int) -> Literal["random", "fixed"]:
     if model == "default":
         return "fixed" if n < 4 else "random"
     if model not in ("random", "fixed"):
         msg = f"unknown model {model!r}; use default, random or fixed"
         raise InputError(msg)
-    return model
+    return "random" if model == "random" else "fixed"
 
 
 @register(

@@ -117,7 +117,7 @@ def _median_core(
     se = float(np.std(boot, ddof=1))
     df = n - 1
     lo, hi = interval(b, se, alpha, dist=dist, df=df)
-    extras = {"nboot": nboot, "seed": seed}
+    extras: dict[str, object] = {"nboot": nboot, "seed": seed}
     if kind != "simple":
         extras["weights"] = weights
     return MRResult(

@@ -148,7 +148,7 @@ def _mode_core(
         "phi": phi,
         "nboot": nboot,
         "seed": seed,
-        "bandwidth": float(max(_MIN_BW, silverman_bickel(theta) * phi)),
+        "bandwidth": max(_MIN_BW, float(silverman_bickel(theta)) * phi),
     }
     return MRResult(method, b, s, lo, hi, float(pvalue(b / s, dist=dist, df=df)), n, alpha, extras)
 

@@ -357,7 +357,7 @@ def mvmr_lasso(
 
 
 def _gencov(gencov, j: int, k: int):
-    if np.isscalar(gencov) and float(gencov) == 0.0:
+    if np.isscalar(gencov) and float(gencov) == 0.0:  # type: ignore[arg-type]
         return None
     g = np.asarray(gencov, dtype=np.float64)
     if g.shape != (j, k, k):
