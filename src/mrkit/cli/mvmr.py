@@ -19,6 +19,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from mrkit._core.fmt import fmt_num, fmt_p
 from mrkit.cli import app, console
 from mrkit.errors import FileFormatError, InputError
 
@@ -50,12 +51,6 @@ def _column(df, path: Path, col: str):
             column=col,
         )
     return values
-
-
-def _fmt(v: Any, digits: int = 4) -> str:
-    if isinstance(v, float):
-        return "NA" if math.isnan(v) else f"{v:.{digits}g}"
-    return str(v)
 
 
 def _split(s: str | None) -> list[str]:
@@ -130,18 +125,18 @@ def mvmr_command(
             t.add_row(
                 res.method,
                 str(row.exposure),
-                _fmt(row.estimate),
-                _fmt(row.se),
-                f"{_fmt(row.ci_lower)} to {_fmt(row.ci_upper)}",
-                _fmt(row.pval, 3),
+                fmt_num(row.estimate),
+                fmt_num(row.se),
+                f"{fmt_num(row.ci_lower)} to {fmt_num(row.ci_upper)}",
+                fmt_p(row.pval),
             )
     console.print(t)
     if cond_f is not None:
         console.print(
             "  Conditional F: "
-            + ", ".join(f"{e} {_fmt(float(f))}" for e, f in zip(names, cond_f, strict=True))
+            + ", ".join(f"{e} {fmt_num(float(f))}" for e, f in zip(names, cond_f, strict=True))
         )
-    console.print(f"  Q_A = {_fmt(qa['q'])} on {qa['q_df']} df, p = {_fmt(qa['q_pval'], 3)}")
+    console.print(f"  Q_A = {fmt_num(qa['q'])} on {qa['q_df']} df, p = {fmt_p(qa['q_pval'])}")
 
     if json_out is not None:
         doc = {

@@ -7,28 +7,13 @@ no network request.
 from __future__ import annotations
 
 import base64
-import math
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-
-def _fmt(v: Any, digits: int = 3) -> str:
-    if v is None:
-        return "NA"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "NA"
-        if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
-            return f"{v:.{digits}e}"
-        return f"{v:.{digits + 1}g}"
-    return str(v)
+from mrkit._core.fmt import fmt_num, fmt_p
 
 
 def _img(paths: list[Path] | None) -> str | None:
@@ -63,7 +48,8 @@ def render_report(
     env = Environment(
         loader=PackageLoader("mrkit", "report"), autoescape=select_autoescape(["html"])
     )
-    env.filters["fmt"] = _fmt
+    env.filters["fmt"] = fmt_num
+    env.filters["pfmt"] = fmt_p
     a = study.analysis
     primary = results[results["method"].isin([a.primary, "wald_ratio"])]
     many = len(outputs) > study.report.max_pairs
