@@ -183,7 +183,7 @@ class Store(Queries):
 
     def _record(self, row: dict[str, Any]) -> dict[str, Any]:
         """A catalog row as :meth:`info` gives it."""
-        rec = {k: (None if _isnull(v) else v) for k, v in row.items()}
+        rec: dict[str, Any] = {k: (None if _isnull(v) else v) for k, v in row.items()}
         rec["file"] = str(self.dir / rec["file"])
         for k in ("rows", "dropped"):
             if rec.get(k) is not None:

@@ -197,7 +197,7 @@ def scan_file(
             def on_rows(n: int, step: str = step) -> None:
                 progress(f"{step}: {n:,} rows")
 
-        kw = {"check_order": check_order, "on_rows": on_rows}
+        kw: dict[str, Any] = {"check_order": check_order, "on_rows": on_rows}
         try:
             with make_sink() as sink:
                 if chunked:
