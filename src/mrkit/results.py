@@ -109,6 +109,22 @@ def _text_table(df: pd.DataFrame) -> str:
         return df.to_string(index=False, formatters=fmt, na_rep="NA")
 
 
+class Summarised:
+    """``__repr__`` and ``_repr_html_`` of a result type from its ``summary()`` table."""
+
+    def summary(self) -> pd.DataFrame:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _title(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"{self._title()}\n{_text_table(self.summary())}"
+
+    def _repr_html_(self) -> str:
+        return f"<p><b>{self._title()}</b></p>" + _html_table(self.summary())
+
+
 #: Columns that name a pair in the tables of :class:`MRAnalysis`.
 PAIR_KEYS: tuple[str, ...] = ("exposure", "outcome", "direction")
 

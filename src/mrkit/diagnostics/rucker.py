@@ -44,7 +44,7 @@ from scipy import stats
 
 from mrkit._core.arrays import Distribution, FloatArray, as_arrays, interval, pvalue, wls_slope
 from mrkit.methods.egger import egger_fit, orient
-from mrkit.results import CORE_FIELDS, MRResult
+from mrkit.results import CORE_FIELDS, MRResult, Summarised
 
 RuckerModel = Literal["A", "B", "C", "D"]
 
@@ -71,8 +71,8 @@ def cooks_distance(resid: FloatArray, hat: FloatArray, w: FloatArray, p: int) ->
     return rw * hat / (p * sigma2 * (1.0 - hat) ** 2)
 
 
-@dataclass(frozen=True)
-class RuckerResult:
+@dataclass(frozen=True, repr=False)
+class RuckerResult(Summarised):
     """The four models of Rücker's framework and the one it selects.
 
     Attributes

@@ -42,13 +42,13 @@ from mrkit._core.arrays import critical, pvalue
 from mrkit.errors import InputError, TooFewVariantsError
 from mrkit.methods._l1 import l1_fit, l1_fit_batch
 from mrkit.methods._lasso import fit_lambda, lasso_path, post_lasso, reg_estimate, select
-from mrkit.results import _plain
+from mrkit.results import Summarised, _plain
 
 Dist = Literal["normal", "t"]
 
 
-@dataclass(frozen=True)
-class MVMRResult:
+@dataclass(frozen=True, repr=False)
+class MVMRResult(Summarised):
     """The result of one multivariable estimator: one row per exposure.
 
     Attributes
