@@ -27,12 +27,12 @@ from numpy.typing import NDArray
 
 from mrkit._core.arrays import FloatArray, ratio_variance
 from mrkit.errors import InputError
-from mrkit.methods._density import r_mad
+from mrkit.methods._density import r_mad, silverman_bickel
 from mrkit.methods._kernels import Columns, Segments, ci_p, too_few
 from mrkit.methods._wmedian import bootstrap_median_rows, weighted_median_rows
 from mrkit.methods.median import _penalised_weights as _median_penalised_weights
 from mrkit.methods.median import ratio_weights
-from mrkit.methods.mode import Kind, mode_estimate_rows
+from mrkit.methods.mode import _MIN_BW, Kind, mode_estimate_rows
 
 IntArray = NDArray[np.int64]
 MAX_CELLS = 2_000_000  # numbers per (pairs x draws x variants) chunk: ~16 MB each
@@ -162,10 +162,12 @@ def mode(
     reason, ok = _setup(method, bx, seg, nboot, seed)
     est = np.full(seg.npairs, np.nan)
     se = np.full(seg.npairs, np.nan)
+    bw = np.full(seg.npairs, np.nan)
     for pairs, rows in _buckets(seg, nboot, max_cells, ok):
         bxr, sxr, byr, syr = bx[rows], sx[rows], by[rows], sy[rows]
         k, j = bxr.shape
         theta = byr / bxr
+        bw[pairs] = np.maximum(_MIN_BW, silverman_bickel(theta) * phi)
         s = syr / np.abs(bxr) if nome else np.sqrt(ratio_variance(bxr, sxr, byr, syr))
         est[pairs] = mode_estimate_rows(theta, s, kind=kind, phi=phi, penk=penk)
         (z,) = _normals(seed, k, (nboot, j), 1)
@@ -173,7 +175,7 @@ def mode(
         boot = mode_estimate_rows(draws, s, kind=kind, phi=phi, penk=penk).reshape(k, nboot)
         se[pairs] = r_mad(boot)
     out = _columns(est, se, seg, alpha, dist, "normal")
-    out.update(phi=phi, nboot=nboot, seed=seed, reason=reason)
+    out.update(phi=phi, nboot=nboot, seed=seed, bandwidth=bw, reason=reason)
     return out
 
 
