@@ -375,8 +375,8 @@ class _Run:
         het_ivw = np.flatnonzero(n >= 2)
         ivw = seg_kernels.ivw(*args, alpha=alpha)
         egg = seg_kernels.egger(*args, alpha=alpha)
-        egg_ok = np.array([r is None for r in egg["reason"]]) & (n >= 2)
-        for p in np.flatnonzero(~egg_ok & (n >= 2)):
+        egg_ok = np.array([r is None for r in egg["reason"]]) & live
+        for p in np.flatnonzero(~egg_ok & live):
             self.skip(
                 "pleiotropy", int(p), str(egg["reason"][p]).replace("`egger`", "`pleiotropy`")
             )
