@@ -91,6 +91,9 @@ class Pairs:
     ) -> Pairs:
         """Pairs from the four vectors (``group``: pair code per row, default one pair).
 
+        Without ``keys``, several pairs are named by a ``pair`` column holding
+        their codes (one pair has no key column).
+
         Values are checked: finite, standard errors > 0, equal lengths; the error
         names the argument and the first bad row.
         """
@@ -127,7 +130,7 @@ class Pairs:
             sy_,
             group=g[order].astype(np.int64),
             snp=ids[order],
-            keys=keys if keys is not None else pd.DataFrame(index=range(npairs)),
+            keys=keys if keys is not None else _default_keys(npairs),
         )
 
     @classmethod
@@ -169,6 +172,13 @@ class Pairs:
         """The four vectors of pair ``p``."""
         lo, hi = np.searchsorted(self.group, [p, p + 1])
         return self.bx[lo:hi], self.sx[lo:hi], self.by[lo:hi], self.sy[lo:hi]
+
+
+def _default_keys(npairs: int) -> pd.DataFrame:
+    """Key table of pairs given only by codes: a ``pair`` column when there are several."""
+    if npairs == 1:
+        return pd.DataFrame(index=range(1))
+    return pd.DataFrame({"pair": np.arange(npairs, dtype=np.int64)})
 
 
 # -- the engine -------------------------------------------------------------------------
