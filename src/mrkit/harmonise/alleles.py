@@ -9,8 +9,11 @@ INDELs written as ``D``/``I`` in one study and as sequences in the other.
 Every function works on numpy arrays of one case (object arrays of upper-case
 allele strings, ``None`` for a missing allele; float arrays for effects and
 frequencies) and returns new arrays in a :class:`CaseResult`; nothing is
-modified in place. The order of the steps is the R order, because later steps
-test the alleles as earlier steps left them.
+modified in place. Every step is element-wise, so one call may hold the
+variants of many exposure-outcome pairs; the log counts are kept per variant
+(:attr:`CaseResult.flags`) so that they can be summed per pair. The order of the
+steps is the R order, because later steps test the alleles as earlier steps left
+them.
 
 Known difference from R: for the ``1-2`` case, R 0.7.9 passes the outcome
 alleles to ``recode_indels_21`` in the wrong argument positions (and then fails
@@ -61,7 +64,12 @@ def is_palindromic(a1: np.ndarray, a2: np.ndarray) -> np.ndarray:
 
 @dataclass
 class CaseResult:
-    """Aligned alleles, effects and flags for the variants of one allele case."""
+    """Aligned alleles, effects and flags for the variants of one allele case.
+
+    ``flags`` holds, for each count of TwoSampleMR's log (``switched_alleles``,
+    ...), the variants it counts (boolean arrays, in R's key order); ``log`` is
+    the case name and their sums.
+    """
 
     A1: np.ndarray
     A2: np.ndarray
@@ -75,6 +83,12 @@ class CaseResult:
     palindromic: np.ndarray
     ambiguous: np.ndarray
     log: dict[str, Any] = field(default_factory=dict)
+    flags: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _log(name: str, flags: dict[str, np.ndarray]) -> dict[str, Any]:
+    """TwoSampleMR's log record of one case: its name and the sum of each flag."""
+    return {"alleles": name, **{k: int(v.sum()) for k, v in flags.items()}}
 
 
 def _swap_b(to_swap, B1, B2, betaB, fB):
@@ -187,7 +201,7 @@ def harmonise_22(A1, A2, B1, B2, betaA, betaB, fA, fB, tolerance, action) -> Cas
        frequency counts as 0.5); under action 2 the outcome effect is negated
        where the two frequencies lie on opposite sides of 0.5.
     """
-    log: dict[str, Any] = {"alleles": "2-2"}
+    flags: dict[str, np.ndarray] = {}
     A1, A2, B1, B2 = A1.copy(), A2.copy(), B1.copy(), B2.copy()
     indel = (nchar(A1) > 1) | (nchar(A2) > 1) | eq(A1, "D") | eq(A1, "I")
     indel_keep = np.ones(len(A1), dtype=bool)
@@ -197,7 +211,7 @@ def harmonise_22(A1, A2, B1, B2, betaA, betaB, fA, fB, tolerance, action) -> Cas
         indel_keep[indel] = k
 
     to_swap = eq(A1, B2) & eq(A2, B1)
-    log["switched_alleles"] = int(to_swap.sum())
+    flags["switched_alleles"] = to_swap
     B1, B2, betaB, fB = _swap_b(to_swap, B1, B2, betaB, fB)
 
     status1 = eq(A1, B1) & eq(A2, B2)
@@ -206,7 +220,7 @@ def harmonise_22(A1, A2, B1, B2, betaA, betaB, fA, fB, tolerance, action) -> Cas
     B1, B2 = B1.copy(), B2.copy()
     B1[i] = flip(B1[i])
     B2[i] = flip(B2[i])
-    log["flipped_alleles_basic"] = int(i.sum())
+    flags["flipped_alleles_basic"] = i
 
     to_swap = eq(A1, B2) & eq(A2, B1)
     B1, B2, betaB, fB = _swap_b(to_swap, B1, B2, betaB, fB)
@@ -222,11 +236,14 @@ def harmonise_22(A1, A2, B1, B2, betaA, betaB, fA, fB, tolerance, action) -> Cas
         to_swap = opposite & palindromic & ~remove
         betaB = np.where(to_swap, -betaB, betaB)
         fB = np.where(to_swap, 1 - fB, fB)
-        log["flipped_alleles_palindrome"] = int(to_swap.sum())
+        flags["flipped_alleles_palindrome"] = to_swap
     else:
-        log["flipped_alleles_palindrome"] = 0
+        flags["flipped_alleles_palindrome"] = np.zeros(len(A1), dtype=bool)
     ambiguous = (ambiguous_a | ambiguous_b) & palindromic
-    return CaseResult(A1, A2, B1, B2, betaA, betaB, fA, fB, remove, palindromic, ambiguous, log)
+    return CaseResult(
+        A1, A2, B1, B2, betaA, betaB, fA, fB, remove, palindromic, ambiguous,
+        _log("2-2", flags), flags,
+    )  # fmt: skip
 
 
 def _similar(fA, fB, tolerance):
@@ -244,7 +261,7 @@ def harmonise_21(A1, A2, B1, betaA, betaB, fA, fB, tolerance, action) -> CaseRes
     the other strand) is ``ambiguous`` unless both frequencies are clearly on
     the expected sides of 0.5; a strand flip is always ``ambiguous``.
     """
-    log: dict[str, Any] = {"alleles": "2-1"}
+    flags: dict[str, np.ndarray] = {}
     n = len(A1)
     A1, A2, B1 = A1.copy(), A2.copy(), B1.copy()
     B2 = np.full(n, None, dtype=object)
@@ -263,12 +280,12 @@ def harmonise_21(A1, A2, B1, betaA, betaB, fA, fB, tolerance, action) -> CaseRes
     B2[status1] = A2[status1]
 
     to_swap = eq(A2, B1)
-    log["switched_alleles"] = int(to_swap.sum())
+    flags["switched_alleles"] = to_swap
     ambiguous[to_swap & ~opposite] = True
     betaB, fB = _relabel_b(to_swap, A1, B1, B2, betaB, fB)
 
     to_flip = ~eq(A1, B1) & ~eq(A2, B1)
-    log["flipped_alleles_no_oa"] = int(to_flip.sum())
+    flags["flipped_alleles_no_oa"] = to_flip
     ambiguous[to_flip] = True
     B1[to_flip] = flip(B1[to_flip])
     status1 = eq(A1, B1)
@@ -277,8 +294,9 @@ def harmonise_21(A1, A2, B1, betaA, betaB, fA, fB, tolerance, action) -> CaseRes
     to_swap = eq(A2, B1)
     betaB, fB = _relabel_b(to_swap, A1, B1, B2, betaB, fB)
     return CaseResult(
-        A1, A2, B1, B2, betaA, betaB, fA, fB, remove, palindromic, ambiguous | palindromic, log
-    )
+        A1, A2, B1, B2, betaA, betaB, fA, fB, remove, palindromic, ambiguous | palindromic,
+        _log("2-1", flags), flags,
+    )  # fmt: skip
 
 
 def harmonise_12(A1, B1, B2, betaA, betaB, fA, fB, tolerance, action) -> CaseResult:
@@ -288,7 +306,7 @@ def harmonise_12(A1, B1, B2, betaA, betaB, fA, fB, tolerance, action) -> CaseRes
     step kept as written: after a strand flip of the exposure allele, an
     outcome whose effect allele is the exposure's other allele is swapped.
     """
-    log: dict[str, Any] = {"alleles": "1-2"}
+    flags: dict[str, np.ndarray] = {}
     n = len(A1)
     A1, B1, B2 = A1.copy(), B1.copy(), B2.copy()
     A2 = np.full(n, None, dtype=object)
@@ -307,7 +325,7 @@ def harmonise_12(A1, B1, B2, betaA, betaB, fA, fB, tolerance, action) -> CaseRes
     A2[status1] = B2[status1]
 
     to_swap = eq(A1, B2)
-    log["switched_alleles"] = int(to_swap.sum())
+    flags["switched_alleles"] = to_swap
     ambiguous[to_swap & ~opposite] = True
     A2[to_swap] = A1[to_swap]
     A1[to_swap] = B1[to_swap]
@@ -315,7 +333,7 @@ def harmonise_12(A1, B1, B2, betaA, betaB, fA, fB, tolerance, action) -> CaseRes
     fA = np.where(to_swap, 1 - fA, fA)
 
     to_flip = ~eq(A1, B1) & ~eq(A1, B2)
-    log["flipped_alleles_no_oa"] = int(to_flip.sum())
+    flags["flipped_alleles_no_oa"] = to_flip
     ambiguous[to_flip] = True
     A1[to_flip] = flip(A1[to_flip])
     status1 = eq(A1, B1)
@@ -325,8 +343,9 @@ def harmonise_12(A1, B1, B2, betaA, betaB, fA, fB, tolerance, action) -> CaseRes
     B1, B2, betaB, fB = B1.copy(), B2.copy(), betaB, fB
     betaB, fB = _relabel_b(to_swap, A1, B1, B2, betaB, fB)
     return CaseResult(
-        A1, A2, B1, B2, betaA, betaB, fA, fB, remove, palindromic, ambiguous | palindromic, log
-    )
+        A1, A2, B1, B2, betaA, betaB, fA, fB, remove, palindromic, ambiguous | palindromic,
+        _log("1-2", flags), flags,
+    )  # fmt: skip
 
 
 def harmonise_11(A1, B1, betaA, betaB, fA, fB, tolerance, action) -> CaseResult:
@@ -335,7 +354,6 @@ def harmonise_11(A1, B1, betaA, betaB, fA, fB, tolerance, action) -> CaseResult:
     A different allele is ``remove``; the same allele is ``ambiguous`` unless
     both frequencies are clearly on the same side of 0.5.
     """
-    log: dict[str, Any] = {"alleles": "1-1"}
     n = len(A1)
     A2 = np.full(n, None, dtype=object)
     B2 = np.full(n, None, dtype=object)
@@ -345,5 +363,6 @@ def harmonise_11(A1, B1, betaA, betaB, fA, fB, tolerance, action) -> CaseResult:
     ambiguous = status1 & ~same
     palindromic = np.zeros(n, dtype=bool)
     return CaseResult(
-        A1.copy(), A2, B1.copy(), B2, betaA, betaB, fA, fB, remove, palindromic, ambiguous, log
-    )
+        A1.copy(), A2, B1.copy(), B2, betaA, betaB, fA, fB, remove, palindromic, ambiguous,
+        _log("1-1", {}), {},
+    )  # fmt: skip

@@ -22,145 +22,35 @@ alleles``, ``palindromic, ambiguous frequency``, ``palindromic (action 3)``,
 differs from it only for the second and later usable rows of one SNP (R keeps
 all such rows; mrkit keeps the first and marks the others ``duplicate SNP``).
 
+One pair is a batch of one: :func:`harmonise` calls
+:func:`mrkit.harmonise.many.harmonise_many`, which harmonises the instruments of
+many exposures against one outcome in one pass.
+
 Reference: Hemani G et al. (2018) eLife 7:e34408, doi:10.7554/eLife.34408.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
-import numpy as np
 import pandas as pd
 
 from mrkit.errors import InputError
-from mrkit.harmonise import alleles as _al
-from mrkit.harmonise.proxies import PROXY_COLUMNS, map_proxy_alleles, proxy_rows
+from mrkit.harmonise._inputs import INPUT_COLUMNS, NUMERIC, REASONS, REQUIRED, as_str
+from mrkit.harmonise.many import HarmonisedMany, HarmonisedResult, harmonise_many
+from mrkit.harmonise.proxies import PROXY_COLUMNS, map_proxy_alleles
 
 __all__ = [
+    "INPUT_COLUMNS",
     "PROXY_COLUMNS",
     "REASONS",
+    "HarmonisedMany",
     "HarmonisedResult",
     "from_twosamplemr",
     "harmonise",
+    "harmonise_many",
     "map_proxy_alleles",
 ]
-
-#: Columns of a normalised summary-statistics table that harmonisation reads.
-INPUT_COLUMNS: tuple[str, ...] = (
-    "snp", "chr", "pos", "effect_allele", "other_allele", "eaf", "beta", "se", "p",
-    "log10p", "n", "ncase", "ncontrol",
-)  # fmt: skip
-_REQUIRED = ("snp", "effect_allele", "beta", "se")
-_NUMERIC = ("eaf", "beta", "se", "p", "log10p", "n", "ncase", "ncontrol")
-_OPTIONAL_OUT = ("log10p", "ncase", "ncontrol")
-
-#: Reasons a row is not kept, in the order they are checked.
-REASONS: tuple[str, ...] = (
-    "missing SNP id",
-    "not in outcome",
-    "missing effect allele",
-    "palindromic, other allele missing",
-    "incompatible alleles",
-    "palindromic (action 3)",
-    "palindromic, ambiguous frequency",
-    "ambiguous alleles, frequency does not confirm",
-    "missing beta or se",
-    "duplicate SNP",
-)
-
-
-@dataclass(frozen=True)
-class HarmonisedResult:
-    """The harmonised pair table and TwoSampleMR's log counts.
-
-    Attributes
-    ----------
-    table
-        One row per exposure variant (and per outcome match when the outcome
-        repeats a SNP), columns ``snp, chr, pos, effect_allele, other_allele,
-        effect_allele_outcome, other_allele_outcome, beta_exposure, se_exposure,
-        p_exposure, eaf_exposure, beta_outcome, se_outcome, p_outcome,
-        eaf_outcome, n_exposure, n_outcome, palindromic, ambiguous, remove,
-        alleles, proxy, proxy_snp, proxy_r2, mr_keep, keep, reason`` (plus
-        ``log10p_*``, ``ncase_*``, ``ncontrol_*`` when an input has them).
-    log
-        Summary counts: TwoSampleMR's (``candidate_variants``,
-        ``variants_absent_from_reference``, ``switched_alleles``,
-        ``flipped_alleles_basic``, ``flipped_alleles_palindrome``,
-        ``flipped_alleles_no_oa``, ``incompatible_alleles``,
-        ``ambiguous_alleles``, ``total_variants``, ``total_variants_for_mr``,
-        ``proxy_variants``) summed over allele cases, and mrkit's
-        (``absent_from_outcome``, ``palindromic``, ``duplicate_snps``,
-        ``kept``, ``action``).
-    tsmr_log
-        TwoSampleMR's ``attr(x, "log")`` as a list of records, one per allele
-        case present (``2-2``, ``2-1``, ``1-2``, ``1-1``), with its key names.
-    """
-
-    table: pd.DataFrame
-    log: dict[str, Any]
-    tsmr_log: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def kept(self) -> pd.DataFrame:
-        """The rows with ``keep = True``."""
-        return self.table[self.table["keep"]].reset_index(drop=True)
-
-
-# --------------------------------------------------------------------------- inputs
-
-
-def _prepare(df: pd.DataFrame, side: Literal["exposure", "outcome"]) -> pd.DataFrame:
-    if not isinstance(df, pd.DataFrame):
-        raise InputError(f"harmonise: the {side} must be a pandas DataFrame, got {type(df)}")
-    missing = [c for c in _REQUIRED if c not in df.columns]
-    if missing:
-        raise InputError(
-            f"harmonise: the {side} table lacks column(s) {', '.join(missing)}; "
-            f"expected the normalised columns {', '.join(INPUT_COLUMNS)}"
-        )
-    n = len(df)
-    cols: dict[str, Any] = {"snp": _as_str(df["snp"], upper=False)}
-    for col in ("chr", "pos"):
-        cols[col] = df[col].to_numpy() if col in df.columns else np.full(n, np.nan)
-    for col in ("effect_allele", "other_allele"):
-        cols[col] = (
-            _as_str(df[col], upper=True) if col in df.columns else np.full(n, None, dtype=object)
-        )
-    if side == "outcome":  # TwoSampleMR: an empty outcome other allele is missing
-        oa = cols["other_allele"]
-        oa[np.array([x == "" for x in oa], dtype=bool)] = None
-    for col in _NUMERIC:
-        if col not in df.columns:
-            cols[col] = np.full(n, np.nan)
-        elif pd.api.types.is_numeric_dtype(df[col].dtype) and df[col].dtype != bool:
-            cols[col] = df[col].to_numpy(dtype=float, na_value=np.nan)
-        else:  # text or mixed: anything that is not a number is missing
-            cols[col] = pd.to_numeric(pd.Series(df[col].to_numpy()), errors="coerce").to_numpy(
-                dtype=float, na_value=np.nan
-            )
-    if side == "outcome":
-        cols["proxy"] = np.zeros(n, dtype=bool)
-        cols["proxy_snp"] = np.full(n, None, dtype=object)
-        cols["proxy_r2"] = np.full(n, np.nan)
-    return pd.DataFrame(cols)
-
-
-def _as_str(s: pd.Series, *, upper: bool) -> np.ndarray:
-    """Strings (stripped, optionally upper-case) as an object array, ``None`` where missing."""
-    values = s.to_numpy(dtype=object)
-    missing = pd.isna(values).tolist()
-    pairs = zip(values, missing, strict=True)
-    res = np.empty(len(values), dtype=object)
-    if upper:
-        res[:] = [None if m else str(v).strip().upper() for v, m in pairs]
-    else:
-        res[:] = [None if m else str(v).strip() for v, m in pairs]
-    return res
-
-
-# --------------------------------------------------------------------------- main
 
 
 def harmonise(
@@ -214,199 +104,17 @@ def harmonise(
     0.5) is in :math:`(0.5 - t, 0.5 + t)`; action 2 negates
     :math:`\\beta_Y` when the two frequencies lie on opposite sides of 0.5.
     """
-    if action not in (1, 2, 3):
-        raise InputError(f"harmonise: action must be 1, 2 or 3, got {action!r}")
-    if not 0 <= palindrome_tolerance < 0.5:
-        raise InputError(
-            f"harmonise: palindrome_tolerance must be in [0, 0.5), got {palindrome_tolerance}"
-        )
-    ex = _prepare(exposure, "exposure")
-    if isinstance(outcome, pd.DataFrame) and "snp" in outcome.columns:
-        # only the rows that can matter (the outcome may be a whole GWAS)
-        wanted = set(ex["snp"].dropna())
-        if proxies is not None and "proxy_snp" in getattr(proxies, "columns", ()):
-            wanted |= set(proxies["proxy_snp"].dropna().astype(str))
-        outcome = outcome[outcome["snp"].isin(wanted)]
-    out = _prepare(outcome, "outcome")
-    out = out[out["snp"].notna()].reset_index(drop=True)
-    if proxies is not None and len(proxies):
-        absent = ex.loc[ex["snp"].notna() & ~ex["snp"].isin(set(out["snp"])), "snp"]
-        extra = proxy_rows(out, proxies, pd.unique(absent))
-        if len(extra):
-            out = pd.concat([out, extra], ignore_index=True)
-
-    ex["_row"] = np.arange(len(ex))
-    renamed = out.rename(columns={c: f"{c}_o" for c in out.columns if c != "snp"})
-    renamed["_matched"] = True
-    m = ex.merge(renamed, on="snp", how="left", sort=False)
-    m["_matched"] = m["_matched"].eq(True) & m["snp"].notna()
-    return _assemble(m, ex, out, action, palindrome_tolerance, exposure_id, outcome_id)
-
-
-def _obj(s: pd.Series) -> np.ndarray:
-    res = np.array(s.to_numpy(dtype=object), dtype=object, copy=True)
-    res[s.isna().to_numpy()] = None
-    return res
-
-
-def _assemble(m, ex, out, action, tol, exposure_id, outcome_id) -> HarmonisedResult:
-    n = len(m)
-    A1, A2 = _obj(m["effect_allele"]), _obj(m["other_allele"])
-    B1, B2 = _obj(m["effect_allele_o"]), _obj(m["other_allele_o"])
-    betaA, betaB = m["beta"].to_numpy(float).copy(), m["beta_o"].to_numpy(float).copy()
-    fA, fB = m["eaf"].to_numpy(float).copy(), m["eaf_o"].to_numpy(float).copy()
-    matched = m["_matched"].to_numpy(bool)
-    hasA1 = np.array([a is not None for a in A1], dtype=bool)
-    hasA2 = np.array([a is not None for a in A2], dtype=bool)
-    hasB1 = np.array([b is not None for b in B1], dtype=bool)
-    hasB2 = np.array([b is not None for b in B2], dtype=bool)
-    in_r = matched & hasA1 & hasB1  # the rows TwoSampleMR returns
-
-    remove = np.zeros(n, bool)
-    palindromic = _al.is_palindromic(A1, A2)
-    ambiguous = np.zeros(n, bool)
-    alleles = np.full(n, None, dtype=object)
-    eaO, oaO = np.full(n, None, dtype=object), np.full(n, None, dtype=object)
-    case_logs: list[dict[str, Any]] = []
-    cases = (
-        ("2-2", in_r & hasA2 & hasB2),
-        ("2-1", in_r & hasA2 & ~hasB2),
-        ("1-2", in_r & ~hasA2 & hasB2),
-        ("1-1", in_r & ~hasA2 & ~hasB2),
+    res = harmonise_many(
+        exposure,
+        outcome,
+        by=None,
+        action=action,
+        palindrome_tolerance=palindrome_tolerance,
+        proxies=proxies,
+        exposure_id=exposure_id,
+        outcome_id=outcome_id,
     )
-    for name, idx in cases:
-        if not idx.any():
-            continue
-        args = (betaA[idx], betaB[idx], fA[idx], fB[idx], tol, action)
-        if name == "2-2":
-            r = _al.harmonise_22(A1[idx], A2[idx], B1[idx], B2[idx], *args)
-        elif name == "2-1":
-            r = _al.harmonise_21(A1[idx], A2[idx], B1[idx], *args)
-        elif name == "1-2":
-            r = _al.harmonise_12(A1[idx], B1[idx], B2[idx], *args)
-        else:
-            r = _al.harmonise_11(A1[idx], B1[idx], *args)
-        A1[idx], A2[idx], eaO[idx], oaO[idx] = r.A1, r.A2, r.B1, r.B2
-        betaA[idx], betaB[idx], fA[idx], fB[idx] = r.betaA, r.betaB, r.fA, r.fB
-        remove[idx], palindromic[idx], ambiguous[idx] = r.remove, r.palindromic, r.ambiguous
-        alleles[idx] = name
-        case_logs.append(r.log)
-
-    seA, seB = m["se"].to_numpy(float), m["se_o"].to_numpy(float)
-    missing_effect = np.isnan(betaA) | np.isnan(betaB) | np.isnan(seA) | np.isnan(seB)
-    if action == 3:
-        drop = palindromic | remove | ambiguous
-    elif action == 2:
-        drop = remove | ambiguous
-    else:
-        drop = remove
-    mr_keep = in_r & ~drop & ~missing_effect
-    snps = m["snp"].to_numpy(object)
-    dup = mr_keep & pd.Series(snps, dtype=object).where(mr_keep).duplicated().to_numpy()
-    keep = mr_keep & ~dup
-
-    one_allele = np.isin(alleles.astype(str), ["2-1", "1-2"])
-    conditions = [
-        m["snp"].isna().to_numpy(),
-        ~matched,
-        ~in_r,
-        remove & palindromic & one_allele,
-        remove,
-        (action == 3) & palindromic,
-        (action != 1) & ambiguous & palindromic,
-        (action != 1) & ambiguous,
-        missing_effect,
-        dup,
-    ]
-    reason = np.select(conditions, list(REASONS), default="")
-    reason = np.where(keep, "", reason)
-
-    cols: dict[str, Any] = {
-        "snp": snps,
-        "chr": m["chr"].to_numpy(),
-        "pos": m["pos"].to_numpy(),
-        "effect_allele": A1,
-        "other_allele": A2,
-        "effect_allele_outcome": eaO,
-        "other_allele_outcome": oaO,
-        "beta_exposure": betaA,
-        "se_exposure": seA,
-        "p_exposure": m["p"].to_numpy(float),
-        "eaf_exposure": fA,
-        "beta_outcome": np.where(matched, betaB, np.nan),
-        "se_outcome": seB,
-        "p_outcome": m["p_o"].to_numpy(float),
-        "eaf_outcome": np.where(matched, fB, np.nan),
-        "n_exposure": m["n"].to_numpy(float),
-        "n_outcome": m["n_o"].to_numpy(float),
-    }
-    for col in _OPTIONAL_OUT:
-        if ex[col].notna().any() or out[col].notna().any():
-            cols[f"{col}_exposure"] = m[col].to_numpy(float)
-            cols[f"{col}_outcome"] = m[f"{col}_o"].to_numpy(float)
-    is_proxy = m["proxy_o"].eq(True).to_numpy(bool)
-    cols.update(
-        palindromic=palindromic,
-        ambiguous=ambiguous,
-        remove=remove,
-        alleles=alleles,
-        proxy=is_proxy,
-        proxy_snp=_obj(m["proxy_snp_o"]),
-        proxy_r2=m["proxy_r2_o"].to_numpy(float),
-        mr_keep=mr_keep,
-        keep=keep,
-        reason=reason,
-    )
-    table = pd.DataFrame(cols)
-
-    log, tsmr_log = _logs(
-        case_logs, n_candidates=len(ex), in_r=in_r, matched=matched,
-        remove=remove, ambiguous=ambiguous, palindromic=palindromic, mr_keep=mr_keep,
-        keep=keep, dup=dup, proxy=is_proxy, action=action, ids=(exposure_id, outcome_id),
-    )  # fmt: skip
-    return HarmonisedResult(table, log, tsmr_log)
-
-
-_CASE_KEYS = (
-    "switched_alleles",
-    "flipped_alleles_basic",
-    "flipped_alleles_palindrome",
-    "flipped_alleles_no_oa",
-)
-
-
-def _logs(case_logs, *, n_candidates, in_r, matched, remove, ambiguous, palindromic,
-          mr_keep, keep, dup, proxy, action, ids):  # fmt: skip
-    total = int(in_r.sum())
-    common: dict[str, Any] = {"incompatible_alleles": int(remove[in_r].sum())}
-    if action != 1:
-        common["ambiguous_alleles"] = int(ambiguous[in_r].sum())
-    common.update(
-        candidate_variants=int(n_candidates),
-        variants_absent_from_reference=int(n_candidates - total),
-        total_variants=total,
-        total_variants_for_mr=int(mr_keep.sum()),
-        proxy_variants=int(proxy[in_r].sum()),
-    )
-    keys: list[str] = []
-    for c in case_logs:
-        keys += [k for k in c if k not in keys]
-    tsmr_log = []
-    for c in case_logs:
-        rec: dict[str, Any] = {"id.exposure": ids[0], "id.outcome": ids[1]}
-        rec.update({k: c.get(k) for k in keys})
-        rec.update(common)
-        tsmr_log.append(rec)
-    log: dict[str, Any] = {"action": action, "candidate_variants": int(n_candidates)}
-    log["absent_from_outcome"] = int((~matched).sum())
-    for k in _CASE_KEYS:
-        log[k] = int(sum(c.get(k, 0) for c in case_logs))
-    log["palindromic"] = int(palindromic[in_r].sum())
-    log.update(common)
-    log["ambiguous_alleles"] = int(ambiguous[in_r].sum())
-    log["duplicate_snps"] = int(dup.sum())
-    log["kept"] = int(keep.sum())
-    return log, tsmr_log
+    return res.pair(exposure_id)
 
 
 # --------------------------------------------------------------------------- TwoSampleMR
@@ -452,13 +160,13 @@ def from_twosamplemr(
                 break
         if found is not None:
             res[target] = df[found]
-        elif target in _REQUIRED:
+        elif target in REQUIRED:
             raise InputError(f"from_twosamplemr: no column for `{target}` ({side}) in the table")
     res = res.reset_index(drop=True)
     for col in ("effect_allele", "other_allele"):
         if col in res.columns:
-            res[col] = _as_str(res[col], upper=True)
-    for col in _NUMERIC:
+            res[col] = as_str(res[col], upper=True)
+    for col in NUMERIC:
         if col in res.columns:
             res[col] = pd.to_numeric(res[col], errors="coerce").astype(float)
     ids = df.get(f"id.{side}")

@@ -62,12 +62,27 @@ def map_proxy_alleles(ea, oa, pa1, pa2, ta1, ta2) -> tuple[str, str | None] | No
     return got
 
 
-def proxy_rows(outcome: pd.DataFrame, proxies: pd.DataFrame, absent: np.ndarray) -> pd.DataFrame:
+def proxy_rows(
+    outcome: pd.DataFrame,
+    proxies: pd.DataFrame,
+    absent: np.ndarray,
+    *,
+    key: np.ndarray | None = None,
+    proxy_key: np.ndarray | None = None,
+) -> pd.DataFrame:
     """Outcome rows of the best usable proxy for each absent target SNP.
 
     ``outcome`` is the prepared outcome table (columns ``snp, effect_allele,
     other_allele, ...``, ``proxy, proxy_snp, proxy_r2``); the result has the
     same columns, ``snp`` set to the target, alleles mapped, ``proxy = True``.
+    For each target, the candidates are taken by decreasing ``r2`` (then in
+    table order) and the first whose SNP the outcome has and whose alleles map
+    is used.
+
+    With ``key`` (one integer per ``absent`` target, e.g. the exposure) and
+    ``proxy_key`` (one per row of ``proxies``), a proxy row serves only the
+    targets of its own key, the choice is made per ``(key, target)`` and the
+    result has a column ``_key``.
     """
     if not isinstance(proxies, pd.DataFrame):
         raise InputError(f"harmonise: proxies must be a pandas DataFrame, got {type(proxies)}")
@@ -77,42 +92,47 @@ def proxy_rows(outcome: pd.DataFrame, proxies: pd.DataFrame, absent: np.ndarray)
             f"harmonise: the proxies table lacks column(s) {', '.join(missing)}; "
             f"expected {', '.join(PROXY_COLUMNS)}"
         )
-    cand = proxies.loc[proxies["target_snp"].astype(str).isin(set(map(str, absent)))].copy()
+    cand = proxies.loc[:, list(PROXY_COLUMNS)].reset_index(drop=True)
+    cand["target_snp"] = cand["target_snp"].astype(str)
+    on = ["target_snp"]
+    if key is None:
+        wanted = cand["target_snp"].isin(set(map(str, absent))).to_numpy()
+    else:
+        cand["_key"] = np.asarray(proxy_key)
+        on = ["_key", "target_snp"]
+        needed = pd.MultiIndex.from_arrays([np.asarray(key), [str(a) for a in absent]])
+        wanted = pd.MultiIndex.from_frame(cand[on]).isin(needed)
+    cand = cand.loc[wanted]
     if cand.empty:
         return outcome.iloc[0:0]
-    cand["target_snp"] = cand["target_snp"].astype(str)
     cand["proxy_snp"] = cand["proxy_snp"].astype(str)
     cand["r2"] = pd.to_numeric(cand["r2"], errors="coerce")
     cand["_order"] = np.arange(len(cand))
-    cand = cand.sort_values(["target_snp", "r2", "_order"], ascending=[True, False, True])
-    first_row = outcome.reset_index(drop=True).drop_duplicates("snp")
-    by_snp = dict(zip(first_row["snp"], range(len(first_row)), strict=True))
-
-    rows: list[pd.Series] = []
-    done: set[str] = set()
-    for rec in cand.itertuples(index=False):
-        target = rec.target_snp
-        if target in done or rec.proxy_snp not in by_snp:
-            continue
-        orow = first_row.iloc[by_snp[rec.proxy_snp]].copy()
-        got = map_proxy_alleles(
-            _txt(orow["effect_allele"]),
-            _txt(orow["other_allele"]),
-            _txt(rec.proxy_effect_allele),
-            _txt(rec.proxy_other_allele),
-            _txt(rec.target_effect_allele),
-            _txt(rec.target_other_allele),
-        )
-        if got is None:
-            continue
-        orow["snp"] = target
-        orow["effect_allele"], orow["other_allele"] = got
-        orow["proxy"] = True
-        orow["proxy_snp"] = rec.proxy_snp
-        orow["proxy_r2"] = float(rec.r2)
-        rows.append(orow)
-        done.add(target)
-    if not rows:
+    cand = cand.sort_values([*on, "r2", "_order"], ascending=[True] * len(on) + [False, True])
+    first_row = outcome.reset_index(drop=True).drop_duplicates("snp").reset_index(drop=True)
+    at = pd.Index(first_row["snp"]).get_indexer(cand["proxy_snp"])
+    cand, at = cand.loc[at >= 0], at[at >= 0]
+    ea = first_row["effect_allele"].to_numpy(object)[at]
+    oa = first_row["other_allele"].to_numpy(object)[at]
+    alleles = cand[[f"{s}_{a}_allele" for s in ("proxy", "target") for a in ("effect", "other")]]
+    got = [
+        map_proxy_alleles(_txt(e), _txt(o), *map(_txt, rest))
+        for e, o, *rest in zip(ea, oa, *alleles.to_numpy(object).T, strict=True)
+    ]
+    usable = np.flatnonzero([g is not None for g in got])
+    best = np.zeros(len(cand), dtype=bool)  # the first usable candidate of each target
+    best[usable[~cand.iloc[usable][on].duplicated().to_numpy()]] = True
+    if not best.any():
         return outcome.iloc[0:0]
-    res = pd.DataFrame(rows).reset_index(drop=True)
-    return res.astype({"proxy": bool, "proxy_r2": float})
+    res = first_row.iloc[at[best]].reset_index(drop=True)
+    chosen = cand.loc[best]
+    mapped = [g for g, b in zip(got, best, strict=True) if b]
+    res["snp"] = chosen["target_snp"].to_numpy(object)
+    res["effect_allele"] = np.array([g[0] for g in mapped], dtype=object)
+    res["other_allele"] = np.array([g[1] for g in mapped], dtype=object)
+    res["proxy"] = True
+    res["proxy_snp"] = chosen["proxy_snp"].to_numpy(object)
+    res["proxy_r2"] = chosen["r2"].to_numpy(float)
+    if key is not None:
+        res["_key"] = chosen["_key"].to_numpy()
+    return res
