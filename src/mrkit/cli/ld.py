@@ -89,7 +89,8 @@ def ld_cmd(
     """Signed LD (r) matrix of the SNPs, coded by effect_allele when the file gives it."""
     import pandas as pd
 
-    from mrkit.ld.panel import ReferencePanel, _normalise
+    from mrkit._core.columns import canonical_columns
+    from mrkit.ld.panel import ReferencePanel
 
     path = Path(snps)
     if not path.exists():
@@ -97,7 +98,7 @@ def ld_cmd(
     lines = [x.strip() for x in path.read_text().splitlines() if x.strip()]
     first = lines[0].replace(",", "\t").split() if lines else []
     if len(first) > 1 or (first and first[0].lower() in ("snp", "rsid", "id")):
-        tab = _normalise(pd.read_csv(path, sep=None, engine="python"))
+        tab = canonical_columns(pd.read_csv(path, sep=None, engine="python"))
         ids = tab["snp"].astype(str).tolist()
         alleles = tab["effect_allele"].tolist() if "effect_allele" in tab.columns else None
     else:

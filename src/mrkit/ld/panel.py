@@ -1,51 +1,48 @@
-"""LD from a local PLINK 1 reference panel: r matrices, clumping and proxies.
+"""LD from a local PLINK 1 reference panel: variant lookup, genotypes and r matrices.
 
 :class:`ReferencePanel` opens one ``.bed/.bim/.fam`` file set, or one per
-chromosome (``ref/EUR.chr{chr}`` or ``ref/EUR.chr{1..22}``), checks that the
-files agree, and reads only the genotypes of the variants asked for (through
-bed-reader). Variants are found by rsID, or by ``chr:pos`` with an allele
-check when the table has positions and alleles.
+chromosome (``ref/EUR.chr{chr}`` or ``ref/EUR.chr{1..22}``), through
+:mod:`mrkit.io.plink` (which checks that the files agree), and reads only the
+genotypes of the variants asked for. Variants are found by rsID, or by
+``chr:pos`` with an allele check when the table has positions and alleles.
 
 Two LD estimates are used, each where the field's references use it:
 
-* :meth:`ReferencePanel.clump` uses PLINK 1.9's haplotype-frequency r²
-  (see :mod:`mrkit.ld.clump`), so that the index variants are PLINK's.
-* :meth:`ReferencePanel.ld_matrix` and :meth:`ReferencePanel.proxies` use the
-  genotype (dosage) Pearson correlation over the samples genotyped at both
-  variants, as ``plink1.9 --r`` / ``--r2`` (what ieugwasr's ``ld_matrix``
-  and LD-proxy lookups return).
+* clumping (:mod:`mrkit.ld.clump`) uses PLINK 1.9's haplotype-frequency r², so
+  that the index variants are PLINK's;
+* :meth:`ReferencePanel.ld_matrix` and LD proxies (:mod:`mrkit.ld.proxies`) use
+  the genotype (dosage) Pearson correlation over the samples genotyped at both
+  variants, as ``plink1.9 --r`` / ``--r2`` (what ieugwasr's ``ld_matrix`` and
+  LD-proxy lookups return).
+
+Opening a panel and looking variants up needs numpy and Arrow only; pandas is
+imported when a pandas table is given or asked for (:attr:`ReferencePanel.variants`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from mrkit._core.columns import canonical_columns as _normalise
+from mrkit._core.columns import canonical_columns
 from mrkit.errors import InputError, PanelError
+from mrkit.io.plink import Bim, FileSet, decode_genotypes, fileset_prefix, open_fileset
 
-__all__ = ["ReferencePanel"]
+if TYPE_CHECKING:
+    import pandas as pd
 
-_BED_MAGIC = b"\x6c\x1b"
-
-
-@dataclass(frozen=True)
-class _FileSet:
-    prefix: Path
-    n_variants: int
-    offset: int  # global index of its first variant
+__all__ = ["ReferencePanel", "genotype_r"]
 
 
 def _expand(prefix: str | Path) -> list[Path]:
-    text = str(prefix)
-    for suffix in (".bed", ".bim", ".fam"):
-        if text.endswith(suffix):
-            text = text[: -len(suffix)]
+    """The file-set prefixes of a panel: one, a ``{lo..hi}`` range or a ``{chr}`` pattern."""
+    text = str(fileset_prefix(prefix))
     m = re.search(r"\{(\d+)\.\.(\d+)\}", text)
     if m:
         lo, hi = int(m.group(1)), int(m.group(2))
@@ -65,63 +62,8 @@ def _expand(prefix: str | Path) -> list[Path]:
     return [Path(text)]
 
 
-def _file(prefix: Path, ext: str) -> Path:
-    return prefix.with_name(prefix.name + ext)
-
-
-def _read_bim(path: Path) -> pd.DataFrame:
-    try:
-        bim = pd.read_csv(
-            path,
-            sep=r"\s+",
-            header=None,
-            names=["chr", "snp", "cm", "pos", "a1", "a2"],
-            dtype={"chr": str, "snp": str, "cm": float, "pos": np.int64, "a1": str, "a2": str},
-            engine="c",
-        )
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise PanelError(f"{path}: not a PLINK .bim file (6 columns expected): {exc}") from exc
-    if bim.isna().any().any():
-        raise PanelError(f"{path}: not a PLINK .bim file (6 columns expected on every line)")
-    bim["a1"] = bim["a1"].str.upper()
-    bim["a2"] = bim["a2"].str.upper()
-    return bim
-
-
-def _count_lines(path: Path) -> int:
-    with open(path, "rb") as fh:
-        return sum(1 for line in fh if line.strip())
-
-
-def _check_fileset(prefix: Path) -> tuple[pd.DataFrame, int]:
-    missing = [
-        str(_file(prefix, e)) for e in (".bed", ".bim", ".fam") if not _file(prefix, e).exists()
-    ]
-    if missing:
-        raise PanelError(
-            f"LD panel file(s) missing: {', '.join(missing)} "
-            "(a panel is a PLINK 1 .bed/.bim/.fam set; give the prefix without extension)"
-        )
-    bed = _file(prefix, ".bed")
-    bim = _read_bim(_file(prefix, ".bim"))
-    n = _count_lines(_file(prefix, ".fam"))
-    with open(bed, "rb") as fh:
-        head = fh.read(3)
-    if len(head) < 3 or head[:2] != _BED_MAGIC:
-        raise PanelError(f"{bed}: not a PLINK 1 .bed file (bad magic bytes {head[:2]!r})")
-    if head[2] != 1:
-        raise PanelError(
-            f"{bed}: individual-major .bed (mode byte {head[2]}); only variant-major "
-            "(SNP-major) files are supported: rewrite it with `plink1.9 --bfile X --make-bed`"
-        )
-    expected = 3 + len(bim) * ((n + 3) // 4)
-    size = bed.stat().st_size
-    if size != expected:
-        raise PanelError(
-            f"{bed}: {size} bytes, but {len(bim)} variants in {_file(prefix, '.bim')} x "
-            f"{n} samples in {_file(prefix, '.fam')} need {expected}: the files disagree"
-        )
-    return bim, n
+def _text(values: Iterable[object]) -> list[str]:
+    return [str(v) for v in values]
 
 
 class ReferencePanel:
@@ -133,6 +75,14 @@ class ReferencePanel:
         File-set prefix (``ref/EUR``), a per-chromosome pattern with ``{chr}``
         (``ref/EUR.chr{chr}``) or a range (``ref/EUR.chr{1..22}``).
 
+    Attributes
+    ----------
+    bim
+        All variants of the panel in order (:class:`mrkit.io.plink.Bim`: numpy and
+        Arrow columns); a variant's position in it is its *row*.
+    n_samples
+        Samples genotyped (the same people in every file set).
+
     Raises
     ------
     PanelError
@@ -143,142 +93,152 @@ class ReferencePanel:
 
     def __init__(self, prefix: str | Path) -> None:
         self.prefix = str(prefix)
-        parts: list[pd.DataFrame] = []
-        self._sets: list[_FileSet] = []
-        n_samples: int | None = None
-        offset = 0
+        self._sets: list[FileSet] = []
         for p in _expand(prefix):
-            bim, n = _check_fileset(p)
-            if n_samples is not None and n != n_samples:
+            fs = open_fileset(p)
+            if self._sets and fs.n_samples != self._sets[0].n_samples:
                 raise PanelError(
-                    f"{_file(p, '.fam')}: {n} samples, but the first file set of the panel "
-                    f"has {n_samples}; per-chromosome files must hold the same people"
+                    f"{fs.path('.fam')}: {fs.n_samples} samples, but the first file set of "
+                    f"the panel has {self._sets[0].n_samples}; per-chromosome files must hold "
+                    "the same people"
                 )
-            n_samples = n
-            bim["fileset"] = len(self._sets)
-            bim["local"] = np.arange(len(bim))
-            parts.append(bim)
-            self._sets.append(_FileSet(p, len(bim), offset))
-            offset += len(bim)
-        self.n_samples = int(n_samples or 0)
-        self.variants = pd.concat(parts, ignore_index=True)
-        self._beds: dict[int, object] = {}
-        self._by_id = None  # pyarrow array of IDs, built on first lookup
+            self._sets.append(fs)
+        self.n_samples = self._sets[0].n_samples if self._sets else 0
+        self.bim: Bim = Bim.concat([fs.bim for fs in self._sets])
+        sizes = [fs.n_variants for fs in self._sets]
+        self._fileset = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
+        self._local = np.concatenate([np.arange(n, dtype=np.int64) for n in sizes])
+        self._variants: pd.DataFrame | None = None
         self._by_pos: dict[tuple[str, int], list[int]] | None = None
 
     def __repr__(self) -> str:
         return (
-            f"ReferencePanel({self.prefix!r}: {len(self.variants)} variants, "
+            f"ReferencePanel({self.prefix!r}: {self.n_variants} variants, "
             f"{self.n_samples} samples, {len(self._sets)} file set(s))"
         )
 
     @property
     def n_variants(self) -> int:
-        return len(self.variants)
+        return len(self.bim)
+
+    @property
+    def variants(self) -> pd.DataFrame:
+        """The variants as a table: ``chr, snp, cm, pos, a1, a2, fileset, local``.
+
+        ``fileset`` is the index of the file set holding the variant and ``local``
+        its row there. Built (with pandas) on first use.
+        """
+        if self._variants is None:
+            v = self.bim.to_frame()
+            v["fileset"] = self._fileset
+            v["local"] = self._local
+            self._variants = v
+        return self._variants
 
     # ------------------------------------------------------------------ lookup
-    def _ids(self):
-        """The panel's variant IDs as one Arrow array (hash lookups in C)."""
-        if self._by_id is None:
-            import pyarrow as pa
-
-            self._by_id = pa.array(self.variants["snp"].astype(str))
-        return self._by_id
-
     def _positions(self) -> dict[tuple[str, int], list[int]]:
         if self._by_pos is None:
             d: dict[tuple[str, int], list[int]] = {}
-            chrs = self.variants["chr"].to_numpy()
-            pos = self.variants["pos"].to_numpy()
-            for i, key in enumerate(zip(chrs, pos.tolist(), strict=True)):
+            keys = zip(self.bim.chr.tolist(), self.bim.pos.tolist(), strict=True)
+            for i, key in enumerate(keys):
                 d.setdefault(key, []).append(i)
             self._by_pos = d
         return self._by_pos
 
-    def locate(
-        self,
-        snps: Iterable[str] | pd.DataFrame,
-    ) -> np.ndarray:
+    def locate(self, snps: Iterable[str] | pd.DataFrame) -> np.ndarray:
         """Panel row of each variant, ``-1`` where the panel does not have it.
 
         ``snps`` is a list of IDs, or a table with ``snp`` and optionally
-        ``chr``, ``pos``, ``effect_allele``, ``other_allele``: an rsID is
-        matched first; otherwise ``chr:pos`` is tried. When alleles are given
-        they must be the panel's two alleles (either order) or the row is
-        counted as absent.
+        ``chr``, ``pos``, ``effect_allele``, ``other_allele`` (or their aliases,
+        :data:`mrkit._core.columns.VARIANT_ALIASES`); see :meth:`find`.
         """
-        if isinstance(snps, pd.DataFrame):
-            table = _normalise(snps)
-        else:
-            table = pd.DataFrame({"snp": [str(s) for s in snps]})
-        import pyarrow as pa
-        import pyarrow.compute as pc
+        if not hasattr(snps, "columns"):
+            return self.find(_text(snps))
+        import pandas as pd
 
-        # index_in gives the first matching row: first occurrence wins, as in PLINK
-        hit = pc.index_in(pa.array(table["snp"].astype(str)), value_set=self._ids())
+        t = canonical_columns(snps)
+        cols: dict[str, object] = {}
+        if {"chr", "pos"} <= set(t.columns):
+            cols["chr"] = _text(t["chr"])
+            cols["pos"] = pd.to_numeric(t["pos"], errors="coerce").to_numpy(float)
+        if {"effect_allele", "other_allele"} <= set(t.columns):
+            cols["effect_allele"] = _text(t["effect_allele"])
+            cols["other_allele"] = _text(t["other_allele"])
+        return self.find(_text(t["snp"]), **cols)
+
+    def find(
+        self,
+        snp: Sequence[str],
+        chr: Sequence[str] | None = None,
+        pos: Sequence[float] | np.ndarray | None = None,
+        effect_allele: Sequence[str] | None = None,
+        other_allele: Sequence[str] | None = None,
+    ) -> np.ndarray:
+        """Panel row of each variant given as columns, ``-1`` where the panel lacks it.
+
+        An ID is matched first (the first panel row with that ID, as in PLINK);
+        otherwise, with ``chr`` and ``pos``, the position is tried (``chr1`` and ``1``
+        alike; a NaN position matches nothing). With both alleles, they must be the
+        panel's two alleles (either order, any case) or the variant counts as absent.
+        """
+        hit = pc.index_in(pa.array(snp, pa.string()), value_set=self.bim.snp)
         out = hit.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-        has_pos = {"chr", "pos"} <= set(table.columns)
-        has_alleles = {"effect_allele", "other_allele"} <= set(table.columns)
-        a1 = self.variants["a1"].to_numpy()
-        a2 = self.variants["a2"].to_numpy()
+        has_alleles = effect_allele is not None and other_allele is not None
         if has_alleles:
-            ea = table["effect_allele"].astype(str).str.upper().to_numpy()
-            oa = table["other_allele"].astype(str).str.upper().to_numpy()
-        if has_pos and (out < 0).any():
-            chrs = table["chr"].astype(str).str.removeprefix("chr").to_numpy()
-            pos = pd.to_numeric(table["pos"], errors="coerce").to_numpy()
+            ea = np.array([str(a).upper() for a in effect_allele], dtype=object)
+            oa = np.array([str(a).upper() for a in other_allele], dtype=object)
+        a1, a2 = self.bim.a1, self.bim.a2
+        if chr is not None and pos is not None and (out < 0).any():
+            pos = np.asarray(pos, dtype=float)
             bypos = self._positions()
             for i in np.flatnonzero(out < 0):
                 if not np.isfinite(pos[i]):
                     continue
-                for j in bypos.get((chrs[i], int(pos[i])), []):
+                for j in bypos.get((str(chr[i]).removeprefix("chr"), int(pos[i])), []):
                     if not has_alleles or {ea[i], oa[i]} == {a1[j], a2[j]}:
                         out[i] = j
                         break
         if has_alleles:
             hit = np.flatnonzero(out >= 0)
+            row = out[hit]
             bad = ~(
-                ((ea[hit] == a1[out[hit]]) & (oa[hit] == a2[out[hit]]))
-                | ((ea[hit] == a2[out[hit]]) & (oa[hit] == a1[out[hit]]))
+                ((ea[hit] == a1[row]) & (oa[hit] == a2[row]))
+                | ((ea[hit] == a2[row]) & (oa[hit] == a1[row]))
             )
             out[hit[bad]] = -1
         return out
 
     # --------------------------------------------------------------- genotypes
-    def _bed(self, k: int):
-        if k not in self._beds:
-            from bed_reader import open_bed
+    @property
+    def bytes_per_variant(self) -> int:
+        """Bytes of one variant in a ``.bed`` (4 samples a byte)."""
+        return (self.n_samples + 3) // 4
 
-            fs = self._sets[k]
-            self._beds[k] = open_bed(
-                _file(fs.prefix, ".bed"),
-                iid_count=self.n_samples,
-                sid_count=fs.n_variants,
-                num_threads=1,
-            )
-        return self._beds[k]
+    def raw(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
+        """``(len(rows), bytes_per_variant)`` uint8: the ``.bed`` bytes of panel ``rows``.
+
+        Only those variants are read; :func:`mrkit.io.plink.decode_genotypes` turns
+        them into counts.
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(self._sets) == 1:
+            return self._sets[0].raw(rows)
+        out = np.empty((rows.size, self.bytes_per_variant), dtype=np.uint8)
+        fsets = self._fileset[rows]
+        for k in np.unique(fsets):
+            sel = np.flatnonzero(fsets == k)
+            out[sel] = self._sets[int(k)].raw(self._local[rows[sel]])
+        return out
 
     def genotypes(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
         """``(n_samples, len(rows))`` int8 counts of each variant's A1 (-127 = missing)."""
-        rows = np.asarray(rows, dtype=np.int64)
-        out = np.empty((self.n_samples, rows.size), dtype=np.int8)
-        if rows.size == 0:
-            return out
-        fsets = self.variants["fileset"].to_numpy()[rows]
-        local = self.variants["local"].to_numpy()[rows]
-        for k in np.unique(fsets):
-            sel = np.flatnonzero(fsets == k)
-            order = np.argsort(local[sel], kind="stable")
-            g = self._bed(int(k)).read(index=np.s_[:, local[sel][order]], dtype="int8")
-            out[:, sel[order]] = g
-        return out
+        return decode_genotypes(self.raw(rows), self.n_samples)
 
     # ----------------------------------------------------------------- LD
-    def _rows_or_raise(self, snps: Sequence[str] | pd.DataFrame) -> np.ndarray:
-        rows = self.locate(snps)
+    def _rows_or_raise(self, snps: Sequence[str]) -> np.ndarray:
+        rows = self.find(snps)
         if (rows < 0).any():
-            names = snps["snp"] if isinstance(snps, pd.DataFrame) else pd.Series(list(snps))
-            absent = [str(s) for s, r in zip(names, rows, strict=True) if r < 0]
+            absent = [s for s, r in zip(snps, rows, strict=True) if r < 0]
             raise InputError(
                 f"{len(absent)} variant(s) not in the LD panel {self.prefix}: "
                 f"{', '.join(absent[:10])}{' ...' if len(absent) > 10 else ''}"
@@ -300,7 +260,9 @@ class ReferencePanel:
         r is the Pearson correlation of genotype counts over the samples
         genotyped at both variants (``plink1.9 --r``).
         """
-        snps = [str(s) for s in snps]
+        import pandas as pd
+
+        snps = _text(snps)
         rows = self._rows_or_raise(snps)
         r = genotype_r(self.genotypes(rows))
         if effect_alleles is not None:
@@ -312,8 +274,8 @@ class ReferencePanel:
         ea = np.array([str(a).upper() for a in alleles])
         if ea.size != rows.size:
             raise InputError(f"{ea.size} effect alleles for {rows.size} variants")
-        a1 = self.variants["a1"].to_numpy()[rows]
-        a2 = self.variants["a2"].to_numpy()[rows]
+        a1 = self.bim.a1[rows].astype(str)
+        a2 = self.bim.a2[rows].astype(str)
         bad = (ea != a1) & (ea != a2)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])

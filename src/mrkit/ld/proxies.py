@@ -91,11 +91,8 @@ def find_proxies(
     trow = panel.locate(t)
     crow = np.unique(panel.locate(c))
     crow = crow[crow >= 0]
-    v = panel.variants
-    chrom = v["chr"].to_numpy()
-    pos = v["pos"].to_numpy()
-    a1 = v["a1"].to_numpy()
-    a2 = v["a2"].to_numpy()
+    v = panel.bim
+    chrom, pos, a1, a2 = v.chr, v.pos, v.a1, v.a2
     has_alleles = {"effect_allele", "other_allele"} <= set(t.columns)
     window = kb * 1000.0
     out: list[tuple] = []
@@ -125,5 +122,5 @@ def find_proxies(
             pea, poa = a1[j], a2[j]
         else:
             pea, poa = a2[j], a1[j]
-        out.append((tsnp[k], v["snp"].iat[j], float(rr[best]), ea, oa, pea, poa))
+        out.append((tsnp[k], v.snp[int(j)].as_py(), float(rr[best]), ea, oa, pea, poa))
     return pd.DataFrame(out, columns=PROXY_COLUMNS)

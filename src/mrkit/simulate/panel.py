@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from mrkit.errors import InputError, PanelError
+from mrkit.io.plink import FileSet, fileset_prefix, open_fileset
 
 __all__ = ["PanelGenotypes", "read_panel", "simulate_panel", "snp_name"]
 
@@ -280,41 +281,26 @@ class PanelGenotypes:
         One row per variant: ``chr, snp, cm, pos, a1, a2`` (``a1`` is counted).
     n_individuals
         Rows of the ``.fam``.
+    fileset
+        The checked file set (:mod:`mrkit.io.plink`) the genotypes are read from.
     """
 
     prefix: Path
     bim: pd.DataFrame
     n_individuals: int
+    fileset: FileSet = field(repr=False, compare=False)
 
     def genotypes(self, columns: np.ndarray) -> np.ndarray:
         """Counts of ``a1`` (individuals x len(columns), int8) for the given variant rows."""
-        from bed_reader import open_bed
-
-        with open_bed(
-            self.prefix.with_name(self.prefix.name + ".bed"), count_A1=True, num_threads=1
-        ) as bed:
-            cols = np.asarray(columns, dtype=np.int64)
-            if cols.size and np.array_equal(cols, np.arange(cols[0], cols[0] + cols.size)):
-                return bed.read(index=np.s_[:, int(cols[0]) : int(cols[-1]) + 1], dtype="int8")
-            return bed.read(index=np.s_[:, cols], dtype="int8")
+        return self.fileset.genotypes(columns)
 
 
 def read_panel(prefix: str | Path) -> PanelGenotypes:
     """Open a PLINK 1 file set (path with or without ``.bed``) for :mod:`mrkit.simulate.run`."""
-    prefix = Path(prefix)
-    if prefix.suffix in {".bed", ".bim", ".fam"}:
-        prefix = prefix.with_suffix("")
-    files = {ext: prefix.with_name(prefix.name + ext) for ext in (".bed", ".bim", ".fam")}
-    missing = [str(p) for p in files.values() if not p.exists()]
+    prefix = fileset_prefix(prefix)
+    files = [prefix.with_name(prefix.name + ext) for ext in (".bed", ".bim", ".fam")]
+    missing = [str(p) for p in files if not p.exists()]
     if missing:
         raise PanelError(f"panel file(s) not found: {', '.join(missing)}; run `mrkit simulate`")
-    bim = pd.read_csv(
-        files[".bim"],
-        sep=r"\s+",
-        header=None,
-        names=["chr", "snp", "cm", "pos", "a1", "a2"],
-        dtype={"chr": str, "snp": str, "cm": float, "pos": np.int64, "a1": str, "a2": str},
-    )
-    with open(files[".fam"]) as fh:
-        n = sum(1 for line in fh if line.strip())
-    return PanelGenotypes(prefix, bim, n)
+    fs = open_fileset(prefix)
+    return PanelGenotypes(prefix, fs.bim.to_frame(), fs.n_samples, fs)

@@ -23,25 +23,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from mrkit.errors import FileFormatError, InputError
+from mrkit.io.plink import bim_sql, frq_sql, looks_like_bim, looks_like_frq
 from mrkit.io.sumstats._sniff import Layout, open_text
 
 
-def _q(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
-
-
-def _ws_fields(path: Path, compression: str, skip: int) -> str:
-    src = (
-        f"read_csv({_q(str(path))}, delim = '\\x1f', quote = '', escape = '', header = false, "
-        f"skip = {skip}, auto_detect = false, compression = '{compression}', "
-        "columns = {'line': 'VARCHAR'})"
-    )
-    split = "string_split_regex(trim(line), '[ \\t]+')"
-    return f"SELECT {split} AS f FROM {src} WHERE trim(line) <> ''"
-
-
 def allele_source(lay: Layout, path: str | Path) -> str:
-    """SQL of ``(a_chr, a_snp, a_pos, a_a1, a_a2, a_frq, a_nb)`` read from ``path``."""
+    """SQL of ``(a_chr, a_snp, a_pos, a_a1, a_a2, a_frq, a_nb)`` read from ``path``.
+
+    The ``.frq`` or ``.bim`` itself is read by :mod:`mrkit.io.plink`; here its
+    columns are renamed and each variant is counted (``a_nb``), so that a variant
+    listed twice is found.
+    """
     p = Path(path)
     if lay.fmt != "plink":
         raise InputError(
@@ -57,26 +49,22 @@ def allele_source(lay: Layout, path: str | Path) -> str:
     comp = "gzip" if gz else "none"
     with open_text(p, comp) as fh:
         first = fh.readline().split()
-    if [c.upper() for c in first[:4]] == ["CHR", "SNP", "A1", "A2"]:
-        fields = _ws_fields(p, comp, 1)
-        body = (
-            "SELECT f[1] AS a_chr, f[2] AS a_snp, NULL::BIGINT AS a_pos, upper(f[3]) AS a_a1, "
-            "upper(f[4]) AS a_a2, TRY_CAST(f[5] AS DOUBLE) AS a_frq"
+    if looks_like_frq(first):
+        rel = (
+            "SELECT chr AS a_chr, snp AS a_snp, NULL::BIGINT AS a_pos, a1 AS a_a1, "
+            f"a2 AS a_a2, maf AS a_frq FROM ({frq_sql(p, comp)})"
         )
-        rel = f"{body} FROM ({fields})"
-    elif len(first) == 6 and first[3].isdigit():
+    elif looks_like_bim(first):
         if "ea" not in lay.roles:
             raise InputError(
                 f"{lay.path.name} names no allele, and a .bim cannot say which allele its "
                 "betas refer to (PLINK 1.9 makes the sample's minor allele A1 unless "
                 "--keep-allele-order); give the .frq of the same run (plink --freq)"
             )
-        fields = _ws_fields(p, comp, 0)
-        body = (
-            "SELECT f[1] AS a_chr, f[2] AS a_snp, TRY_CAST(f[4] AS BIGINT) AS a_pos, "
-            "upper(f[5]) AS a_a1, upper(f[6]) AS a_a2, NULL::DOUBLE AS a_frq"
+        rel = (
+            "SELECT chr AS a_chr, snp AS a_snp, pos AS a_pos, a1 AS a_a1, a2 AS a_a2, "
+            f"NULL::DOUBLE AS a_frq FROM ({bim_sql(p, comp)})"
         )
-        rel = f"{body} FROM ({fields})"
     else:
         raise FileFormatError(
             p,
