@@ -242,13 +242,16 @@ def egger_intercept_test(bx: Any, sx: Any, by: Any, sy: Any) -> Record | None:
     }
 
 
-def i2gx(bx: Any, sx: Any) -> float:
-    """``Isq(abs(bx), sx)``: max(0, (Q - (J-1))/Q); 0 when Q = 0; NaN below 2 variants."""
+def i2gx(bx: Any, sx: Any, *, absolute: bool = True) -> float:
+    """``Isq(abs(bx), sx)``: max(0, (Q - (J-1))/Q); 0 when Q = 0; NaN below 2 variants.
+
+    ``absolute=False``: ``Isq(bx, sx)`` on the signed associations.
+    """
     (bx, sx) = _lists(bx, sx)
     n = len(bx)
     if n < 2:
         return math.nan
-    y = [abs(v) for v in bx]
+    y = [abs(v) for v in bx] if absolute else bx
     w = [1.0 / s**2 for s in sx]
     mu = sum(w[i] * y[i] for i in range(n)) / sum(w)
     q = sum(w[i] * (y[i] - mu) ** 2 for i in range(n))
@@ -292,7 +295,8 @@ def leave_one_out(
 ) -> list[Record] | None:
     """``mr_leaveoneout`` with ``mr_ivw``: IVW refitted J times, each without one variant.
 
-    TwoSampleMR gives only the all-variant row below 3 variants: None here.
+    Each row: the core fields and the refit's Q (``q``, ``q_df``, ``q_pval``) and
+    ``rse``. TwoSampleMR gives only the all-variant row below 3 variants: None here.
     """
     bx, sx, by, sy = _lists(bx, sx, by, sy)
     n = len(bx)
@@ -303,7 +307,8 @@ def leave_one_out(
         rest = [[a[k] for k in range(n) if k != i] for a in (bx, sx, by, sy)]
         r = ivw(*rest, alpha=alpha)
         assert r is not None
-        out.append({k: r[k] for k in ("estimate", "se", "ci_lower", "ci_upper", "pval")})
+        keys = ("estimate", "se", "ci_lower", "ci_upper", "pval", "q", "q_df", "q_pval", "rse")
+        out.append({k: r[k] for k in keys})
     return out
 
 

@@ -30,7 +30,8 @@ from hypothesis import strategies as st
 
 import reference as ref
 from conftest import REFERENCE, UNIVARIABLE, ref_arrays, ref_data, ref_results, requires_shared
-from mrkit.errors import InputError, UnknownMethodError
+from mrkit.diagnostics import core as diag
+from mrkit.errors import InputError, TooFewVariantsError, UnknownMethodError
 from mrkit.estimate import DEFAULT_SEED, Pairs, analyse, mr
 from mrkit.methods import get_method, resolve
 
@@ -61,7 +62,11 @@ hyp = settings(
 
 # -- random batches ---------------------------------------------------------------------
 def make_pair(rng: np.random.Generator, j: int, kind: str) -> tuple[np.ndarray, ...]:
-    """One pair of ``j`` variants: ``plain``, ``collinear`` (|bx| equal to ~1e-13) or ``zero``."""
+    """One pair of ``j`` variants.
+
+    ``kind``: ``plain``; ``collinear`` (|bx| equal to ~1e-13: no Egger slope);
+    ``zero`` (a bx = 0); ``dominant`` (one instrument far stronger); ``outlier``.
+    """
     sx = rng.uniform(0.003, 0.03, j)
     sy = rng.uniform(0.005, 0.05, j)
     if kind == "collinear":
@@ -69,16 +74,21 @@ def make_pair(rng: np.random.Generator, j: int, kind: str) -> tuple[np.ndarray, 
         bx = c * (1.0 + 1e-13 * rng.uniform(-1, 1, j)) * rng.choice([-1.0, 1.0], j)
     else:
         bx = rng.normal(0.0, 0.1, j)
-        if kind == "zero" and j:
+        if kind == "zero" and j not in (0, 2):  # 2 variants, one bx = 0: a perfect fit
             bx[rng.integers(j)] = 0.0
+        if kind == "dominant" and j:  # one far stronger instrument (F ~ 1000x the others')
+            bx[rng.integers(j)] *= 30.0
     beta = rng.normal(0.0, 0.5)
     icpt = rng.normal(0.0, 0.01) * rng.integers(0, 2)
     by = icpt + beta * bx + sy * rng.normal(0.0, rng.uniform(0.5, 3.0), j)
+    if kind == "outlier" and j:  # one variant 20-300 SEs off the line
+        i = rng.integers(j)
+        by[i] += rng.choice([-1.0, 1.0]) * rng.uniform(20.0, 300.0) * sy[i]
     return bx, sx, by, sy
 
 
 sizes = st.one_of(st.sampled_from([0, 1, 2, 3]), st.integers(0, 60))
-kinds = st.sampled_from(["plain", "plain", "collinear", "zero"])
+kinds = st.sampled_from(["plain", "plain", "collinear", "zero", "dominant", "outlier"])
 batches = st.lists(st.tuples(sizes, kinds), min_size=1, max_size=6)
 
 
@@ -129,13 +139,23 @@ def same(actual: Any, expected: Any, rtol: float, scale: float = 0.0) -> bool:
 
 def check_record(got: dict, want: dict, rtol: float, what: str, *, extras: bool = True) -> None:
     """Every field of ``want`` in ``got`` (estimate-scale fields relative to the SE)."""
-    se = want.get("se")
-    scale = abs(se) if isinstance(se, float) and math.isfinite(se) else 0.0
+    scales = {}
+    for field, keys in (
+        ("se", ("estimate", "ci_lower", "ci_upper")),
+        (
+            "egger_intercept_se",
+            ("egger_intercept", "egger_intercept_ci_lower", "egger_intercept_ci_upper"),
+        ),
+        ("q_df", ("q",)),  # Q is of the order of its degrees of freedom
+    ):
+        v = want.get(field)
+        if isinstance(v, int | float) and math.isfinite(v):
+            scales.update(dict.fromkeys(keys, abs(float(v))))
     for k, e in want.items():
         if not extras and k not in CORE and k != "nsnp":
             continue
         assert k in got, f"{what}: no `{k}`"
-        s = scale if k in ("estimate", "ci_lower", "ci_upper") else 0.0
+        s = scales.get(k, 0.0)
         assert same(got[k], e, rtol, s), f"{what}: {k} = {got[k]!r}, oracle {e!r}"
 
 
@@ -327,6 +347,77 @@ def test_reference_datasets_as_one_batch():
     for k, pair in enumerate(data):
         check_pair(res, k, pair, methods, nboot=100)
         check_slow_formulas(res, k, pair, 0.05, {})
+
+
+@settings(hyp, max_examples=40)
+@given(size=sizes, kind=kinds, seed=st.integers(0, 2**32 - 1))
+def test_public_diagnostics_are_the_kernels_and_equal_the_oracle(size, kind, seed):
+    """:mod:`mrkit.diagnostics.core` (one pair, through the segment kernels) against the oracle."""
+    bx, sx, by, sy = make_pair(np.random.default_rng(seed), size, kind)
+    n = bx.shape[0]
+    if n < 2:
+        with pytest.raises(TooFewVariantsError, match="heterogeneity"):
+            diag.heterogeneity(bx, sx, by, sy)
+        with pytest.raises(TooFewVariantsError, match="i2gx"):
+            diag.i2gx(bx, sx)
+    else:
+        egger = ref.egger(bx, sx, by, sy)
+        if n >= 3 and egger is None:
+            with pytest.raises(InputError, match="collinear"):
+                diag.heterogeneity(bx, sx, by, sy)
+            with pytest.raises(InputError, match=r"`pleiotropy`.*collinear"):
+                diag.pleiotropy(bx, sx, by, sy)
+        else:
+            het = diag.heterogeneity(bx, sx, by, sy)
+            want = [ref.cochran_q(bx, sx, by, sy), ref.rucker_q(bx, sx, by, sy)]
+            want = [w for w in want if w is not None]
+            assert len(het) == len(want)
+            for got, exp in zip(het, want, strict=True):
+                assert type(got["q_df"]) is int
+                check_record(got, exp, RTOL, f"heterogeneity {exp['method']}")
+            if n >= 3:
+                pl = diag.pleiotropy(bx, sx, by, sy)
+                check_record(pl, ref.egger_intercept_test(bx, sx, by, sy), RTOL, "pleiotropy")
+        assert same(diag.i2gx(bx, sx), ref.i2gx(bx, sx), RTOL)
+        signed = ref.i2gx(bx, sx, absolute=False)
+        assert same(diag.i2gx(bx, sx, absolute=False), signed, RTOL)
+    if n == 0:
+        return
+    assert same(diag.f_mean(bx, sx), ref.strength(bx, sx)["f_mean"], RTOL)
+    ss = ref.single_snp(bx, sx, by, sy, alpha=0.1)
+    if ss is None:
+        with pytest.raises(InputError, match="bx` is 0"):
+            diag.single_snp(bx, sx, by, sy, alpha=0.1)
+    else:
+        got = diag.single_snp(bx, sx, by, sy, alpha=0.1)
+        for j, (r, exp) in enumerate(zip(got, ss, strict=True)):
+            assert (r.method, r.nsnp, r.alpha, r.extras) == ("wald_ratio", 1, 0.1, {"index": j})
+            check_record(r.to_record(), exp, RTOL, f"single_snp {j}")
+    loo = ref.leave_one_out(bx, sx, by, sy, alpha=0.1)
+    if loo is None:
+        with pytest.raises(TooFewVariantsError, match="leave_one_out"):
+            diag.leave_one_out(bx, sx, by, sy)
+        return
+    closed = diag.leave_one_out(bx, sx, by, sy, alpha=0.1)
+    refit = diag.leave_one_out(bx, sx, by, sy, alpha=0.1, weights="first")  # the refit loop
+    for i, (c, r, exp) in enumerate(zip(closed, refit, loo, strict=True)):
+        assert (c.method, c.nsnp, c.alpha) == ("ivw", n - 1, 0.1)
+        assert list(c.extras) == list(r.extras)
+        assert c.extras["excluded"] == r.extras["excluded"] == i
+        assert c.extras["model"] == r.extras["model"] == "random"
+        assert type(c.extras["q_df"]) is int
+        check_record(c.to_record(), exp, RTOL, f"leave_one_out -{i}")
+        check_record(r.to_record(), exp, RTOL, f"leave_one_out refit -{i}")
+
+
+def test_i2gx_signed_and_absolute():
+    """Signs matter only with ``absolute=False`` (Isq(b_exp) vs Isq(abs(b_exp)))."""
+    bx = np.array([0.1, -0.12, 0.08, -0.05, 0.2])
+    sx = np.array([0.01, 0.02, 0.015, 0.01, 0.03])
+    assert diag.i2gx(bx, sx) == pytest.approx(ref.i2gx(np.abs(bx), sx, absolute=False), rel=1e-12)
+    signed = diag.i2gx(bx, sx, absolute=False)
+    assert signed == pytest.approx(ref.i2gx(bx, sx, absolute=False), rel=1e-12)
+    assert signed > diag.i2gx(bx, sx)
 
 
 # -- fixed examples of the contract -------------------------------------------------------

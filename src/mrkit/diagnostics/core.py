@@ -25,18 +25,42 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from mrkit._core.arrays import as_arrays, critical, pvalue
+from mrkit._core.arrays import as_arrays, critical
+from mrkit.diagnostics import segments
 from mrkit.diagnostics.rucker import RuckerResult, rucker
 from mrkit.errors import InputError, TooFewVariantsError
+from mrkit.methods import _kernels as kernels
 from mrkit.methods import get_method
 from mrkit.results import MRResult
 
 FloatArray = NDArray[np.float64]
 
+# The closed-form diagnostics below are the segment kernels of
+# mrkit.diagnostics.segments and mrkit.methods._kernels run on one pair: one code
+# path for one pair and for the engine's many.
 
-def _egger_extras(bx: FloatArray, sx: FloatArray, by: FloatArray, sy: FloatArray) -> dict:
-    """Egger's Q' and intercept from the registered ``egger`` method (TwoSampleMR's)."""
-    return dict(get_method("egger")(bx, sx, by, sy).extras)
+
+def _one(n: int) -> kernels.Segments:
+    """The segments of a single pair of ``n`` rows."""
+    return kernels.Segments(np.zeros(n, dtype=np.int64), 1)
+
+
+def _egger(bx: FloatArray, sx: FloatArray, by: FloatArray, sy: FloatArray, name: str) -> dict:
+    """The Egger kernel on one pair; a collinear design raises, naming ``name``."""
+    e = kernels.egger(bx, sx, by, sy, _one(bx.shape[0]))
+    reason = e.pop("reason")[0]
+    if reason is not None:
+        hint = "use IVW, or LD-prune / add variants with different exposure effects"
+        raise InputError(f"{reason.replace('`egger`', f'`{name}`')}; {hint}")
+    return {k: v[0] for k, v in e.items()}
+
+
+def _row(cols: dict, j: int) -> tuple[float, float, float, float, float]:
+    """Row ``j`` of a kernel's core columns: estimate, se, ci_lower, ci_upper, pval."""
+    e, se, lo, hi, p = (
+        float(cols[k][j]) for k in ("estimate", "se", "ci_lower", "ci_upper", "pval")
+    )
+    return e, se, lo, hi, p
 
 
 # ------------------------------------------------------------------ heterogeneity
@@ -62,12 +86,16 @@ def heterogeneity(bx: ArrayLike, sx: ArrayLike, by: ArrayLike, sy: ArrayLike) ->
         Egger's NA row); fewer than 2 raises :class:`~mrkit.errors.TooFewVariantsError`.
     """
     bx_, sx_, by_, sy_ = as_arrays(bx, sx, by, sy, method="heterogeneity", min_snps=2)
-    ivw = get_method("ivw")(bx_, sx_, by_, sy_).extras
-    out = [{"method": "ivw", "q": ivw["q"], "q_df": ivw["q_df"], "q_pval": ivw["q_pval"]}]
+    ivw = kernels.ivw(bx_, sx_, by_, sy_, _one(bx_.shape[0]))
+    out = [_q_record("ivw", ivw["q"][0], ivw["q_df"][0], ivw["q_pval"][0])]
     if bx_.shape[0] >= 3:
-        e = _egger_extras(bx_, sx_, by_, sy_)
-        out.append({"method": "egger", "q": e["q"], "q_df": e["q_df"], "q_pval": e["q_pval"]})
+        e = _egger(bx_, sx_, by_, sy_, "heterogeneity")
+        out.append(_q_record("egger", e["q"], e["q_df"], e["q_pval"]))
     return out
+
+
+def _q_record(method: str, q: float, df: int, p: float) -> dict:
+    return {"method": method, "q": float(q), "q_df": int(df), "q_pval": float(p)}
 
 
 def pleiotropy(bx: ArrayLike, sx: ArrayLike, by: ArrayLike, sy: ArrayLike) -> dict[str, float]:
@@ -84,7 +112,7 @@ def pleiotropy(bx: ArrayLike, sx: ArrayLike, by: ArrayLike, sy: ArrayLike) -> di
         ``egger_intercept``, ``se``, ``pval``.
     """
     bx_, sx_, by_, sy_ = as_arrays(bx, sx, by, sy, method="pleiotropy", min_snps=3)
-    e = _egger_extras(bx_, sx_, by_, sy_)
+    e = _egger(bx_, sx_, by_, sy_, "pleiotropy")
     return {
         "egger_intercept": float(e["egger_intercept"]),
         "se": float(e["egger_intercept_se"]),
@@ -120,13 +148,7 @@ def i2gx(bx: ArrayLike, sx: ArrayLike, *, absolute: bool = True) -> float:
         definition). ``False``: the signed associations (``Isq(beta.exposure, ...)``).
     """
     b, s = _pair(bx, sx, "i2gx", min_snps=2)
-    y = np.abs(b) if absolute else b
-    w = s**-2.0
-    mu = float(np.dot(w, y) / w.sum())
-    q = float(np.dot(w, (y - mu) ** 2))
-    if q == 0.0:
-        return 0.0
-    return max(0.0, (q - (b.shape[0] - 1)) / q)
+    return float(segments.i2gx(b, s, _one(b.shape[0]), absolute=absolute)[0])
 
 
 def f_statistics(bx: ArrayLike, sx: ArrayLike) -> FloatArray:
@@ -141,7 +163,8 @@ def f_statistics(bx: ArrayLike, sx: ArrayLike) -> FloatArray:
 
 def f_mean(bx: ArrayLike, sx: ArrayLike) -> float:
     """Mean of the per-variant F statistics, :math:`\\bar F = J^{-1}\\sum_j F_j`."""
-    return float(np.mean(f_statistics(bx, sx)))
+    b, s = _pair(bx, sx, "f_statistics")
+    return float(segments.strength(b, s, _one(b.shape[0]))["f_mean"][0])
 
 
 def r2_from_f(f: ArrayLike, n: ArrayLike) -> FloatArray:
@@ -207,23 +230,10 @@ def single_snp(
     if zero.size:
         msg = f"`single_snp`: `bx` is 0 at row {int(zero[0])}; a Wald ratio needs bx != 0"
         raise InputError(msg)
-    b = by_ / bx_
-    se = sy_ / np.abs(bx_)
-    p = pvalue(b / se)
-    c = critical(alpha)
+    critical(alpha)  # checks alpha
+    r = segments.single_snp(bx_, sy_, by_, alpha=alpha)
     return [
-        MRResult(
-            "wald_ratio",
-            float(b[j]),
-            float(se[j]),
-            float(b[j] - c * se[j]),
-            float(b[j] + c * se[j]),
-            float(p[j]),
-            1,
-            alpha,
-            {"index": j},
-        )
-        for j in range(b.shape[0])
+        MRResult("wald_ratio", *_row(r, j), 1, alpha, {"index": j}) for j in range(bx_.shape[0])
     ]
 
 
@@ -243,7 +253,10 @@ def leave_one_out(
     default method is IVW with multiplicative random effects and the SE floor
     (TwoSampleMR ``mr_ivw``); any registered method can be named, with its options
     in ``opts``. Needs at least 3 variants (TwoSampleMR returns only the all-variant
-    estimate below 3), and one more than the method's minimum.
+    estimate below 3), and one more than the method's minimum. The default (IVW
+    without options) is the closed form of
+    :func:`mrkit.diagnostics.segments.leave_one_out`; other methods and options
+    refit the method J times.
     """
     spec = get_method(method)
     needed = max(3, spec.min_snps + 1)
@@ -251,6 +264,25 @@ def leave_one_out(
     n = bx_.shape[0]
     if n < needed:
         raise TooFewVariantsError(f"leave_one_out ({spec.name})", needed, n)
+    if spec.name == "ivw" and not opts:
+        critical(alpha)  # checks alpha
+        r = segments.leave_one_out(bx_, sx_, by_, sy_, _one(n), alpha=alpha)
+        extras = ("q", "q_df", "q_pval", "rse")
+        return [
+            MRResult(
+                "ivw",
+                *_row(r, i),
+                n - 1,
+                alpha,
+                {
+                    **{k: float(r[k][i]) for k in extras},
+                    "q_df": int(r["q_df"][i]),
+                    "model": "random",
+                    "excluded": i,
+                },
+            )
+            for i in range(n)
+        ]
     keep = ~np.eye(n, dtype=bool)
     out = []
     for i in range(n):
