@@ -231,9 +231,9 @@ def single_snp(
         msg = f"`single_snp`: `bx` is 0 at row {int(zero[0])}; a Wald ratio needs bx != 0"
         raise InputError(msg)
     critical(alpha)  # checks alpha
-    r = segments.single_snp(bx_, sy_, by_, alpha=alpha)
+    cols = segments.single_snp(bx_, sy_, by_, alpha=alpha)
     return [
-        MRResult("wald_ratio", *_row(r, j), 1, alpha, {"index": j}) for j in range(bx_.shape[0])
+        MRResult("wald_ratio", *_row(cols, j), 1, alpha, {"index": j}) for j in range(bx_.shape[0])
     ]
 
 
@@ -266,17 +266,17 @@ def leave_one_out(
         raise TooFewVariantsError(f"leave_one_out ({spec.name})", needed, n)
     if spec.name == "ivw" and not opts:
         critical(alpha)  # checks alpha
-        r = segments.leave_one_out(bx_, sx_, by_, sy_, _one(n), alpha=alpha)
+        cols = segments.leave_one_out(bx_, sx_, by_, sy_, _one(n), alpha=alpha)
         extras = ("q", "q_df", "q_pval", "rse")
         return [
             MRResult(
                 "ivw",
-                *_row(r, i),
+                *_row(cols, i),
                 n - 1,
                 alpha,
                 {
-                    **{k: float(r[k][i]) for k in extras},
-                    "q_df": int(r["q_df"][i]),
+                    **{k: float(cols[k][i]) for k in extras},
+                    "q_df": int(cols["q_df"][i]),
                     "model": "random",
                     "excluded": i,
                 },
