@@ -137,7 +137,7 @@ def same(actual: Any, expected: Any, rtol: float, scale: float = 0.0) -> bool:
     return actual == expected
 
 
-def check_record(got: dict, want: dict, rtol: float, what: str, *, extras: bool = True) -> None:
+def check_record(got: dict, want: dict, rtol: float, what: str) -> None:
     """Every field of ``want`` in ``got`` (estimate-scale fields relative to the SE)."""
     scales = {}
     for field, keys in (
@@ -152,8 +152,6 @@ def check_record(got: dict, want: dict, rtol: float, what: str, *, extras: bool 
         if isinstance(v, int | float) and math.isfinite(v):
             scales.update(dict.fromkeys(keys, abs(float(v))))
     for k, e in want.items():
-        if not extras and k not in CORE and k != "nsnp":
-            continue
         assert k in got, f"{what}: no `{k}`"
         s = scales.get(k, 0.0)
         assert same(got[k], e, rtol, s), f"{what}: {k} = {got[k]!r}, oracle {e!r}"
@@ -207,7 +205,9 @@ def check_pair(res, k: int, pair: tuple, methods: list[str], **kw: Any) -> None:
             check_record(got, exp, RTOL, f"{x} {table} {exp['snp']}")
 
 
-def check_slow_formulas(res, k: int, pair: tuple, alpha: float, ivw_opts: dict) -> None:
+def check_slow_formulas(
+    res, k: int, pair: tuple, alpha: float, ivw_opts: dict, egger_dist: str = "t"
+) -> None:
     """The closed-form estimates of pair ``k`` against the slow formulas directly."""
     bx, sx, by, sy, _ = pair
     est = {r["method"]: r for r in rows(res.estimates, f"x{k}")}
@@ -215,7 +215,7 @@ def check_slow_formulas(res, k: int, pair: tuple, alpha: float, ivw_opts: dict) 
         "ivw": ref.ivw(bx, sx, by, sy, alpha=alpha, **ivw_opts),
         "ivw_fe": ref.ivw(bx, sx, by, sy, alpha=alpha, model="fixed"),
         "ivw_mre": ref.ivw(bx, sx, by, sy, alpha=alpha, model="mre"),
-        "egger": ref.egger(bx, sx, by, sy, alpha=alpha),
+        "egger": ref.egger(bx, sx, by, sy, alpha=alpha, dist=egger_dist),
         "wald_ratio": ref.wald_ratio(bx, sx, by, sy, alpha=alpha),
     }
     for m, w in want.items():
@@ -263,19 +263,45 @@ def check_coverage(res, npairs: int, nsnp: list[int], methods: list[str]) -> Non
         },
     ),
     egger_dist=st.sampled_from(["t", "normal"]),
+    rows_opts=st.fixed_dictionaries(
+        {},
+        optional={
+            "weighted_median": st.fixed_dictionaries(
+                {},
+                optional={
+                    "weights": st.sampled_from(["first", "second"]),
+                    "dist": st.sampled_from(["normal", "t"]),
+                },
+            ),
+            "penalised_weighted_median": st.fixed_dictionaries(
+                {}, optional={"penk": st.sampled_from([5.0, 20.0, 100.0])}
+            ),
+            "weighted_mode": st.fixed_dictionaries(
+                {},
+                optional={
+                    "phi": st.sampled_from([0.5, 1.0, 2.0]),
+                    "dist": st.sampled_from(["normal", "t"]),
+                },
+            ),
+            "simple_mode_nome": st.fixed_dictionaries(
+                {}, optional={"phi": st.sampled_from([0.25, 1.0])}
+            ),
+        },
+    ),
 )
-def test_engine_equals_oracle_pair_by_pair(specs, seed, draw_seed, alpha, ivw_opts, egger_dist):
+def test_engine_equals_oracle_pair_by_pair(
+    specs, seed, draw_seed, alpha, ivw_opts, egger_dist, rows_opts
+):
     pairs, data = stack(specs, seed)
     methods = SEGMENT + ROWS
-    options = {"ivw": ivw_opts, "egger": {"dist": egger_dist}}
+    options = {"ivw": ivw_opts, "egger": {"dist": egger_dist}, **rows_opts}
     res = analyse(pairs, methods, options=options, alpha=alpha, seed=draw_seed, nboot=NBOOT)
     nsnp = [len(p[0]) for p in data]
     assert res.keys["nsnp"].tolist() == nsnp
     check_coverage(res, len(data), nsnp, methods)
     for k, pair in enumerate(data):
         check_pair(res, k, pair, methods, options=options, alpha=alpha, seed=draw_seed, nboot=NBOOT)
-        if egger_dist == "t":
-            check_slow_formulas(res, k, pair, alpha, ivw_opts)
+        check_slow_formulas(res, k, pair, alpha, ivw_opts, egger_dist)
 
 
 @settings(hyp, max_examples=15)
@@ -288,6 +314,26 @@ def test_per_pair_methods_through_the_engine(specs, seed, threads):
     check_coverage_methods_only(res, [len(p[0]) for p in data], PAIR)
     for k, pair in enumerate(data):
         check_pair(res, k, pair, PAIR, options=opts, diagnostics=False)
+
+
+def test_all_methods_each_pair_estimated_or_skipped():
+    """``methods="all"``: every method on every pair of a mixed batch, or its reason."""
+    specs = [
+        (0, "plain"),
+        (1, "zero"),
+        (2, "plain"),
+        (3, "collinear"),
+        (7, "zero"),
+        (25, "outlier"),
+    ]
+    pairs, data = stack(specs, 11)
+    opts = {"presso": {"n_distributions": 50}, "egger_bootstrap": {"nboot": 20}}
+    res = analyse(pairs, "all", options=opts, nboot=20)
+    names = resolve("all")
+    assert res.parameters["methods"] == names
+    check_coverage(res, len(data), [len(p[0]) for p in data], names)
+    big = res.estimates[res.estimates["exposure"] == "x5"]
+    assert set(big["method"]) >= {"ivw", "egger", "raps", "presso", "weighted_mode", "lasso"}
 
 
 def check_coverage_methods_only(res, nsnp: list[int], methods: list[str]) -> None:
