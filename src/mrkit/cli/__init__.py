@@ -23,14 +23,20 @@ from __future__ import annotations
 
 import importlib
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 import typer
 import typer.main
 from rich.console import Console
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from mrkit.errors import MrkitError
+
+try:  # typer >= 0.2x converts every value through a pydantic TypeAdapter
+    from typer._coercion import RuntimeParam as _RuntimeParam
+except ImportError:  # pragma: no cover - a typer without it converts values itself
+    _RuntimeParam = None
 
 HELP = "Two-sample Mendelian randomization from GWAS summary statistics, offline."
 
@@ -85,6 +91,70 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+if _RuntimeParam is not None:
+
+    @dataclass(frozen=True)
+    class _PlainParam(_RuntimeParam):
+        """A command-line value as ``str``, ``int``, ``float`` or ``bool``, as pydantic would.
+
+        typer converts every value through a pydantic ``TypeAdapter``; importing
+        pydantic and building the adapters costs about 0.1 s per command, more than
+        some commands take (``mrkit clump`` races plink1.9). Only plain parameters
+        of these four types, without bounds, choices or parsers, use this.
+        """
+
+        def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+            kind = self.annotation
+            if type(value) is kind:
+                return value
+            if kind is bool and str(value).lower() in _BOOLS:
+                return _BOOLS[str(value).lower()]
+            try:
+                if kind is not bool:
+                    return kind(value)
+            except (TypeError, ValueError):
+                pass
+            msg = f"{value!r} is not a valid {kind.__name__}."
+            raise typer.BadParameter(msg, ctx=ctx, param=param)
+
+
+_BOOLS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False,
+          "no": False, "off": False}  # fmt: skip
+
+
+def _plain(param: Any) -> None:
+    """Give ``param`` a :class:`_PlainParam` if it is a plain str, int, float or bool."""
+    desc = getattr(param, "type_descriptor", None)
+    if _RuntimeParam is None or desc is None or getattr(param, "_runtime_param", 0) is not None:
+        return
+    info = desc.parameter_info
+    if (
+        desc.annotation in (str, int, float, bool)
+        and getattr(info, "parser", None) is None
+        and getattr(info, "min", None) is None
+        and getattr(info, "max", None) is None
+        and not desc.is_choice
+        and not desc.is_file
+        and param.nargs == 1
+        and not param.multiple
+    ):
+        param._runtime_param = _PlainParam(parameter_info=info, annotation=desc.annotation)
+
+
+class _PlainHelp:
+    """Mixin: the ``--help`` option (made on first use) is a plain ``bool`` too."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            _plain(option)
+        return option
+
+
+class _Command(_PlainHelp, TyperCommand):
+    """A typer command whose plain parameters skip pydantic (see :class:`_PlainParam`)."""
+
+
 def command(name: str) -> Any:
     """The click command of ``mrkit NAME``, importing the module that defines it.
 
@@ -99,11 +169,16 @@ def command(name: str) -> Any:
     importlib.import_module(f"{__name__}.{module}")
     for info in app.registered_commands:
         if (info.name or typer.main.get_command_name(info.callback.__name__)) == name:
-            return typer.main.get_command_from_info(
+            if info.cls in (None, TyperCommand):  # (a command of its own class keeps it)
+                info.cls = _Command
+            cmd = typer.main.get_command_from_info(
                 info,
                 pretty_exceptions_short=app.pretty_exceptions_short,
                 rich_markup_mode=app.rich_markup_mode,
             )
+            for param in cmd.params:
+                _plain(param)
+            return cmd
     msg = (
         f"mrkit.cli.{module} defines no command {name!r}; "
         "fix the COMMANDS table in mrkit/cli/__init__.py"
@@ -111,7 +186,7 @@ def command(name: str) -> Any:
     raise RuntimeError(msg)
 
 
-class _LazyGroup(TyperGroup):
+class _LazyGroup(_PlainHelp, TyperGroup):
     """The root ``mrkit`` group: lists :data:`COMMANDS`, imports a command on first use."""
 
     def list_commands(self, ctx: Any) -> list[str]:

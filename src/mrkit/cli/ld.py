@@ -3,44 +3,143 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from mrkit.cli import app, console
-from mrkit.errors import FileFormatError, InputError
+from mrkit.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
 
 
-def _load(source: str, store: str | None, *, minimal: bool = False) -> pd.DataFrame:
-    """A normalised GWAS via :func:`mrkit.store.catalog.load_gwas`.
-
-    With ``minimal`` (clumping needs only SNP and P), a file that is not a full
-    summary-statistics file but has SNP and P columns (e.g. a PLINK ``.assoc``)
-    is read as a plain table.
-    """
-    import pandas as pd
-
+def _load(source: str, store: str | None) -> pd.DataFrame:
+    """A normalised GWAS (file or store id) via :func:`mrkit.store.catalog.load_gwas`."""
     from mrkit.store.catalog import load_gwas
 
-    try:
-        return load_gwas(source, store=store)[0]
-    except FileFormatError:
-        path = Path(source)
-        if not (minimal and path.is_file()):
-            raise
-        df = pd.read_csv(path, sep=None, engine="python")
-        if not {"snp", "p"} <= {c.lower() for c in df.columns}:
-            raise
-        return df
+    return load_gwas(source, store=store)[0]
 
 
 def _write(df: pd.DataFrame, out: str | Path) -> None:
     out = Path(out)
     sep = "," if out.suffix.lower() == ".csv" else "\t"
     df.to_csv(out, sep=sep, index=False)
+
+
+#: Columns ``mrkit clump`` uses: SNP and P, and position and alleles to match by when given.
+_CLUMP_COLUMNS = ("snp", "p", "chr", "pos", "effect_allele", "other_allele")
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")
+
+
+def _numbers(values: list[str]) -> Any:
+    """Floats of a text column; NaN where a field is not a number (``NA``, empty, ...)."""
+    import numpy as np
+
+    try:
+        return np.array(values, dtype=np.float64)
+    except ValueError:
+        return np.array([_float(v) for v in values], dtype=np.float64)
+
+
+def _read_plain(path: Path) -> dict[str, Any] | None:
+    """The clumping columns of a plain delimited table, or None to use the full reader.
+
+    Like ``plink --clump``, any table whose header names a SNP and a P column
+    (:data:`mrkit._core.columns.VARIANT_ALIASES`, any case) is read as it is:
+    tab-, comma- or whitespace-separated, plain or gzip. None when the header does
+    not name them, or when a row has another number of fields or a quoted field:
+    the summary-statistics reader then reads the file (or says what is wrong).
+    """
+    import gzip
+
+    from mrkit._core.columns import VARIANT_ALIASES
+
+    with open(path, "rb") as fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+    opener = gzip.open if gz else open
+    with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+        header = fh.readline()
+        sep = "\t" if "\t" in header else "," if "," in header else None
+        names = [n.strip().lower() for n in header.split(sep)]
+        where: dict[str, int] = {}
+        for canon, aliases in VARIANT_ALIASES.items():
+            hit = next((names.index(a) for a in aliases if a in names), None)
+            if canon in _CLUMP_COLUMNS and hit is not None:
+                where[canon] = hit
+        if not {"snp", "p"} <= set(where):
+            return None
+        width = len(names)
+        cols: dict[str, list[str]] = {k: [] for k in where}
+        while lines := fh.readlines(1 << 24):
+            lines = [line for line in lines if line.strip()]
+            text = "".join(lines)
+            if sep is None:
+                fields = text.split()
+            elif '"' in text:
+                return None
+            else:
+                fields = text.replace("\r\n", "\n").replace("\n", sep).split(sep)[:-1]
+            if len(fields) != width * len(lines):
+                return None
+            for k, j in where.items():
+                cols[k].extend(f.strip() for f in fields[j::width])
+    out: dict[str, Any] = dict(cols)
+    out["p"] = _numbers(cols["p"])
+    if "pos" in out and "chr" in out:
+        out["pos"] = _numbers(cols["pos"])
+    else:
+        out.pop("chr", None)
+        out.pop("pos", None)
+    if not {"effect_allele", "other_allele"} <= set(out):
+        out.pop("effect_allele", None)
+        out.pop("other_allele", None)
+    return out
+
+
+def _clump_input(source: str, store: str | None) -> dict[str, Any]:
+    """Columns of the variants to clump: a plain table as it is, else the full reader."""
+    path = Path(source)
+    if path.is_file() and (cols := _read_plain(path)) is not None:
+        return cols
+    df = _load(source, store)
+    out: dict[str, Any] = {"snp": df["snp"].astype(str).tolist(), "p": df["p"].to_numpy(float)}
+    if {"chr", "pos"} <= set(df.columns):
+        out["chr"] = df["chr"].astype(str).tolist()
+        out["pos"] = df["pos"].to_numpy(float)
+    if {"effect_allele", "other_allele"} <= set(df.columns):
+        out["effect_allele"] = df["effect_allele"].astype(str).tolist()
+        out["other_allele"] = df["other_allele"].astype(str).tolist()
+    return out
+
+
+def _write_columns(cols: dict[str, Any], out: str | Path) -> None:
+    """Columns as a table: CSV for ``.csv``, else tab-separated; NaN and None empty."""
+    import csv
+    import math
+
+    out = Path(out)
+    sep = "," if out.suffix.lower() == ".csv" else "\t"
+
+    def text(v: Any) -> str:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return ""
+        if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
+            return str(int(v))
+        return str(v)
+
+    lists = {k: v.tolist() if hasattr(v, "tolist") else list(v) for k, v in cols.items()}
+    lists["p"] = [repr(float(x)) for x in lists["p"]]
+    with open(out, "w", newline="") as fh:
+        w = csv.writer(fh, delimiter=sep, lineterminator="\n")
+        w.writerow(lists)
+        w.writerows([text(v) for v in row] for row in zip(*lists.values(), strict=True))
 
 
 @app.command("clump")
@@ -57,25 +156,30 @@ def clump_cmd(
     store: str | None = typer.Option(None, "--store", help="Store directory for ids."),
     out: str = typer.Option(..., "--out", help="Output table (.tsv or .csv)."),
 ) -> None:
-    """LD-clump a GWAS like `plink1.9 --clump`: index SNPs with the SNPs they clumped."""
-    from mrkit.ld.clump import clump_table
+    """LD-clump a GWAS like `plink1.9 --clump`: index SNPs with the SNPs they clumped.
+
+    A table whose header names a SNP and a P column (a PLINK .assoc, or any GWAS;
+    tab-, comma- or whitespace-separated, gzip ok) is read as it is, like plink;
+    other files (GWAS-VCF, files without P) go through the summary-statistics
+    reader, and anything else is looked up as an id in the store.
+    """
+    from mrkit.ld.greedy import clump_rows, clump_variants
     from mrkit.ld.panel import ReferencePanel
 
-    res = clump_table(
-        ReferencePanel(panel),
-        _load(sumstats, store, minimal=True),
-        p1=p1,
-        p2=p2,
-        r2=r2,
-        kb=kb,
+    cols = _clump_input(sumstats, store)
+    ref = ReferencePanel(panel)
+    snp, p = cols.pop("snp"), cols.pop("p")
+    res = clump_variants(
+        ref, snp, p, **cols, p1=p1, p2=p2, r2=r2, kb=kb,
         missing="drop" if drop_missing else "keep",
-    )
-    _write(res.clumps, out)
-    absent = int((~res.clumps["in_panel"]).sum())
-    console.print(f"{len(res.clumps)} clumps written to {out}")
+    )  # fmt: skip
+    _write_columns(clump_rows(ref, snp, res, cols.get("chr"), cols.get("pos"), p), out)
+    n = len(res.order)
+    absent = int((res.rows[res.order] < 0).sum())
+    console.print(f"{n} clumps written to {out}")
     if absent:
         console.print(f"{absent} index variant(s) not in the LD panel, kept unclumped")
-    n_drop = int((res.table["reason"] == "not in LD panel").sum())
+    n_drop = int((res.reason == "not in LD panel").sum())
     if drop_missing and n_drop:
         console.print(f"{n_drop} variant(s) dropped: not in LD panel")
 

@@ -40,6 +40,7 @@ __all__ = [
     "BIM_COLUMNS",
     "Bim",
     "FileSet",
+    "arrow_numbers",
     "bim_sql",
     "count_samples",
     "decode_genotypes",
@@ -49,6 +50,7 @@ __all__ = [
     "looks_like_frq",
     "open_fileset",
     "read_bim",
+    "string_array",
 ]
 
 #: The six fields of a ``.bim`` line and their types (Arrow / DuckDB).
@@ -126,13 +128,57 @@ class Bim:
         )
 
 
+def arrow_numbers(arr: pa.Array | pa.ChunkedArray, fill: float | None = None) -> np.ndarray:
+    """A numeric Arrow array as numpy, its nulls set to ``fill``.
+
+    Read from the buffers: pyarrow's ``to_numpy`` imports pandas (about 0.3 s) to
+    check the array's type. ``fill=None`` refuses nulls.
+
+    Raises
+    ------
+    ValueError
+        The array holds nulls and ``fill`` is None.
+    """
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    t = arr.type
+    kind = "f" if pa.types.is_floating(t) else "i" if pa.types.is_signed_integer(t) else "u"
+    dtype = np.dtype(f"{kind}{t.bit_width // 8}")
+    out = np.frombuffer(
+        arr.buffers()[1], dtype=dtype, count=len(arr), offset=arr.offset * dtype.itemsize
+    )
+    if arr.null_count:
+        if fill is None:
+            raise ValueError(f"{arr.null_count} missing value(s)")
+        bits = np.frombuffer(arr.buffers()[0], dtype=np.uint8)
+        valid = np.unpackbits(bits, bitorder="little")[arr.offset : arr.offset + len(arr)]
+        out = np.where(valid.astype(bool), out, fill)
+    return out.copy() if not out.flags.writeable else out
+
+
+def string_array(values: Sequence[str]) -> pa.StringArray:
+    """An Arrow string array of Python strings, built from its buffers.
+
+    ``pa.array`` would import pandas (about 0.3 s) to ask whether a list is a
+    pandas object; this does not. The text must be under 2 GiB in total.
+    """
+    encoded = [v.encode() for v in values]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(e) for e in encoded], out=offsets[1:])
+    if offsets[-1] >= 2**31:
+        raise ValueError(f"{offsets[-1]} bytes of text: more than an Arrow string array holds")
+    return pa.StringArray.from_buffers(
+        len(encoded), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(b"".join(encoded))
+    )
+
+
 def _strings(col: pa.ChunkedArray | pa.Array, dtype: type) -> np.ndarray:
     """A string column as numpy, converting each distinct value once."""
     enc = pc.dictionary_encode(col)
     if isinstance(enc, pa.ChunkedArray):
         enc = enc.combine_chunks() if enc.num_chunks != 1 else enc.chunk(0)
     names = np.asarray(enc.dictionary.to_pylist(), dtype=dtype)
-    return names[enc.indices.to_numpy(zero_copy_only=False)]
+    return names[arrow_numbers(enc.indices)]
 
 
 def _bim(strings: dict[str, pa.ChunkedArray | pa.Array], cm: np.ndarray, pos: np.ndarray) -> Bim:
@@ -166,7 +212,7 @@ def _read_bim_arrow(path: Path, delimiter: str) -> Bim:
     other = " " if delimiter == "\t" else "\t"  # the fields of a .bim hold no whitespace
     if any(pc.any(pc.match_substring(c, other)).as_py() for c in strings.values()):
         raise ValueError("mixed separators")
-    return _bim(strings, cm.to_numpy(), pos.to_numpy())
+    return _bim(strings, arrow_numbers(cm), arrow_numbers(pos))
 
 
 def _read_bim_lines(path: Path) -> Bim:
@@ -193,7 +239,7 @@ def _read_bim_lines(path: Path) -> Bim:
         (list(c) for c in zip(*fields, strict=True)) if fields else [[]] * 6
     )
     strings = {"chr": chr_, "snp": snp, "a1": a1, "a2": a2}
-    return _bim({k: pa.array(v, pa.string()) for k, v in strings.items()}, cm, pos)
+    return _bim({k: string_array(v) for k, v in strings.items()}, cm, pos)
 
 
 def read_bim(path: str | Path) -> Bim:

@@ -27,12 +27,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyarrow as pa
 import pyarrow.compute as pc
 
 from mrkit._core.columns import canonical_columns
 from mrkit.errors import InputError, PanelError
-from mrkit.io.plink import Bim, FileSet, decode_genotypes, fileset_prefix, open_fileset
+from mrkit.io.plink import (
+    Bim,
+    FileSet,
+    arrow_numbers,
+    decode_genotypes,
+    fileset_prefix,
+    open_fileset,
+    string_array,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -181,8 +188,8 @@ class ReferencePanel:
         alike; a NaN position matches nothing). With both alleles, they must be the
         panel's two alleles (either order, any case) or the variant counts as absent.
         """
-        hit = pc.index_in(pa.array(snp, pa.string()), value_set=self.bim.snp)
-        out = hit.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        hit = pc.index_in(string_array(snp), value_set=self.bim.snp)
+        out = arrow_numbers(hit, fill=-1).astype(np.int64)
         has_alleles = effect_allele is not None and other_allele is not None
         if has_alleles:
             ea = np.array([str(a).upper() for a in effect_allele], dtype=object)
