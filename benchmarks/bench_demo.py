@@ -10,6 +10,7 @@ Run: ``.venv/bin/python benchmarks/bench_demo.py``.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -58,6 +59,7 @@ def main() -> None:
     print(f"run (total)      {run[0]:8.2f}   (peak {run[1]:.0f} MiB)")
     total = sim[0] + run[0]
     print(f"demo total       {total:8.2f}   goal < 90 s -> {'met' if total < 90 else 'NOT met'}")
+    print("load average " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 if __name__ == "__main__":

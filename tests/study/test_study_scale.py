@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from study_synth import make_study
 
 from mrkit.cli import main
 from mrkit.study.parts import PARTS_DIR, read_part
 from mrkit.study.pipeline import run_study
-from study_synth import make_study
 
 NO_FIGS = '\n[report]\npair_figures = "none"\n'
 TABLES = ("results.parquet", "results.csv", "harmonised.parquet", "diagnostics.csv")

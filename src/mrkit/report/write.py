@@ -8,7 +8,9 @@ from typing import Any
 
 import pandas as pd
 
+from mrkit.methods import get_method
 from mrkit.report import figures
+from mrkit.report.html import render_report
 
 
 def slug(text: str) -> str:
@@ -122,9 +124,6 @@ def write_outputs(
     :func:`detail_pairs`; ``pairs.csv`` (from ``pair_log``) lists every pair's
     status, error and time.
     """
-    from mrkit.methods import get_method
-    from mrkit.report.html import render_report
-
     out_dir.mkdir(parents=True, exist_ok=True)
     files = _write_tables(out_dir, results, harmonised, diagnostics)
     labels = {m: get_method(m).label for m in {*study.analysis.methods, "wald_ratio"}}

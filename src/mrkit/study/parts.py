@@ -1,8 +1,10 @@
 """Running a study's pairs through an engine, with results streamed to Parquet parts.
 
-The pair analyses of a study (:func:`mrkit.study.pairwork.analyse_harmonised`) run in
-*chunks* of several pairs per engine task, so that scheduling costs little even
-for thousands of pairs. Data reach the tasks as a Parquet path, not as pickled
+The pairs of a study run in *chunks* of many pairs per engine task; a task
+analyses its chunk with :func:`mrkit.study.engine.analyse_chunk` (each pair's
+filters, then one :func:`mrkit.estimate.analyse` over the chunk), so that
+scheduling costs little even for thousands of pairs and the estimators run
+over many pairs at once. Data reach the tasks as a Parquet path, not as pickled
 tables: the columns the analysis needs (``snp``, effects, standard errors,
 p-values, allele frequencies, sample sizes, ``keep``, ``reason``) of every pair
 still to compute are written once to ``<output>/.pairs/input-*.parquet``, one
@@ -11,7 +13,8 @@ row group per chunk; a task reads its row group and slices its pairs.
 Each finished pair is written at once, atomically (temporary file, then
 rename), to ``<output>/.pairs/<fingerprint>.parquet``: the pair's per-variant
 updates (``keep``, ``reason``, Steiger columns) as the table, its estimates,
-diagnostics and timing as JSON in the file's metadata. The fingerprint covers
+diagnostics and timing (its filters plus its share of the chunk's estimation)
+as JSON in the file's metadata. The fingerprint covers
 mrkit's version, the pair, both traits, the harmonised data and every analysis
 parameter (seed included), so a re-run (after a crash, or with pairs added)
 computes only the pairs without a valid part, and the study's outputs are
@@ -28,6 +31,7 @@ import hashlib
 import json
 import math
 import os
+import signal
 import time
 import uuid
 from collections.abc import Callable
@@ -36,12 +40,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from mrkit._core.version import __version__
-from mrkit.study.pairwork import PairOutput, TraitInfo, analyse_harmonised
+from mrkit.study.engine import PairOutput, analyse_chunk
+from mrkit.study.filters import TraitInfo
 
 #: Bumped when the part format or the pair analysis changes meaning.
-PART_VERSION = 1
+PART_VERSION = 2
 PARTS_DIR = ".pairs"
 
 #: Read-only columns the pair analysis uses (never sent back in a part).
@@ -93,11 +100,8 @@ def _json_default(v: Any) -> Any:
     return str(v)
 
 
-def write_part(path: Path, out: PairOutput, *, fingerprint: str, elapsed_s: float) -> None:
+def write_part(path: Path, out: PairOutput, *, fingerprint: str) -> None:
     """Write one pair's output atomically (``path.tmp-*`` then rename)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     tab = out.harmonised
     updates = tab[[c for c in tab.columns if c not in DATA_COLUMNS]].reset_index(drop=True)
     meta = {
@@ -106,7 +110,7 @@ def write_part(path: Path, out: PairOutput, *, fingerprint: str, elapsed_s: floa
         "outcome": out.outcome,
         "direction": out.direction,
         "error": out.error,
-        "elapsed_s": elapsed_s,
+        "elapsed_s": out.elapsed_s,
         "estimates": out.estimates,
         "diagnostics": out.diagnostics,
         "heterogeneity": out.heterogeneity,
@@ -125,8 +129,6 @@ def write_part(path: Path, out: PairOutput, *, fingerprint: str, elapsed_s: floa
 
 def read_part(path: Path, fingerprint: str) -> tuple[pd.DataFrame, dict[str, Any]] | None:
     """``(updates, meta)`` of a valid part, or ``None`` (missing, unreadable, stale)."""
-    import pyarrow.parquet as pq
-
     if not path.is_file():
         return None
     try:
@@ -144,8 +146,6 @@ def _crash_hook() -> None:
     _written += 1
     limit = os.environ.get("MRKIT_CRASH_AFTER_PAIRS")
     if limit and _written >= int(limit):
-        import signal
-
         os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -157,37 +157,41 @@ def run_chunk(
     pairs: list[dict[str, Any]],
     params: dict[str, Any],
     parts_dir: str,
+    threads: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Analyse the pairs of one chunk; each pair's part is written as soon as it is done.
+    """Analyse the pairs of one chunk together; then write each pair's part.
 
     ``pairs``: ``{exposure, outcome, direction, fingerprint, columns, start,
     stop}`` (rows ``start:stop`` of the row group). Pairs whose part already
-    exists (a retried task) are not recomputed. Returns one small status
-    record per pair.
+    exists (a retried task) are not recomputed. ``threads`` go to the
+    analysis (``None``: the usable cores). Returns one small status record
+    per pair.
     """
-    import pyarrow.parquet as pq
-
-    data: pd.DataFrame | None = None
-    status = []
-    for p in pairs:
+    status: list[dict[str, Any] | None] = [None] * len(pairs)
+    todo: list[int] = []
+    for k, p in enumerate(pairs):
         part = Path(parts_dir) / f"{p['fingerprint']}.parquet"
         done = read_part(part, p["fingerprint"]) if part.is_file() else None
-        if done is not None:
-            meta = done[1]
-            status.append({"error": meta["error"], "elapsed_s": meta["elapsed_s"]})
-            continue
-        if data is None:
-            data = pq.ParquetFile(input_path).read_row_group(row_group).to_pandas()
-        rows = data.iloc[p["start"] : p["stop"]][p["columns"]].reset_index(drop=True)
-        t0 = time.perf_counter()
-        out = analyse_harmonised(
-            rows, exposure=p["exposure"], outcome=p["outcome"], direction=p["direction"], **params
-        )
-        elapsed = round(time.perf_counter() - t0, 6)
-        write_part(part, out, fingerprint=p["fingerprint"], elapsed_s=elapsed)
-        _crash_hook()
-        status.append({"error": out.error, "elapsed_s": elapsed})
-    return status
+        if done is None:
+            todo.append(k)
+        else:
+            status[k] = {"error": done[1]["error"], "elapsed_s": done[1]["elapsed_s"]}
+    if todo:
+        data = pq.ParquetFile(input_path).read_row_group(row_group).to_pandas()
+        tables = [
+            data.iloc[pairs[k]["start"] : pairs[k]["stop"]][pairs[k]["columns"]].reset_index(
+                drop=True
+            )
+            for k in todo
+        ]
+        keys = [(pairs[k]["exposure"], pairs[k]["outcome"], pairs[k]["direction"]) for k in todo]
+        outs = analyse_chunk(tables, keys, **params, threads=threads)
+        for k, out in zip(todo, outs, strict=True):
+            part = Path(parts_dir) / f"{pairs[k]['fingerprint']}.parquet"
+            write_part(part, out, fingerprint=pairs[k]["fingerprint"])
+            _crash_hook()
+            status[k] = {"error": out.error, "elapsed_s": out.elapsed_s}
+    return [s for s in status if s is not None]
 
 
 # -- the study side ----------------------------------------------------------------------
@@ -202,7 +206,12 @@ class PairJob:
     error: str | None = None  # set: fails without running (e.g. no instruments at all)
 
 
-def chunk_size(n_todo: int, slots: int, *, most: int = 25) -> int:
+#: Most pairs in one task: the estimators run over a whole chunk at once, and
+#: memory and progress steps stay bounded.
+MOST_PER_TASK = 200
+
+
+def chunk_size(n_todo: int, slots: int, *, most: int = MOST_PER_TASK) -> int:
     """Pairs per task: about four tasks per worker slot, between 1 and ``most``."""
     if n_todo <= 0:
         return 1
@@ -223,9 +232,6 @@ def run_pairs(
     per-pair log (``exposure, outcome, direction, status, error, nsnp,
     elapsed_s, reused``) and run statistics for the manifest.
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     parts = out_dir / PARTS_DIR
     parts.mkdir(parents=True, exist_ok=True)
     narrow = [j.table[analysis_columns(j.table)].reset_index(drop=True) for j in jobs]
@@ -242,7 +248,7 @@ def run_pairs(
     }
     todo = [i for i, got in found.items() if got is None]
     slots = getattr(engine, "slots", 1)
-    size = chunk_size(len(todo), slots, most=25 if slots > 1 else 10)
+    size = chunk_size(len(todo), slots)
     chunks = [todo[k : k + size] for k in range(0, len(todo), size)]
     t0 = time.perf_counter()
     if on_pairs is not None:
@@ -280,6 +286,7 @@ def run_pairs(
                         pairs=spec,
                         params=params,
                         parts_dir=str(parts),
+                        threads=getattr(engine, "threads", None),
                     )
                 )
         try:
@@ -344,6 +351,7 @@ def _assemble(
                 single_snp=meta["single_snp"],
                 skipped=meta["skipped"],
                 error=meta["error"],
+                elapsed_s=meta["elapsed_s"],
             )
             elapsed = meta["elapsed_s"]
         outputs.append(out)

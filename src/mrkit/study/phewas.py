@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from mrkit.errors import StudyError
+from mrkit.methods import resolve
+from mrkit.store.catalog import Store
+from mrkit.study.pipeline import StudyRun, run_study
 
 CORRECTIONS = {"bonferroni": "bonferroni", "holm": "holm", "bh": "fdr_bh", "fdr_bh": "fdr_bh"}
 CORRECTIONS["none"] = "none"
@@ -86,9 +89,6 @@ def phewas_study(
     ``outcome`` (every other GWAS against it) is given. ``clump`` needs
     ``panel``; with a panel, missing instruments are also looked up as LD proxies.
     """
-    from mrkit.methods import resolve
-    from mrkit.store.catalog import Store
-
     if (exposure is None) == (outcome is None):
         msg = "give exactly one of --exposure and --outcome"
         raise StudyError(msg)
@@ -163,13 +163,11 @@ def run_phewas(
     quiet: bool = False,
     force: bool = False,
     **options: Any,
-) -> Any:
+) -> StudyRun:
     """Write ``<out>/study.toml`` for :func:`phewas_study` and run it; a StudyRun.
 
     ``out`` defaults to ``phewas_<id>`` in the current folder.
     """
-    from mrkit.study.pipeline import run_study
-
     doc = phewas_study(store, **options)
     focus = options.get("exposure") or options.get("outcome")
     out_dir = Path(out) if out is not None else Path(f"phewas_{focus}")

@@ -23,8 +23,14 @@ import pandas as pd
 
 from mrkit._core.version import __version__
 from mrkit.errors import StudyError
+from mrkit.instruments import select_instruments
+from mrkit.ld.panel import ReferencePanel
+from mrkit.report.write import write_outputs
+from mrkit.store.catalog import Store
 from mrkit.study.correction import adjust
-from mrkit.study.pairwork import PairOutput, TraitInfo
+from mrkit.study.engine import PairOutput, make_engine
+from mrkit.study.filters import TraitInfo
+from mrkit.study.parts import PairJob, run_pairs
 from mrkit.study.spec import GwasEntry, Study, load_study
 
 RESULT_COLUMNS = [
@@ -126,8 +132,6 @@ def run_study(
     force: bool = False,
 ) -> StudyRun:
     """Run every stage of the study in ``path``; see the module docstring."""
-    from mrkit.store.catalog import Store
-
     study, base = load_study(path)
     text = Path(path).read_text(encoding="utf-8")
     out_dir = Path(out) if out is not None else base / study.study.output
@@ -165,8 +169,6 @@ def run_study(
     pairs = study.pairs()
     panel = None
     if study.study.panel is not None:
-        from mrkit.ld.panel import ReferencePanel
-
         panel = ReferencePanel(base / study.study.panel)
     # 2. instruments -------------------------------------------------------------------
     exposures = list(dict.fromkeys(e for e, _, _ in pairs))
@@ -183,9 +185,6 @@ def run_study(
             harmonised[(e, o)] = _harmonise(store, instruments[e], e, o, study, panel, rows)
             tick()
     # 4. pairs -------------------------------------------------------------------------
-    from mrkit.study.engine import make_engine
-    from mrkit.study.parts import PairJob, run_pairs
-
     engine = make_engine(study.engine)
     a = study.analysis
     params = dict(
@@ -193,6 +192,7 @@ def run_study(
         sensitivity=list(a.sensitivity),
         steiger_filter=study.instruments.steiger,
         presso_correct=a.presso_correct,
+        options=a.options,
         alpha=a.alpha,
         seed=study.study.seed,
         nboot=a.nboot,
@@ -227,8 +227,6 @@ def run_study(
         ]
     )
     # 6. outputs -----------------------------------------------------------------------
-    from mrkit.report.write import write_outputs
-
     manifest = {
         "mrkit_version": __version__,
         "study_file": str(Path(path).resolve()),
@@ -273,8 +271,6 @@ def _stored_checksums(store_path: Path, study: Study) -> dict[str, str]:
     ids = [g.id for g in study.gwas if g.file is None]
     if not ids or not store_path.is_file():
         return {}
-    from mrkit.store.catalog import Store
-
     stored = Store(store_path, read_only=True).infos()
     return {i: str(stored[i].get("sha256")) for i in ids if i in stored}
 
@@ -318,8 +314,6 @@ def _import_one(
 def _instruments(
     store: Any, exposure: str, study: Study, panel: Any, info: dict[str, Any]
 ) -> pd.DataFrame:
-    from mrkit.instruments import select_instruments
-
     ins = study.instruments
     cand = store.instruments(exposure, p=ins.p)
     if len(cand) == 0:

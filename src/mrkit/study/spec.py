@@ -2,7 +2,10 @@
 
 Every key is checked: unknown keys and bad values are errors that name the key
 (``analysis.correction: must be one of bonferroni, holm, fdr_bh``). Relative paths
-are resolved against the study file's folder. See ``docs/study-file.md``.
+are resolved against the study file's folder. ``[analysis.options.METHOD]``
+tables are checked against the method's own options
+(:func:`mrkit.methods.method_options`) and stored under the method's canonical
+name. See ``docs/study-file.md``.
 """
 
 from __future__ import annotations
@@ -10,11 +13,14 @@ from __future__ import annotations
 import fnmatch
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from mrkit.errors import StudyError
+from mrkit.errors import InputError, MrkitError, StudyError, UnknownMethodError
+from mrkit.estimate import Pairs, analyse
+from mrkit.methods import get_method, method_options, resolve
 
 
 class _Strict(BaseModel):
@@ -106,6 +112,7 @@ class AnalysisSection(_Strict):
     alpha: float = Field(default=0.05, gt=0, lt=1)
     family: Literal["direction", "all"] = "direction"
     nboot: int = Field(default=1000, ge=10)
+    options: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _primary_listed(self) -> AnalysisSection:
@@ -214,14 +221,10 @@ def load_study(path: str | Path) -> tuple[Study, Path]:
         msg = f"{p}: " + "; ".join(lines)
         raise StudyError(msg) from None
     base = p.resolve().parent
-    _check_semantics(study, base, p)
-    return study, base
+    return _check_semantics(study, base, p), base
 
 
-def _check_semantics(study: Study, base: Path, path: Path) -> None:
-    from mrkit.errors import UnknownMethodError
-    from mrkit.methods import get_method
-
+def _check_semantics(study: Study, base: Path, path: Path) -> Study:
     for m in study.analysis.methods:
         try:
             get_method(m)
@@ -242,3 +245,83 @@ def _check_semantics(study: Study, base: Path, path: Path) -> None:
     if study.engine.address and study.engine.kind != "dask":
         msg = f'{path}: engine.address is only used with engine.kind = "dask"'
         raise StudyError(msg)
+    options = check_options(study.analysis, path)
+    return study.model_copy(
+        update={"analysis": study.analysis.model_copy(update={"options": options})}
+    )
+
+
+# -- [analysis.options.METHOD] -------------------------------------------------------------
+_KINDS: tuple[tuple[type, str], ...] = (
+    (bool, "true or false"),
+    (int, "an integer"),
+    (float, "a number"),
+    (str, "a string"),
+)
+
+
+def _type_error(default: Any, value: Any) -> str | None:
+    """Why ``value`` cannot stand for an option whose default is ``default`` (or None)."""
+    for kind, words in _KINDS:
+        if isinstance(default, kind):
+            ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
+            if kind is float:
+                ok = isinstance(value, int | float) and not isinstance(value, bool)
+            return None if ok else f"expected {words}, got {value!r}"
+    return None  # no default to compare with (None): the method checks it
+
+
+def check_options(analysis: AnalysisSection, path: Path | str) -> dict[str, dict[str, Any]]:
+    """The ``[analysis.options.METHOD]`` tables, validated, by canonical method name.
+
+    A table may name any method of ``analysis.methods`` (or ``presso`` when it
+    is in ``analysis.sensitivity``: the options then reach the MR-PRESSO
+    filter too). Option names come from the method's signature; values must
+    have the type of its default; values the method itself rejects (an
+    unknown ``model``, ...) are found by running it once on a small made-up
+    pair. Every error names the study file and the key.
+    """
+    names = resolve(analysis.methods)
+    allowed = [*names, *(["presso"] if "presso" in analysis.sensitivity else [])]
+    out: dict[str, dict[str, Any]] = {}
+    for key, opts in analysis.options.items():
+        where = f"{path}: analysis.options.{key}"
+        try:
+            spec = get_method(key)
+        except UnknownMethodError as exc:
+            raise StudyError(f"{where}: {exc}") from None
+        if spec.name in out:
+            msg = f"{where}: `{spec.name}` already has an options table (names and aliases)"
+            raise StudyError(msg)
+        if spec.name not in allowed:
+            msg = (
+                f"{where}: options for `{spec.name}`, which the study does not run; "
+                f"add it to analysis.methods ({', '.join(names)})"
+            )
+            raise StudyError(msg)
+        try:
+            method_options([spec.name], {spec.name: opts})
+        except InputError as exc:
+            bad = next(k for k in opts if k not in spec.options)
+            raise StudyError(f"{where}.{bad}: {exc}") from None
+        for name, value in opts.items():
+            if (why := _type_error(spec.options[name], value)) is not None:
+                default = spec.options[name]
+                msg = f"{where}.{name}: {why} (`{spec.name}` option, default {default!r})"
+                raise StudyError(msg)
+        _try_options(spec.name, opts, where)
+        out[spec.name] = dict(opts)
+    return out
+
+
+def _try_options(name: str, opts: dict[str, Any], where: str) -> None:
+    """Run ``name`` with ``opts`` on a small made-up pair: values it rejects are errors."""
+    rng = np.random.default_rng(0)
+    bx = rng.uniform(0.05, 0.2, 12)
+    by = 0.3 * bx + rng.normal(0, 0.01, 12)
+    j = 1 if get_method(name).max_snps == 1 else 12
+    probe = Pairs.from_arrays(bx[:j], np.full(j, 0.01), by[:j], np.full(j, 0.01))
+    try:
+        analyse(probe, [name], options={name: opts}, diagnostics=False, nboot=10, threads=1)
+    except (MrkitError, TypeError, ValueError) as exc:
+        raise StudyError(f"{where}: {exc}") from None
