@@ -28,7 +28,6 @@ from typing import Any
 
 import typer
 import typer.main
-from rich.console import Console
 from typer.core import TyperCommand, TyperGroup
 
 from mrkit.errors import MrkitError
@@ -80,14 +79,35 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-# Wide enough for method names when output is piped to a file (no terminal width).
-console = Console(width=None if sys.stdout.isatty() else 120)
-err_console = Console(stderr=True)
+
+
+def __getattr__(name: str) -> Any:
+    """``console`` and ``err_console``: rich consoles, made on first use.
+
+    rich takes ~40 ms to import; a command that prints plain lines (``typer.echo``)
+    and exits without error never pays for it.
+    """
+    if name in ("console", "err_console"):
+        from rich.console import Console
+
+        # Wide enough for method names when output is piped to a file (no terminal width).
+        globals()["console"] = Console(width=None if sys.stdout.isatty() else 120)
+        globals()["err_console"] = Console(stderr=True)
+        return globals()[name]
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
+def _print_error(message: object) -> None:
+    """``error: message`` on stderr, one line."""
+    __getattr__("err_console").print(
+        f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True
+    )
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print ``error: message`` on stderr and return the exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    _print_error(message)
     return typer.Exit(code)
 
 
@@ -223,6 +243,7 @@ def _root_help(group: _LazyGroup, ctx: Any) -> str:
     import shutil
 
     from rich import box
+    from rich.console import Console
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
@@ -271,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rv = _group().main(args=argv, standalone_mode=False)
     except MrkitError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        _print_error(exc)
         return 2
     except typer.Exit as exc:
         return int(exc.exit_code or 0)

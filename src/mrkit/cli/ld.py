@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from mrkit.cli import app, console
+from mrkit.cli import app
 from mrkit.errors import InputError
 
 if TYPE_CHECKING:
@@ -31,21 +31,37 @@ def _write(df: pd.DataFrame, out: str | Path) -> None:
 _CLUMP_COLUMNS = ("snp", "p", "chr", "pos", "effect_allele", "other_allele")
 
 
-def _float(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        return float("nan")
+def _read_arrow(source: Any, skip: int, sep: str, width: int, where: dict[str, int]) -> Any:
+    """The columns ``where`` names (field positions), parsed by Arrow's CSV reader."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
 
+    from mrkit.io.plink import arrow_numbers
 
-def _numbers(values: list[str]) -> Any:
-    """Floats of a text column; NaN where a field is not a number (``NA``, empty, ...)."""
-    import numpy as np
-
-    try:
-        return np.array(values, dtype=np.float64)
-    except ValueError:
-        return np.array([_float(v) for v in values], dtype=np.float64)
+    names = [f"c{j}" for j in range(width)]
+    text = {"snp", "chr", "effect_allele", "other_allele"}
+    table = pcsv.read_csv(
+        source,
+        read_options=pcsv.ReadOptions(column_names=names, skip_rows=skip),
+        parse_options=pcsv.ParseOptions(delimiter=sep),
+        convert_options=pcsv.ConvertOptions(
+            include_columns=[names[j] for j in where.values()],
+            column_types={
+                names[j]: pa.string() if k in text else pa.float64() for k, j in where.items()
+            },
+            strings_can_be_null=False,
+        ),
+    )
+    cols: dict[str, Any] = {}
+    for k, j in where.items():
+        col = table.column(names[j]).combine_chunks()
+        if k in ("p", "pos"):
+            cols[k] = arrow_numbers(col, fill=float("nan"))
+        elif k in ("effect_allele", "other_allele"):
+            cols[k] = col.to_pylist()
+        else:
+            cols[k] = col
+    return cols
 
 
 def _read_plain(path: Path) -> dict[str, Any] | None:
@@ -53,18 +69,21 @@ def _read_plain(path: Path) -> dict[str, Any] | None:
 
     Like ``plink --clump``, any table whose header names a SNP and a P column
     (:data:`mrkit._core.columns.VARIANT_ALIASES`, any case) is read as it is:
-    tab-, comma- or whitespace-separated, plain or gzip. None when the header does
-    not name them, or when a row has another number of fields or a quoted field:
-    the summary-statistics reader then reads the file (or says what is wrong).
+    tab-, comma- or whitespace-separated (aligned columns too), plain or gzip; a
+    p-value that is not a number (``NA``) is missing. None when the header does not
+    name them or a row has another number of fields: the summary-statistics reader
+    then reads the file (or says what is wrong).
     """
     import gzip
+    import re
+
+    import pyarrow as pa
 
     from mrkit._core.columns import VARIANT_ALIASES
 
     with open(path, "rb") as fh:
         gz = fh.read(2) == b"\x1f\x8b"
-    opener = gzip.open if gz else open
-    with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+    with (gzip.open if gz else open)(path, "rt", encoding="utf-8", errors="replace") as fh:
         header = fh.readline()
         sep = "\t" if "\t" in header else "," if "," in header else None
         names = [n.strip().lower() for n in header.split(sep)]
@@ -76,25 +95,24 @@ def _read_plain(path: Path) -> dict[str, Any] | None:
         if not {"snp", "p"} <= set(where):
             return None
         width = len(names)
-        cols: dict[str, list[str]] = {k: [] for k in where}
-        while lines := fh.readlines(1 << 24):
-            lines = [line for line in lines if line.strip()]
-            text = "".join(lines)
-            if sep is None:
-                fields = text.split()
-            elif '"' in text:
-                return None
-            else:
-                fields = text.replace("\r\n", "\n").replace("\n", sep).split(sep)[:-1]
-            if len(fields) != width * len(lines):
-                return None
-            for k, j in where.items():
-                cols[k].extend(f.strip() for f in fields[j::width])
-    out: dict[str, Any] = dict(cols)
-    out["p"] = _numbers(cols["p"])
-    if "pos" in out and "chr" in out:
-        out["pos"] = _numbers(cols["pos"])
-    else:
+        if sep is not None or header.rstrip("\r\n").split(" ") == header.split():
+            try:  # one tab, comma or space between fields: Arrow reads the file itself
+                stream = pa.input_stream(str(path), compression="gzip" if gz else None)
+                return _usable(_read_arrow(stream, 1, sep or " ", width, where))
+            except (pa.ArrowInvalid, ValueError):
+                if sep is not None:
+                    return None
+        # aligned columns (runs of blanks): one space between fields, then Arrow
+        body = re.sub(r"(?m)^ | $", "", re.sub(r"[ \t]+", " ", fh.read()))
+    try:
+        return _usable(_read_arrow(pa.BufferReader(body.encode()), 0, " ", width, where))
+    except (pa.ArrowInvalid, ValueError):
+        return None
+
+
+def _usable(out: dict[str, Any]) -> dict[str, Any]:
+    """The columns clumping can use: position only with chromosome, alleles in pairs."""
+    if not {"chr", "pos"} <= set(out):
         out.pop("chr", None)
         out.pop("pos", None)
     if not {"effect_allele", "other_allele"} <= set(out):
@@ -176,12 +194,12 @@ def clump_cmd(
     _write_columns(clump_rows(ref, snp, res, cols.get("chr"), cols.get("pos"), p), out)
     n = len(res.order)
     absent = int((res.rows[res.order] < 0).sum())
-    console.print(f"{n} clumps written to {out}")
+    typer.echo(f"{n} clumps written to {out}")  # plain lines: no rich to import
     if absent:
-        console.print(f"{absent} index variant(s) not in the LD panel, kept unclumped")
+        typer.echo(f"{absent} index variant(s) not in the LD panel, kept unclumped")
     n_drop = int((res.reason == "not in LD panel").sum())
     if drop_missing and n_drop:
-        console.print(f"{n_drop} variant(s) dropped: not in LD panel")
+        typer.echo(f"{n_drop} variant(s) dropped: not in LD panel")
 
 
 @app.command("ld")
@@ -194,6 +212,7 @@ def ld_cmd(
     import pandas as pd
 
     from mrkit._core.columns import canonical_columns
+    from mrkit.cli import console
     from mrkit.ld.panel import ReferencePanel
 
     path = Path(snps)
@@ -229,6 +248,7 @@ def instruments_cmd(
     out: str | None = typer.Option(None, "--out", help="Output table (.tsv or .csv)."),
 ) -> None:
     """Select instruments; every candidate is listed with keep/reason."""
+    from mrkit.cli import console
     from mrkit.instruments import select_instruments
 
     tab = select_instruments(

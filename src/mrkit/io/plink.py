@@ -51,6 +51,7 @@ __all__ = [
     "open_fileset",
     "read_bim",
     "string_array",
+    "take_strings",
 ]
 
 #: The six fields of a ``.bim`` line and their types (Arrow / DuckDB).
@@ -170,6 +171,17 @@ def string_array(values: Sequence[str]) -> pa.StringArray:
     return pa.StringArray.from_buffers(
         len(encoded), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(b"".join(encoded))
     )
+
+
+def take_strings(values: Sequence[str] | pa.Array, idx: Sequence[int] | np.ndarray) -> list[str]:
+    """The strings at positions ``idx`` of a list, numpy array or Arrow string array."""
+    idx = np.ascontiguousarray(idx, dtype=np.int64)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array):  # built from buffers: no pandas import
+        where = pa.Array.from_buffers(pa.int64(), idx.size, [None, pa.py_buffer(idx)])
+        return [str(v) for v in pc.take(values, where).to_pylist()]
+    return [str(values[i]) for i in idx.tolist()]
 
 
 def _strings(col: pa.ChunkedArray | pa.Array, dtype: type) -> np.ndarray:

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mrkit.errors import InputError
+from mrkit.io.plink import take_strings
 from mrkit.ld._haplotype import haplotype_r2
 
 if TYPE_CHECKING:
@@ -173,17 +175,11 @@ def clump_variants(
     r2_index = np.full(k, np.nan)
     is_index = np.zeros(k, dtype=bool)
     use = in_panel & first & np.isfinite(p) & (p <= max(p1, p2))
-    chrom = panel.bim.chr
-    ppos = panel.bim.pos
-    window = kb * 1000.0
     sel_all = np.flatnonzero(use)
-    chr_of = chrom[rows[sel_all]]
-    for c in dict.fromkeys(chr_of.tolist()):
-        sel = sel_all[chr_of == c]
-        sel = sel[np.argsort(rows[sel], kind="stable")]  # panel order = position order
+    for sel, key, window in _groups(panel, rows, sel_all, kb * 1000.0):
         _greedy(
             _Block(_bed_planes(panel, rows[sel])),
-            ppos[rows[sel]].astype(np.float64),
+            key,
             p[sel],
             rows[sel],
             p1=p1,
@@ -231,6 +227,46 @@ def clump_variants(
         order=idx,
         members=[members[int(i)] for i in idx],
     )
+
+
+#: Bit planes of at most this many bytes are held at once (chromosomes are grouped).
+_BLOCK_BYTES = 1 << 28
+
+
+def _groups(panel, rows: np.ndarray, sel: np.ndarray, window: float):
+    """Candidates ``sel`` in groups of whole chromosomes, each with one sorted position key.
+
+    Yields ``(sel, key, window)``: the group's candidates sorted by chromosome and
+    position (then panel row), and a key that is the position plus an offset per
+    chromosome larger than any window, so that one greedy pass runs over several
+    chromosomes at once (fewer, larger vectorised batches) and a window never
+    crosses chromosomes. Groups hold at most :data:`_BLOCK_BYTES` of bit planes.
+    """
+    if sel.size == 0:
+        return
+    names, code = np.unique(panel.bim.chr[rows[sel]], return_inverse=True)
+    pos = panel.bim.pos[rows[sel]].astype(np.float64)
+    per_variant = 40 * -(-panel.bytes_per_variant // 16)  # planes (24) and raw rows (16)
+    sizes = np.bincount(code, minlength=names.size)
+    group, used = [], 0
+    bounds = []
+    for c in np.argsort(sizes, kind="stable")[::-1]:  # largest first, then fill up
+        if group and (used + sizes[c]) * per_variant > _BLOCK_BYTES:
+            bounds.append(group)
+            group, used = [], 0
+        group.append(c)
+        used += sizes[c]
+    bounds.append(group)
+    for group in bounds:
+        rank = np.full(names.size, -1)
+        rank[group] = np.arange(len(group))
+        mine = rank[code] >= 0
+        g_sel, g_pos, g_rank = sel[mine], pos[mine], rank[code[mine]]
+        top = float(g_pos.max()) + 1.0
+        win = min(window, top)  # a window wider than the chromosome is the chromosome
+        key = g_rank * (top + win + 1.0) + g_pos
+        order = np.lexsort((rows[g_sel], key))
+        yield g_sel[order], key[order], win
 
 
 def _mark_index(ti: int, is_index: np.ndarray, index_of: np.ndarray) -> None:
@@ -305,8 +341,9 @@ def _greedy(block, pos, ps, rows, *, p1, p2, r2, window, on_index, on_clumped) -
 def clump_rows(panel, snp, res: Clumping, chr=None, pos=None, p=None) -> dict[str, list]:
     """The clumps of ``res`` as columns ``snp, chr, pos, p, n_clumped, clumped_snps, in_panel``.
 
-    ``chr``, ``pos``, ``p`` are the input columns: the position of an index variant
-    comes from the panel, or from the input when the panel lacks it (NaN if not given).
+    ``snp``, ``chr``, ``pos``, ``p`` are the input columns (lists, numpy or Arrow
+    arrays): the position of an index variant comes from the panel, or from the
+    input when the panel lacks it (NaN if not given).
     """
     idx = res.order
     rows = res.rows[idx]
@@ -314,17 +351,20 @@ def clump_rows(panel, snp, res: Clumping, chr=None, pos=None, p=None) -> dict[st
     chrom = panel.bim.chr[np.maximum(rows, 0)].astype(object)
     ppos = panel.bim.pos[np.maximum(rows, 0)].astype(np.float64)
     if chr is not None and pos is not None:
-        chrom = np.where(inp, chrom, np.asarray(chr, dtype=object)[idx])
+        chrom = np.where(inp, chrom, np.asarray(take_strings(chr, idx), dtype=object))
         ppos = np.where(inp, ppos, np.asarray(pos, dtype=np.float64)[idx])
     else:
         chrom = np.where(inp, chrom, None)
         ppos = np.where(inp, ppos, np.nan)
+    sizes = [len(m) for m in res.members]
+    names = take_strings(snp, np.concatenate([idx, *res.members]).astype(np.int64))
+    ends = np.cumsum([idx.size, *sizes]).tolist()
     return {
-        "snp": [snp[i] for i in idx],
+        "snp": names[: idx.size],
         "chr": chrom.tolist(),
         "pos": ppos if (~np.isfinite(ppos)).any() else ppos.astype(np.int64),
         "p": np.asarray(p, dtype=np.float64)[idx],
-        "n_clumped": [len(m) for m in res.members],
-        "clumped_snps": [",".join(snp[j] for j in m) for m in res.members],
+        "n_clumped": sizes,
+        "clumped_snps": [",".join(names[a:b]) for a, b in pairwise(ends)],
         "in_panel": inp,
     }

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from mrkit._core.columns import canonical_columns
@@ -39,6 +40,7 @@ from mrkit.io.plink import (
     fileset_prefix,
     open_fileset,
     string_array,
+    take_strings,
 )
 
 if TYPE_CHECKING:
@@ -175,8 +177,8 @@ class ReferencePanel:
 
     def find(
         self,
-        snp: Sequence[str],
-        chr: Sequence[str] | None = None,
+        snp: Sequence[str] | pa.Array,
+        chr: Sequence[str] | pa.Array | None = None,
         pos: Sequence[float] | np.ndarray | None = None,
         effect_allele: Sequence[str] | None = None,
         other_allele: Sequence[str] | None = None,
@@ -188,7 +190,8 @@ class ReferencePanel:
         alike; a NaN position matches nothing). With both alleles, they must be the
         panel's two alleles (either order, any case) or the variant counts as absent.
         """
-        hit = pc.index_in(string_array(snp), value_set=self.bim.snp)
+        ids = snp if isinstance(snp, pa.Array) else string_array(snp)
+        hit = pc.index_in(ids, value_set=self.bim.snp)
         out = arrow_numbers(hit, fill=-1).astype(np.int64)
         has_alleles = effect_allele is not None and other_allele is not None
         if has_alleles:
@@ -198,10 +201,9 @@ class ReferencePanel:
         if chr is not None and pos is not None and (out < 0).any():
             pos = np.asarray(pos, dtype=float)
             bypos = self._positions()
-            for i in np.flatnonzero(out < 0):
-                if not np.isfinite(pos[i]):
-                    continue
-                for j in bypos.get((str(chr[i]).removeprefix("chr"), int(pos[i])), []):
+            absent = np.flatnonzero((out < 0) & np.isfinite(pos))
+            for i, c in zip(absent.tolist(), take_strings(chr, absent), strict=True):
+                for j in bypos.get((c.removeprefix("chr"), int(pos[i])), []):
                     if not has_alleles or {ea[i], oa[i]} == {a1[j], a2[j]}:
                         out[i] = j
                         break
