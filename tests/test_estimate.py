@@ -746,3 +746,27 @@ def test_mode_rows_report_the_bandwidth():
         one = get_method(row["method"])(*pair, nboot=20, seed=DEFAULT_SEED)
         assert row["bandwidth"] == pytest.approx(one.extras["bandwidth"], rel=1e-12)
         assert row["estimate"] == pytest.approx(one.estimate, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("kind", "size", "seed"),
+    [("outlier", 3, 1714095), ("dominant", 3, 540456), ("outlier", 4, 7), ("dominant", 30, 3)],
+)
+def test_leave_one_out_of_a_dominant_variant_keeps_its_digits(kind, size, seed):
+    """Leaving out the variant that carries most of a sum (a far stronger instrument, a
+    large outlier) matches the refit to 1e-10 (the closed-form downdate lost digits)."""
+    rng = np.random.default_rng(seed)
+    bx, sx, by, sy = make_pair(rng, size, kind)
+    if kind == "outlier":  # an outlier 10,000 SEs off the line, strong enough to matter
+        i = int(np.argmax(np.abs(bx)))
+        by[i] += 1e4 * sy[i]
+    else:
+        bx[0] = 100.0 * np.max(np.abs(bx))
+    got = diag.leave_one_out(bx, sx, by, sy)
+    for i, (g, exp) in enumerate(zip(got, ref.leave_one_out(bx, sx, by, sy), strict=True)):
+        check_record(g.to_record(), exp, RTOL, f"{kind} -{i}")
+    res = analyse(Pairs.from_arrays(bx, sx, by, sy), ["ivw"])
+    for g, exp in zip(
+        res.leave_one_out.to_dict("records"), ref.leave_one_out(bx, sx, by, sy), strict=True
+    ):
+        check_record(g, exp, RTOL, f"{kind} engine")
