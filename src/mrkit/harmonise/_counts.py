@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mrkit.harmonise._inputs import OPTIONAL_OUT
+from mrkit.harmonise._inputs import OPTIONAL_OUT, isin
 
 _CASE_KEYS = (
     "switched_alleles",
@@ -44,7 +44,7 @@ def has_optional(ex, out, raw_snp, codes, labels, proxies, key):
         res = np.bincount(codes[ex[col].notna().to_numpy()], minlength=n) > 0
         with_value = set(raw_snp[base[col].notna().to_numpy()])
         if with_value:
-            res |= np.bincount(codes[ex["snp"].isin(with_value).to_numpy()], minlength=n) > 0
+            res |= np.bincount(codes[isin(ex["snp"], with_value)], minlength=n) > 0
             hit = np.array([s in with_value for s in proxy_snps], dtype=bool)
             if key is None:
                 res |= bool(hit.any())

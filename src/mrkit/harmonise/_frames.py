@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mrkit.errors import InputError
 from mrkit.harmonise._inputs import OPTIONAL_OUT
 
 #: Object columns whose dtype depends on whether the pair has any value.
@@ -149,7 +150,7 @@ class PairFrames:
             self._built[c] = self._frame(members)
         frame, offsets = self._built[c]
         if len(members) == 1:
-            return frame
+            return frame.copy(deep=False)  # the caller may add columns
         j = int(np.searchsorted(members, i))
         return frame.iloc[offsets[j] : offsets[j + 1]].reset_index(drop=True)
 
@@ -163,17 +164,18 @@ class PairFrames:
         return pd.DataFrame({name: ids.to_numpy()[self.group], **cols})
 
     def tables(
-        self, dropped: Mapping[Hashable, pd.DataFrame], outcome: str | None
+        self, dropped: Mapping[Hashable, pd.DataFrame] | pd.DataFrame, outcome: str | None
     ) -> dict[Hashable, pd.DataFrame]:
         """Every pair's table (then its dropped rows; then the id columns), by class."""
         n = len(self.labels)
         if n == 0:
             return {}
+        sources, sizes = self._dropped_by_pair(dropped)
         members: dict[Any, list[int]] = {}
-        for g, label in enumerate(self.labels):
-            d = dropped.get(label)
+        for g in range(n):
             key: tuple = ()
-            if d is not None and len(d):
+            if sizes[g]:
+                d = sources.table if isinstance(sources, _Rows) else sources[g]
                 key = tuple(str(d[c].dtype) if c in d.columns else None for c, _, _ in _DROPPED)
                 if all(k is None for k in key):  # no column to show: no row (as before)
                     key = ()
@@ -183,28 +185,55 @@ class PairFrames:
         for (_, pre_key), groups_list in members.items():
             groups = np.array(groups_list, dtype=np.intp)
             frame, offsets = self._frame(groups)
-            sizes = np.diff(offsets)
+            rows = np.diff(offsets)
             if pre_key:
-                pre = self._dropped([dropped[self.labels[g]] for g in groups])
-                pre_sizes = np.array([len(dropped[self.labels[g]]) for g in groups])
-                frame, sizes = self._interleave(frame, sizes, pre, pre_sizes)
-            per_row = np.repeat(groups, sizes)
+                pre = self._dropped(sources, groups)
+                frame, rows = self._interleave(frame, rows, pre, sizes[groups])
             if outcome is not None:
                 frame.insert(0, "outcome", outcome)
-                frame.insert(0, "exposure", ids.to_numpy()[per_row])
+                frame.insert(0, "exposure", ids.to_numpy()[np.repeat(groups, rows)])
             frame["keep"] = frame["keep"].astype(bool)
-            starts = np.concatenate([[0], np.cumsum(sizes)])
+            starts = np.concatenate([[0], np.cumsum(rows)])
             for j, g in enumerate(groups):
                 part = frame.iloc[starts[j] : starts[j + 1]]
-                result[self.labels[g]] = part.reset_index(drop=True)
+                part.index = pd.RangeIndex(len(part))
+                result[self.labels[g]] = part
         return {label: result[label] for label in self.labels}
 
+    def _dropped_by_pair(
+        self, dropped: Mapping[Hashable, pd.DataFrame] | pd.DataFrame
+    ) -> tuple[dict[int, pd.DataFrame], np.ndarray]:
+        """Each pair's dropped rows (a frame per pair, or per pair index the rows of one
+        stacked frame named by its ``by`` column) and their number."""
+        n = len(self.labels)
+        sizes = np.zeros(n, dtype=np.intp)
+        if not isinstance(dropped, pd.DataFrame):
+            sources = {g: dropped[k] for g, k in enumerate(self.labels) if k in dropped}
+            for g, d in sources.items():
+                sizes[g] = len(d)
+            return sources, sizes
+        if self.by is None or self.by not in dropped.columns:
+            raise InputError(
+                f"harmonise: the dropped rows need the exposure id column `{self.by}`; "
+                "or give a mapping from exposure id to its dropped rows"
+            )
+        codes = pd.Index(self.labels, dtype=object).get_indexer(dropped[self.by].to_numpy(object))
+        order = np.argsort(np.where(codes < 0, n, codes), kind="stable")
+        sizes[:] = np.bincount(codes[codes >= 0], minlength=n)
+        starts = np.concatenate([[0], np.cumsum(sizes)])
+        stacked = dropped.iloc[order[: starts[-1]]]  # pair by pair
+        return _Rows(stacked, starts), sizes
+
     @staticmethod
-    def _dropped(frames: list[pd.DataFrame]) -> pd.DataFrame:
-        """The rows dropped before harmonisation, in the harmonised columns."""
-        src = pd.concat(
-            [d[[c for c, _, _ in _DROPPED if c in d.columns]] for d in frames], ignore_index=True
-        )
+    def _dropped(sources: Mapping[int, pd.DataFrame], groups: np.ndarray) -> pd.DataFrame:
+        """The rows dropped before harmonisation of ``groups``, in the harmonised columns."""
+        if isinstance(sources, _Rows):
+            src = sources.of(groups)
+        else:
+            src = pd.concat(
+                [sources[g][[c for c, _, _ in _DROPPED if c in sources[g]]] for g in groups],
+                ignore_index=True,
+            )
         cols: dict[str, Any] = {}
         for c, name, dtype in _DROPPED:
             cols[name] = src.get(c, pd.Series(dtype=dtype))
@@ -225,3 +254,25 @@ class PairFrames:
             ]
         ).astype(np.intp)
         return full.take(order).reset_index(drop=True), sizes + pre_sizes
+
+
+class _Rows(Mapping):
+    """The rows of a stacked table, pair by pair (``starts``: each pair's first row)."""
+
+    def __init__(self, table: pd.DataFrame, starts: np.ndarray) -> None:
+        self.table = table.reset_index(drop=True)
+        self.starts = starts
+
+    def __getitem__(self, g: int) -> pd.DataFrame:
+        return self.table.iloc[self.starts[g] : self.starts[g + 1]]
+
+    def __iter__(self):
+        return iter(range(len(self.starts) - 1))
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def of(self, groups: np.ndarray) -> pd.DataFrame:
+        """The rows of ``groups``, in that order, with a new index."""
+        at = np.concatenate([np.arange(self.starts[g], self.starts[g + 1]) for g in groups])
+        return self.table.iloc[at.astype(np.intp)].reset_index(drop=True)

@@ -62,7 +62,11 @@ def check_frame(df: object, side: str) -> None:
 
 
 def prepare(df: pd.DataFrame, side: Literal["exposure", "outcome"]) -> pd.DataFrame:
-    """The columns harmonisation reads, cleaned; ``proxy*`` columns added to an outcome."""
+    """The columns harmonisation reads, cleaned; ``proxy*`` columns added to an outcome.
+
+    Text columns stay ``object`` (``None`` where missing): they are read back as
+    arrays, and the ``str`` dtype would cost a conversion each way.
+    """
     check_frame(df, side)
     n = len(df)
     cols: dict[str, Any] = {"snp": as_str(df["snp"], upper=False)}
@@ -88,7 +92,15 @@ def prepare(df: pd.DataFrame, side: Literal["exposure", "outcome"]) -> pd.DataFr
         cols["proxy"] = np.zeros(n, dtype=bool)
         cols["proxy_snp"] = np.full(n, None, dtype=object)
         cols["proxy_r2"] = np.full(n, np.nan)
-    return pd.DataFrame(cols)
+    return pd.DataFrame(
+        {k: pd.Series(v, dtype=object) if v.dtype.kind == "O" else v for k, v in cols.items()}
+    )
+
+
+def isin(values: pd.Series | np.ndarray, wanted: set) -> np.ndarray:
+    """``values.isin(wanted)`` as a boolean array, by value on an object array (fast for
+    the ``str`` dtype, whose own ``isin`` converts the set first)."""
+    return pd.Series(np.asarray(values, dtype=object), dtype=object).isin(wanted).to_numpy()
 
 
 def as_str(s: pd.Series, *, upper: bool) -> np.ndarray:

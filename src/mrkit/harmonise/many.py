@@ -30,6 +30,7 @@ from mrkit.harmonise._inputs import (
     REASONS,
     check_frame,
     check_options,
+    isin,
     obj,
     prepare,
 )
@@ -126,7 +127,7 @@ class HarmonisedMany:
     def tables(
         self,
         *,
-        dropped: Mapping[Hashable, pd.DataFrame] | None = None,
+        dropped: Mapping[Hashable, pd.DataFrame] | pd.DataFrame | None = None,
         outcome: str | None = None,
     ) -> dict[Hashable, pd.DataFrame]:
         """Every exposure's table, built class by class instead of pair by pair.
@@ -135,10 +136,11 @@ class HarmonisedMany:
         ----------
         dropped
             Per exposure id, its variants removed before harmonisation (e.g. by
-            instrument selection; columns ``snp, beta, se, p, reason``). They
-            follow the exposure's harmonised rows as ``snp, beta_exposure,
-            se_exposure, p_exposure, keep = False, reason``: rows are never
-            deleted.
+            instrument selection; columns ``snp, beta, se, p, reason``); or one
+            table of them all with the exposure id column ``by`` (then each
+            exposure's rows have that table's dtypes). They follow the
+            exposure's harmonised rows as ``snp, beta_exposure, se_exposure,
+            p_exposure, keep = False, reason``: rows are never deleted.
         outcome
             When given, the tables start with the columns ``exposure`` and
             ``outcome`` (a study's ``harmonised.parquet`` layout).
@@ -150,7 +152,7 @@ class HarmonisedMany:
             pair (then ``pd.concat`` with its dropped rows, then the two id
             columns), dtypes included.
         """
-        return self._frames.tables(dropped or {}, outcome)
+        return self._frames.tables({} if dropped is None else dropped, outcome)
 
     @property
     def table(self) -> pd.DataFrame:
@@ -230,7 +232,7 @@ def harmonise_many(
         wanted = set(ex["snp"].dropna())
         if proxies is not None and "proxy_snp" in getattr(proxies, "columns", ()):
             wanted |= set(proxies["proxy_snp"].dropna().astype(str))
-        raw_outcome = outcome[outcome["snp"].isin(wanted)]
+        raw_outcome = outcome[isin(outcome["snp"], wanted)]
     out = prepare(raw_outcome, "outcome")
     present = out["snp"].notna().to_numpy()
     raw_snp = raw_outcome["snp"].to_numpy(object)[present]
@@ -239,7 +241,7 @@ def harmonise_many(
     extra = None
     if proxies is not None and len(proxies):
         ex_snp = ex["snp"].to_numpy(object)
-        absent = ex["snp"].notna().to_numpy() & ~ex["snp"].isin(set(out["snp"])).to_numpy()
+        absent = ex["snp"].notna().to_numpy() & ~isin(ex_snp, set(out["snp"]))
         if keyed:
             need = pd.DataFrame({"k": codes[absent], "s": ex_snp[absent]}).drop_duplicates()
             pkey = pd.Index(labels, dtype=object).get_indexer(proxies[by].to_numpy(object))

@@ -23,8 +23,10 @@ import pandas as pd
 
 from mrkit._core.version import __version__
 from mrkit.errors import StudyError
+from mrkit.harmonise.many import harmonise_many
 from mrkit.instruments import select_instruments
 from mrkit.ld.panel import ReferencePanel
+from mrkit.ld.proxies import find_proxies
 from mrkit.report.write import write_outputs
 from mrkit.store.catalog import Store
 from mrkit.study.correction import adjust
@@ -179,11 +181,15 @@ def run_study(
             tick()
     # 3. harmonise ---------------------------------------------------------------------
     harmonised: dict[tuple[str, str], pd.DataFrame] = {}
-    rows = _OutcomeRows(store, pairs, instruments)
+    by_outcome: dict[str, list[str]] = {}
+    for e, o, _ in pairs:
+        by_outcome.setdefault(o, []).append(e)
     with stages.stage("harmonise", len(pairs)) as tick:
-        for e, o, _ in pairs:
-            harmonised[(e, o)] = _harmonise(store, instruments[e], e, o, study, panel, rows)
-            tick()
+        rows = _OutcomeRows(store, pairs, instruments)
+        for o, exps in by_outcome.items():  # all exposures of an outcome in one pass
+            tables = _harmonise(store, instruments, exps, o, study, panel, rows)
+            harmonised.update({(e, o): t for e, t in tables.items()})
+            tick(len(exps))
     # 4. pairs -------------------------------------------------------------------------
     engine = make_engine(study.engine)
     a = study.analysis
@@ -336,15 +342,20 @@ class _OutcomeRows:
 
     One store lookup per outcome instead of one per pair (a study of many
     exposures against a few outcomes would otherwise spend its time here).
+    ``inst`` stacks the instruments of all exposures (column ``_exposure``).
     """
 
     def __init__(self, store: Any, pairs: list[tuple[str, str, str]], inst: dict) -> None:
         self.store = store
+        frames = {e: t for e, t in inst.items() if len(t)}
+        empty = pd.DataFrame({"snp": [], "keep": pd.Series(dtype=bool)})
+        self.inst = pd.concat(list(frames.values()) or [empty], ignore_index=True)
+        self.inst["_exposure"] = np.repeat(list(frames), [len(t) for t in frames.values()])
+        kept = self.inst[self.inst["keep"].astype(bool)]
+        snps = {e: set(s) for e, s in kept.groupby("_exposure", sort=False)["snp"]}
         self.need: dict[str, set[str]] = {}
         for e, o, _ in pairs:
-            t = inst[e]
-            if len(t):
-                self.need.setdefault(o, set()).update(t.loc[t["keep"].astype(bool), "snp"])
+            self.need.setdefault(o, set()).update(snps.get(e, ()))
         self.rows: dict[str, pd.DataFrame] = {}
         self.snps: dict[str, pd.Series] = {}
 
@@ -362,57 +373,55 @@ class _OutcomeRows:
 
 def _harmonise(
     store: Any,
-    inst: pd.DataFrame,
-    exposure: str,
+    instruments: dict[str, pd.DataFrame],
+    exposures: list[str],
     outcome: str,
     study: Study,
     panel: Any,
     rows: _OutcomeRows,
-) -> pd.DataFrame:
-    from mrkit.harmonise.core import harmonise
-
-    h = study.harmonise
-    dropped = inst[~inst["keep"].astype(bool)] if len(inst) else inst
-    kept = inst[inst["keep"].astype(bool)] if len(inst) else inst
-    out_rows = rows.lookup(outcome, kept["snp"]) if len(kept) else store.get(outcome).iloc[:0]
-    proxies = None
-    if h.proxies and panel is not None and len(kept):
-        missing = kept.loc[~kept["snp"].isin(set(out_rows["snp"])), "snp"]
-        if len(missing):
-            from mrkit.ld.proxies import find_proxies
-
-            cand = rows.all_snps(outcome)
-            proxies = find_proxies(panel, missing.tolist(), cand, r2=h.proxy_r2, kb=h.proxy_kb)
-            if len(proxies):
-                extra = store.lookup(outcome, proxies["proxy_snp"].tolist())
-                out_rows = pd.concat([out_rows, extra], ignore_index=True)
-    if len(kept):
-        res = harmonise(
-            kept,
-            out_rows,
-            action=h.action,
-            proxies=proxies,
-            exposure_id=exposure,
-            outcome_id=outcome,
+) -> dict[str, pd.DataFrame]:
+    """Each exposure's table against ``outcome``, in one pass; LD proxies looked up once."""
+    h, tables = study.harmonise, {}
+    mine = rows.inst[rows.inst["_exposure"].isin(set(exposures))]
+    keep = mine["keep"].astype(bool).to_numpy()
+    stacked = mine[keep]
+    done = set(stacked["_exposure"])
+    for e in [e for e in dict.fromkeys(exposures) if e not in done]:  # no instrument left
+        inst = instruments[e]
+        pre = pd.DataFrame(
+            {
+                "snp": inst.get("snp", pd.Series(dtype=object)),
+                "beta_exposure": inst.get("beta", pd.Series(dtype=float)),
+                "se_exposure": inst.get("se", pd.Series(dtype=float)),
+                "p_exposure": inst.get("p", pd.Series(dtype=float)),
+                "keep": False,
+                "reason": inst.get("reason", pd.Series(dtype=object)),
+            }
         )
-        table = res.table
-    else:
-        table = pd.DataFrame(columns=["snp", "keep", "reason"])
-    pre = pd.DataFrame(
-        {
-            "snp": dropped.get("snp", pd.Series(dtype=object)),
-            "beta_exposure": dropped.get("beta", pd.Series(dtype=float)),
-            "se_exposure": dropped.get("se", pd.Series(dtype=float)),
-            "p_exposure": dropped.get("p", pd.Series(dtype=float)),
-            "keep": False,
-            "reason": dropped.get("reason", pd.Series(dtype=object)),
-        }
+        full = pd.DataFrame(columns=["snp", "keep", "reason"])
+        full = pd.concat([full, pre], ignore_index=True) if len(pre) else full
+        full.insert(0, "outcome", outcome)
+        full.insert(0, "exposure", e)
+        tables[e] = full.astype({"keep": bool})
+    if not len(stacked):
+        return tables
+    out_rows = rows.lookup(outcome, stacked["snp"])
+    proxies = None
+    missing = stacked.loc[~stacked["snp"].isin(set(out_rows["snp"])), ["_exposure", "snp"]]
+    if h.proxies and panel is not None and len(missing):
+        cand = rows.all_snps(outcome)
+        found = find_proxies(
+            panel, pd.unique(missing["snp"]).tolist(), cand, r2=h.proxy_r2, kb=h.proxy_kb
+        )
+        new = found.loc[~found["proxy_snp"].isin(set(out_rows["snp"])), "proxy_snp"]
+        if len(new):
+            extra = store.lookup(outcome, pd.unique(new).tolist())
+            out_rows = pd.concat([out_rows, extra], ignore_index=True)
+        proxies = missing.drop_duplicates().merge(found, left_on="snp", right_on="target_snp")
+    res = harmonise_many(
+        stacked, out_rows, by="_exposure", action=h.action, proxies=proxies, outcome_id=outcome
     )
-    full = pd.concat([table, pre], ignore_index=True) if len(pre) else table
-    full.insert(0, "outcome", outcome)
-    full.insert(0, "exposure", exposure)
-    full["keep"] = full["keep"].astype(bool)
-    return full
+    return tables | res.tables(dropped=mine[~keep], outcome=outcome)
 
 
 def _results_table(
