@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -181,6 +182,9 @@ def clump_cmd(
     other files (GWAS-VCF, files without P) go through the summary-statistics
     reader, and anything else is looked up as an id in the store.
     """
+    # numpy's OpenBLAS starts a thread per core when imported (~0.1 s here); clumping
+    # does not use them (and plink is timed with --threads 1)
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from mrkit.ld.greedy import clump_rows, clump_variants
     from mrkit.ld.panel import ReferencePanel
 
@@ -189,7 +193,7 @@ def clump_cmd(
     snp, p = cols.pop("snp"), cols.pop("p")
     res = clump_variants(
         ref, snp, p, **cols, p1=p1, p2=p2, r2=r2, kb=kb,
-        missing="drop" if drop_missing else "keep",
+        missing="drop" if drop_missing else "keep", all_rows=False,
     )  # fmt: skip
     _write_columns(clump_rows(ref, snp, res, cols.get("chr"), cols.get("pos"), p), out)
     n = len(res.order)

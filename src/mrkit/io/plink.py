@@ -32,15 +32,20 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from mrkit.errors import PanelError
+
+try:  # Arrow's kernels without pyarrow.compute, whose generated wrappers take ~50 ms to import
+    from pyarrow._compute import MatchSubstringOptions, SetLookupOptions, call_function
+except ImportError:  # pragma: no cover - another pyarrow layout
+    from pyarrow.compute import MatchSubstringOptions, SetLookupOptions, call_function
 
 __all__ = [
     "BIM_COLUMNS",
     "Bim",
     "FileSet",
     "arrow_numbers",
+    "arrow_take",
     "bim_sql",
     "count_samples",
     "decode_genotypes",
@@ -48,6 +53,7 @@ __all__ = [
     "frq_sql",
     "looks_like_bim",
     "looks_like_frq",
+    "lookup",
     "open_fileset",
     "read_bim",
     "string_array",
@@ -173,20 +179,32 @@ def string_array(values: Sequence[str]) -> pa.StringArray:
     )
 
 
-def take_strings(values: Sequence[str] | pa.Array, idx: Sequence[int] | np.ndarray) -> list[str]:
-    """The strings at positions ``idx`` of a list, numpy array or Arrow string array."""
+def lookup(values: Sequence[str] | pa.Array, value_set: pa.Array) -> np.ndarray:
+    """Position in ``value_set`` of each value (its first occurrence), -1 where absent."""
+    keys = values if isinstance(values, pa.Array | pa.ChunkedArray) else string_array(values)
+    hit = call_function("index_in", [keys], SetLookupOptions(value_set))
+    return arrow_numbers(hit, fill=-1).astype(np.int64)
+
+
+def arrow_take(values: pa.Array | pa.ChunkedArray, idx: Sequence[int] | np.ndarray) -> pa.Array:
+    """Entries ``idx`` of an Arrow array (``Array.take`` would import pyarrow.compute)."""
     idx = np.ascontiguousarray(idx, dtype=np.int64)
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
-    if isinstance(values, pa.Array):  # built from buffers: no pandas import
-        where = pa.Array.from_buffers(pa.int64(), idx.size, [None, pa.py_buffer(idx)])
-        return [str(v) for v in pc.take(values, where).to_pylist()]
-    return [str(values[i]) for i in idx.tolist()]
+    where = pa.Array.from_buffers(pa.int64(), idx.size, [None, pa.py_buffer(idx)])
+    return call_function("take", [values, where])
+
+
+def take_strings(values: Sequence[str] | pa.Array, idx: Sequence[int] | np.ndarray) -> list[str]:
+    """The strings at positions ``idx`` of a list, numpy array or Arrow string array."""
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        return [str(v) for v in arrow_take(values, idx).to_pylist()]
+    return [str(values[i]) for i in np.asarray(idx, dtype=np.int64).tolist()]
 
 
 def _strings(col: pa.ChunkedArray | pa.Array, dtype: type) -> np.ndarray:
     """A string column as numpy, converting each distinct value once."""
-    enc = pc.dictionary_encode(col)
+    enc = call_function("dictionary_encode", [col])
     if isinstance(enc, pa.ChunkedArray):
         enc = enc.combine_chunks() if enc.num_chunks != 1 else enc.chunk(0)
     names = np.asarray(enc.dictionary.to_pylist(), dtype=dtype)
@@ -200,8 +218,8 @@ def _bim(strings: dict[str, pa.ChunkedArray | pa.Array], cm: np.ndarray, pos: np
         snp=snp.combine_chunks() if isinstance(snp, pa.ChunkedArray) else snp,
         cm=np.asarray(cm, dtype=np.float64),
         pos=np.asarray(pos, dtype=np.int64),
-        a1=_strings(pc.utf8_upper(strings["a1"]), object),
-        a2=_strings(pc.utf8_upper(strings["a2"]), object),
+        a1=_strings(call_function("utf8_upper", [strings["a1"]]), object),
+        a2=_strings(call_function("utf8_upper", [strings["a2"]]), object),
     )
 
 
@@ -222,7 +240,9 @@ def _read_bim_arrow(path: Path, delimiter: str) -> Bim:
         raise ValueError("a position is missing")
     strings = {k: table.column(k) for k in ("chr", "snp", "a1", "a2")}
     other = " " if delimiter == "\t" else "\t"  # the fields of a .bim hold no whitespace
-    if any(pc.any(pc.match_substring(c, other)).as_py() for c in strings.values()):
+    has = MatchSubstringOptions(other)
+    if any(call_function("any", [call_function("match_substring", [c], has)]).as_py()
+           for c in strings.values()):  # fmt: skip
         raise ValueError("mixed separators")
     return _bim(strings, arrow_numbers(cm), arrow_numbers(pos))
 

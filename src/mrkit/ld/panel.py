@@ -28,18 +28,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from mrkit._core.columns import canonical_columns
 from mrkit.errors import InputError, PanelError
 from mrkit.io.plink import (
     Bim,
     FileSet,
-    arrow_numbers,
     decode_genotypes,
     fileset_prefix,
+    lookup,
     open_fileset,
-    string_array,
     take_strings,
 )
 
@@ -190,9 +188,7 @@ class ReferencePanel:
         alike; a NaN position matches nothing). With both alleles, they must be the
         panel's two alleles (either order, any case) or the variant counts as absent.
         """
-        ids = snp if isinstance(snp, pa.Array) else string_array(snp)
-        hit = pc.index_in(ids, value_set=self.bim.snp)
-        out = arrow_numbers(hit, fill=-1).astype(np.int64)
+        out = lookup(snp, self.bim.snp)
         has_alleles = effect_allele is not None and other_allele is not None
         if has_alleles:
             ea = np.array([str(a).upper() for a in effect_allele], dtype=object)
