@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mrkit.errors import InputError
+from mrkit.harmonise._inputs import isin
 from mrkit.harmonise.core import harmonise
 from mrkit.harmonise.many import harmonise_many
 
@@ -211,3 +212,13 @@ def test_an_exposure_without_id_is_refused():
     assert many.pair("a").log["kept"] == 1
     with pytest.raises(InputError, match="no exposure 'b'"):
         many.pair("b")
+
+
+def test_isin_on_a_long_str_column_equals_the_object_path():
+    """Above 100,000 rows the str dtype's own isin is used: the same answer."""
+    values = pd.Series([f"rs{i}" for i in range(100_001)] + [None], dtype="str")
+    wanted = {"rs5", "rs100000", "nowhere"}
+    got = isin(values, wanted)
+    assert got.dtype == bool
+    np.testing.assert_array_equal(got, isin(values.to_numpy(object)[:], wanted))
+    assert list(np.flatnonzero(got)) == [5, 100_000]

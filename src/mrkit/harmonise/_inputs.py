@@ -98,8 +98,14 @@ def prepare(df: pd.DataFrame, side: Literal["exposure", "outcome"]) -> pd.DataFr
 
 
 def isin(values: pd.Series | np.ndarray, wanted: set) -> np.ndarray:
-    """``values.isin(wanted)`` as a boolean array, by value on an object array (fast for
-    the ``str`` dtype, whose own ``isin`` converts the set first)."""
+    """``values.isin(wanted)`` as a boolean array.
+
+    The ``str`` dtype's own ``isin`` costs about 12 ms a call whatever the sizes,
+    then little per row; an object array costs about 0.1 us a row. The faster of
+    the two is used (same result).
+    """
+    if isinstance(values, pd.Series) and values.dtype != object and len(values) > 100_000:
+        return values.isin(wanted).to_numpy(dtype=bool)
     return pd.Series(np.asarray(values, dtype=object), dtype=object).isin(wanted).to_numpy()
 
 
