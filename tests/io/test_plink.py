@@ -15,8 +15,10 @@ from mrkit.io.plink import (
     frq_sql,
     looks_like_bim,
     looks_like_frq,
+    lookup,
     open_fileset,
     read_bim,
+    string_array,
 )
 
 BIM_LINES = [
@@ -165,3 +167,14 @@ def test_read_bim_whitespace_changing_midway(tmp_path):
     bim = read_bim(path)
     assert bim.a2.tolist() == ["G", "T", "A"]
     assert bim.chr.tolist() == ["1", "1", "X"]
+
+
+@pytest.mark.parametrize(("n_values", "n_set"), [(5, 200), (200, 5), (50, 50)])
+def test_lookup_first_occurrence_either_side_hashed(n_values, n_set):
+    rng = np.random.default_rng(n_values)
+    pool = [f"rs{i}" for i in range(60)]
+    values = [pool[i] for i in rng.integers(0, 60, n_values)]
+    value_set = [pool[i] for i in rng.integers(0, 60, n_set)]  # duplicates on both sides
+    want = [value_set.index(v) if v in value_set else -1 for v in values]
+    assert lookup(values, string_array(value_set)).tolist() == want
+    assert lookup(string_array(values), string_array(value_set)).tolist() == want

@@ -27,7 +27,6 @@ The streaming summary-statistics reader works in DuckDB SQL: :func:`bim_sql` and
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -78,7 +77,6 @@ _CODE = np.array([2, -127, 1, 0], dtype=np.int8)
 _BYTE = _CODE[(np.arange(256)[:, None] >> (2 * np.arange(4))) & 3]
 
 
-@dataclass(frozen=True)
 class Bim:
     """The variants of a ``.bim`` file, in file order.
 
@@ -87,20 +85,40 @@ class Bim:
     chr
         Chromosome names as written (numpy ``str`` array).
     snp
-        Variant ids: one Arrow string array (compact; looked up with
-        ``pyarrow.compute.index_in``).
+        Variant ids: one Arrow string array (compact; looked up by :func:`lookup`).
     cm, pos
         Genetic (float64) and base-pair (int64) positions.
     a1, a2
         The alleles, upper case (numpy object arrays); the ``.bed`` counts A1.
+        Given as Arrow arrays they are converted on first use (clumping by
+        variant id never needs them).
     """
 
-    chr: np.ndarray
-    snp: pa.Array
-    cm: np.ndarray
-    pos: np.ndarray
-    a1: np.ndarray
-    a2: np.ndarray
+    def __init__(
+        self,
+        chr: np.ndarray,
+        snp: pa.Array,
+        cm: np.ndarray,
+        pos: np.ndarray,
+        a1: np.ndarray | pa.Array,
+        a2: np.ndarray | pa.Array,
+    ) -> None:
+        self.chr, self.snp, self.cm, self.pos = chr, snp, cm, pos
+        self._alleles = {"a1": a1, "a2": a2}
+
+    def _allele(self, name: str) -> np.ndarray:
+        col = self._alleles[name]
+        if not isinstance(col, np.ndarray):
+            col = self._alleles[name] = _strings(call_function("utf8_upper", [col]), object)
+        return col
+
+    @property
+    def a1(self) -> np.ndarray:
+        return self._allele("a1")
+
+    @property
+    def a2(self) -> np.ndarray:
+        return self._allele("a2")
 
     def __len__(self) -> int:
         return len(self.pos)
@@ -180,10 +198,22 @@ def string_array(values: Sequence[str]) -> pa.StringArray:
 
 
 def lookup(values: Sequence[str] | pa.Array, value_set: pa.Array) -> np.ndarray:
-    """Position in ``value_set`` of each value (its first occurrence), -1 where absent."""
+    """Position in ``value_set`` of each value (its first occurrence), -1 where absent.
+
+    The smaller side is hashed: a few thousand variants looked up in a panel of
+    millions cost a scan of the panel, not a hash table of it.
+    """
     keys = values if isinstance(values, pa.Array | pa.ChunkedArray) else string_array(values)
-    hit = call_function("index_in", [keys], SetLookupOptions(value_set))
-    return arrow_numbers(hit, fill=-1).astype(np.int64)
+    if len(keys) >= len(value_set):
+        hit = call_function("index_in", [keys], SetLookupOptions(value_set))
+        return arrow_numbers(hit, fill=-1).astype(np.int64)
+    own = SetLookupOptions(keys)
+    first = arrow_numbers(call_function("index_in", [keys], own), fill=-1).astype(np.int64)
+    back = arrow_numbers(call_function("index_in", [value_set], own), fill=-1)
+    rows = np.flatnonzero(back >= 0)
+    row_of = np.full(len(keys), -1, dtype=np.int64)
+    row_of[back[rows][::-1].astype(np.int64)] = rows[::-1]  # the first row wins
+    return row_of[first]
 
 
 def arrow_take(values: pa.Array | pa.ChunkedArray, idx: Sequence[int] | np.ndarray) -> pa.Array:
@@ -218,8 +248,8 @@ def _bim(strings: dict[str, pa.ChunkedArray | pa.Array], cm: np.ndarray, pos: np
         snp=snp.combine_chunks() if isinstance(snp, pa.ChunkedArray) else snp,
         cm=np.asarray(cm, dtype=np.float64),
         pos=np.asarray(pos, dtype=np.int64),
-        a1=_strings(call_function("utf8_upper", [strings["a1"]]), object),
-        a2=_strings(call_function("utf8_upper", [strings["a2"]]), object),
+        a1=strings["a1"],
+        a2=strings["a2"],
     )
 
 

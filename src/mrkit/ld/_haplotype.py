@@ -155,10 +155,12 @@ def _pick(roots, ok, k11, k12, k21, k22, center, f11, f12, f21, f22, h):
     best = roots[rows, first]
     base_ll = _lnlike(k11, k12, k21, k22, center, f11, f12, f21, f22, h, best)
     for j in range(1, 3):
-        cand = roots[:, j]
-        valid = ok[:, j] & (j > first)
-        if not valid.any():
+        sel = np.flatnonzero(ok[:, j] & (j > first))  # the likelihood only where needed
+        if sel.size == 0:
             continue
-        ll = _lnlike(k11, k12, k21, k22, center, f11, f12, f21, f22, h, np.where(valid, cand, 0))
-        best = np.where(valid & (ll > base_ll), cand, best)
+        cand = roots[sel, j]
+        args = (k11, k12, k21, k22, center, f11, f12, f21, f22, h)
+        ll = _lnlike(*(x[sel] for x in args), cand)
+        better = ll > base_ll[sel]
+        best[sel[better]] = cand[better]
     return best
