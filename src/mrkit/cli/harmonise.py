@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
-from rich.table import Table
 
-from mrkit.cli import app, console
+from mrkit.cli import app
 from mrkit.errors import InputError
-from mrkit.harmonise.core import harmonise
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def load_source(source: str, store: Path | None) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -70,6 +70,11 @@ def harmonise_command(
     ] = 0.08,
 ) -> None:
     """Harmonise OUTCOME on EXPOSURE as TwoSampleMR harmonise_data() does; keep every row."""
+    from rich.table import Table
+
+    from mrkit.cli import console
+    from mrkit.harmonise.core import harmonise
+
     if action not in (1, 2, 3):
         raise InputError(f"--action must be 1, 2 or 3, got {action}")
     _table_kind(out)

@@ -17,10 +17,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from mrkit._core.fmt import fmt_num, fmt_p
-from mrkit.cli import app, console
+from mrkit.cli import app
 from mrkit.errors import FileFormatError, InputError
 
 
@@ -83,7 +81,10 @@ def mvmr_command(
 ) -> None:
     """Multivariable MR: direct effects of several exposures, conditional F and Q_A."""
     import numpy as np
+    from rich.table import Table
 
+    from mrkit._core.fmt import fmt_num, fmt_p
+    from mrkit.cli import console
     from mrkit.methods import mvmr
 
     names = _split(exposures)

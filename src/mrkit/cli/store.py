@@ -7,10 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from mrkit.cli import app, console, err_console
+from mrkit.cli import app
 from mrkit.errors import InputError
 from mrkit.io.sumstats.formats import FORMAT_NAMES
 
@@ -44,6 +42,9 @@ def import_cmd(
     replace: Annotated[bool, typer.Option("--replace", help="Overwrite an existing id.")] = False,
 ) -> None:
     """Import one GWAS summary-statistics file into the store."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from mrkit.cli import console, err_console
     from mrkit.store.catalog import Store
 
     if n is not None and (ncase is not None or ncontrol is not None):
@@ -91,6 +92,9 @@ def studies_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the catalog as JSON.")] = False,
 ) -> None:
     """List the GWAS in the store."""
+    from rich.table import Table
+
+    from mrkit.cli import console
     from mrkit.store.catalog import Store
 
     df = Store(store, read_only=True).catalog()
