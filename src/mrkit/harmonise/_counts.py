@@ -42,6 +42,9 @@ def has_optional(ex, out, raw_snp, codes, labels, proxies, key):
     base = out.iloc[: len(raw_snp)]  # the outcome's own rows (proxy rows are copies of them)
     for col in OPTIONAL_OUT:
         res = np.bincount(codes[ex[col].notna().to_numpy()], minlength=n) > 0
+        if n == 1 and key is None:  # one exposure: it reads every outcome row kept
+            has[col] = res | bool(base[col].notna().any())
+            continue
         with_value = set(raw_snp[base[col].notna().to_numpy()])
         if with_value:
             res |= np.bincount(codes[isin(ex["snp"], with_value)], minlength=n) > 0

@@ -100,11 +100,12 @@ def prepare(df: pd.DataFrame, side: Literal["exposure", "outcome"]) -> pd.DataFr
 def isin(values: pd.Series | np.ndarray, wanted: set) -> np.ndarray:
     """``values.isin(wanted)`` as a boolean array.
 
-    The ``str`` dtype's own ``isin`` costs about 12 ms a call whatever the sizes,
-    then little per row; an object array costs about 0.1 us a row. The faster of
-    the two is used (same result).
+    The ``str`` dtype's own ``isin`` costs about 5 us per wanted value and 0.015 us
+    a row; on an object array it costs about 0.12 us a row (2,600 values in 4,000
+    rows: 12.7 against 0.5 ms). The faster of the two is used (same result).
     """
-    if isinstance(values, pd.Series) and values.dtype != object and len(values) > 100_000:
+    native = isinstance(values, pd.Series) and values.dtype != object
+    if native and 40 * len(wanted) < len(values):
         return values.isin(wanted).to_numpy(dtype=bool)
     return pd.Series(np.asarray(values, dtype=object), dtype=object).isin(wanted).to_numpy()
 
