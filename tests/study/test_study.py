@@ -211,6 +211,31 @@ BAD = [
         lambda s: s.replace("nboot = 200", 'nboot = 200\ncorrection = "sidak"'),
         "analysis.correction",
     ),
+    (
+        "unknown method option",
+        lambda s: s + "\n[analysis.options.weighted_mode]\nphy = 0.5\n",
+        "analysis.options.weighted_mode.phy: unknown option `phy` .*did you mean `phi`",
+    ),
+    (
+        "options of a method not run",
+        lambda s: s + "\n[analysis.options.presso]\nn_distributions = 100\n",
+        "analysis.options.presso: options for `presso`, which the study does not run",
+    ),
+    (
+        "options of an unknown method",
+        lambda s: s + "\n[analysis.options.ivw_wrong]\nmodel = 1\n",
+        "analysis.options.ivw_wrong: unknown method",
+    ),
+    (
+        "option of the wrong type",
+        lambda s: s + '\n[analysis.options.weighted_median]\nnboot = "many"\n',
+        "analysis.options.weighted_median.nboot: expected an integer, got 'many'",
+    ),
+    (
+        "option value the method rejects",
+        lambda s: s + '\n[analysis.options.ivw]\nmodel = "randm"\n',
+        "analysis.options.ivw: .*randm",
+    ),
 ]
 
 
@@ -220,8 +245,9 @@ def test_bad_study_files_name_the_key(simulated, tmp_path, name, edit, key, caps
         (tmp_path / sub).symlink_to(simulated / sub)
     study = tmp_path / "study.toml"
     study.write_text(edit(STUDY))
-    with pytest.raises(StudyError, match=key.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(StudyError, match=key.replace("[", r"\[").replace("]", r"\]")) as err:
         load_study(study)
+    assert str(err.value).startswith(f"{study}: ")  # the error names the study file
     assert main(["run", str(study), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "error:" in err

@@ -153,6 +153,41 @@ def test_many_pairs_report_policy(study, tmp_path):
     }
 
 
+def test_method_options_reach_every_pair_and_the_manifest(study, reference, tmp_path):
+    """``[analysis.options.METHOD]`` (by name or alias) reaches the methods of every pair."""
+    text = study.read_text() + (
+        "\n[analysis.options.mr_weighted_median]\nnboot = 40\nseed = 5\n"
+        "\n[analysis.options.weighted_mode]\nphi = 0.5\n"
+    )
+    opts = study.parent / "options.toml"
+    opts.write_text(text)
+    run = run_study(opts, quiet=True, out=tmp_path / "opts")
+    res = run.results
+    wm = res[res["method"] == "weighted_median"]
+    assert len(wm) == 6
+    assert (wm["nboot"] == 40).all()
+    assert (wm["seed"] == 5).all()
+    mode = res[res["method"] == "weighted_mode"]
+    assert (mode["phi"] == 0.5).all()
+    assert (mode["nboot"] == 100).all()  # the study's nboot where no option overrides it
+    ref = reference.results.set_index(["exposure", "outcome", "method"])
+    got = res.set_index(["exposure", "outcome", "method"]).loc[ref.index]
+    changed = {
+        col: (got[col] != ref[col]).groupby("method").all().to_dict() for col in ("estimate", "se")
+    }
+    assert changed["estimate"] == {
+        "egger": False,
+        "ivw": False,
+        "weighted_median": False,  # the median itself does not depend on the draws
+        "weighted_mode": True,
+    }
+    assert changed["se"]["weighted_median"]
+    assert not changed["se"]["ivw"]
+    params = run.manifest["parameters"]["analysis"]["options"]
+    assert params == {"weighted_median": {"nboot": 40, "seed": 5}, "weighted_mode": {"phi": 0.5}}
+    assert run.manifest["analysis"]["computed"] == 6  # new options: new fingerprints
+
+
 def test_phewas_exposure_and_outcome(study, reference, tmp_path, capsys):
     store = study.parent / "store.duckdb"  # filled by the reference run
     out = tmp_path / "phe"
@@ -174,6 +209,7 @@ def test_phewas_exposure_and_outcome(study, reference, tmp_path, capsys):
     out2 = tmp_path / "phe_out"
     argv = ["phewas", "--store", str(store), "--outcome", "y1", "--no-clump", "--nboot", "50"]
     argv += ["--out", str(out2), "--quiet", "--correction", "bh", "--methods", "ivw,egger"]
+    argv += ["--set", "ivw.model=fixed"]
     assert main(argv) == 0
     text = capsys.readouterr().out
     assert "5 pairs analysed, 1 failed" in text
@@ -185,6 +221,9 @@ def test_phewas_exposure_and_outcome(study, reference, tmp_path, capsys):
     assert sig["exposure"].tolist() == ["x1"]
     m = json.loads((out2 / "manifest.json").read_text())
     assert m["parameters"]["analysis"]["correction"] == "fdr_bh"
+    assert m["parameters"]["analysis"]["options"] == {"ivw": {"model": "fixed"}}
+    assert (res.loc[res["method"] == "ivw", "model"] == "fixed").all()
+    assert "[analysis.options.ivw]" in (out2 / "study.toml").read_text()
 
 
 def test_phewas_errors(study, reference, tmp_path, capsys):

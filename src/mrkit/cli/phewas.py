@@ -40,16 +40,29 @@ def phewas_command(
     correction: Annotated[
         str, typer.Option(help="Multiple-testing correction: bonferroni, holm, bh or none.")
     ] = "bonferroni",
+    settings: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="A method option, METHOD.OPTION=VALUE (repeatable), "
+            "e.g. --set presso.n_distributions=10000.",
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option(help="Re-run even if nothing changed.")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
 ) -> None:
     """Phenome-wide MR: the same pipeline and outputs as `mrkit run`."""
     from mrkit.errors import StudyError
+    from mrkit.methods import parse_setting
     from mrkit.study.phewas import run_phewas
 
     if engine not in ("local", "dask"):
         msg = f"--engine must be local or dask (got {engine!r})"
         raise StudyError(msg)
+    options: dict[str, dict[str, object]] = {}
+    for text in settings or []:
+        method, option, value = parse_setting(text)
+        options.setdefault(method, {})[option] = value
     res = run_phewas(
         store,
         out=out,
@@ -66,6 +79,7 @@ def phewas_command(
         engine=engine,
         workers=workers,
         correction=correction,
+        options=options,
     )
     from mrkit.cli.run import print_summary
 

@@ -128,7 +128,7 @@ def _filter_all(
     def one(i: int) -> None:
         t0 = time.perf_counter()
         try:
-            apply_filters(
+            outs[i].harmonised = apply_filters(
                 outs[i].harmonised,
                 notes[i],
                 pairs[i][0],

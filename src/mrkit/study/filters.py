@@ -1,8 +1,9 @@
 """The per-pair SNP filters of a study: Steiger filtering and MR-PRESSO outliers.
 
 Each filter works on ONE pair's harmonised table (every candidate variant with
-``keep`` and ``reason``) and changes it in place: a variant it drops gets
-``keep = False`` and its reason (``Steiger: wrong direction``,
+``keep`` and ``reason``) and returns it with its marks (the table it is given
+may be changed too: pass a copy): a variant it drops gets ``keep = False`` and
+its reason (``Steiger: wrong direction``,
 ``outlier (MR-PRESSO)``); rows are never deleted. What a filter learns (Steiger
 r², direction test, PRESSO global p) goes to the pair's :class:`FilterNotes`; a
 filter that cannot run on the pair records a ``skipped`` entry instead of raising.
@@ -61,8 +62,8 @@ def apply_filters(
     presso_correct: bool = False,
     seed: int | None = 1,
     presso_options: Mapping[str, Any] | None = None,
-) -> None:
-    """Run the pair's filters on ``tab`` (in place), Steiger then PRESSO, into ``notes``.
+) -> pd.DataFrame:
+    """The pair's filters on ``tab``, Steiger then PRESSO; what they find goes to ``notes``.
 
     ``steiger_filter`` drops variants explaining more variance in the outcome
     than in the exposure; with ``"steiger"`` in ``sensitivity`` the Steiger
@@ -70,39 +71,83 @@ def apply_filters(
     ``sensitivity`` MR-PRESSO runs (``seed``, then ``presso_options``) on the
     variants still kept and, with ``presso_correct``, its outliers are dropped.
     A filter that raises leaves what the earlier one recorded in ``notes``.
+    Returns the table with the filters' columns and marks.
     """
     report = "steiger" in sensitivity
-    steiger_step(tab, notes, exposure, outcome, drop=steiger_filter, report=report)
+    tab = steiger_step(tab, notes, exposure, outcome, drop=steiger_filter, report=report)
     if "presso" in sensitivity:
-        presso_step(tab, notes, seed=seed, correct=presso_correct, options=presso_options)
+        tab = presso_step(tab, notes, seed=seed, correct=presso_correct, options=presso_options)
+    return tab
 
 
 # -- Steiger -------------------------------------------------------------------------------
-def _r2(rows: pd.DataFrame, side: str, trait: TraitInfo) -> np.ndarray:
-    beta = rows[f"beta_{side}"].to_numpy(float)
-    se = rows[f"se_{side}"].to_numpy(float)
-    eaf = rows.get(f"eaf_{side}")
+def _values(tab: pd.DataFrame, name: str, rows: np.ndarray, *, required: bool = True) -> Any:
+    """Column ``name`` of the rows ``rows`` as floats (``None`` if optional and absent)."""
+    if not required and name not in tab.columns:
+        return None
+    return tab[name].to_numpy(float)[rows]
+
+
+def _r2(tab: pd.DataFrame, rows: np.ndarray, side: str, trait: TraitInfo) -> np.ndarray:
+    beta = _values(tab, f"beta_{side}", rows)
+    se = _values(tab, f"se_{side}", rows)
+    eaf = _values(tab, f"eaf_{side}", rows, required=False)
     if trait.binary and trait.ncase and trait.ncontrol and eaf is not None:
         prev = trait.prevalence or trait.ncase / (trait.ncase + trait.ncontrol)
-        return steiger.r2_binary(beta, eaf.to_numpy(float), trait.ncase, trait.ncontrol, prev)
-    n = rows.get(f"n_{side}")
-    n_arr = n.to_numpy(float) if n is not None else np.full(len(rows), np.nan)
+        return steiger.r2_binary(beta, eaf, trait.ncase, trait.ncontrol, prev)
+    n = _values(tab, f"n_{side}", rows, required=False)
+    n_arr = n if n is not None else np.full(len(beta), np.nan)
     fallback = trait.n or ((trait.ncase or 0) + (trait.ncontrol or 0)) or np.nan
     n_arr = np.where(np.isfinite(n_arr), n_arr, fallback)
     return steiger.r2_continuous(beta, se, n_arr)
 
 
-def _n(rows: pd.DataFrame, side: str, trait: TraitInfo) -> np.ndarray:
+def _n(tab: pd.DataFrame, rows: np.ndarray, side: str, trait: TraitInfo) -> np.ndarray:
+    k = int(rows.sum())
     if trait.binary and trait.ncase and trait.ncontrol:
-        return np.full(
-            len(rows), float(np.ravel(steiger.effective_n(trait.ncase, trait.ncontrol))[0])
-        )
-    n = rows.get(f"n_{side}")
+        return np.full(k, float(np.ravel(steiger.effective_n(trait.ncase, trait.ncontrol))[0]))
+    n = _values(tab, f"n_{side}", rows, required=False)
     fallback = trait.n or np.nan
     if n is None:
-        return np.full(len(rows), fallback)
-    arr = n.to_numpy(float)
-    return np.where(np.isfinite(arr), arr, fallback)
+        return np.full(k, fallback)
+    return np.where(np.isfinite(n), n, fallback)
+
+
+def _set_rows(tab: pd.DataFrame, rows: np.ndarray, columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    """``tab.loc[rows, col] = values`` for every column, without pandas' cost for new ones.
+
+    A new column is NaN outside ``rows``, float for numbers and object for
+    booleans (as ``.loc`` makes it), appended in one step; an existing column
+    goes through ``.loc``.
+    """
+    new: dict[str, np.ndarray] = {}
+    for col, values in columns.items():
+        if col in tab.columns:
+            tab.loc[rows, col] = values
+            continue
+        full = np.full(len(tab), np.nan, dtype=object if values.dtype == bool else float)
+        full[rows] = values
+        new[col] = full
+    if not new:
+        return tab
+    added = pd.DataFrame({c: pd.Series(v, index=tab.index, dtype=v.dtype) for c, v in new.items()})
+    return pd.concat([tab, added], axis=1)
+
+
+def _drop_rows(tab: pd.DataFrame, rows: np.ndarray, reason: str) -> None:
+    """``keep = False`` and ``reason`` for ``rows`` (``tab.loc`` semantics, faster)."""
+    if not rows.any():
+        return
+    if tab["keep"].dtype == bool and tab["reason"].dtype == object:
+        keep = tab["keep"].to_numpy(copy=True)
+        why = tab["reason"].to_numpy(copy=True)
+        keep[rows] = False
+        why[rows] = reason
+        tab["keep"] = keep
+        tab["reason"] = pd.Series(why, index=tab.index, dtype=object)
+    else:
+        tab.loc[rows, "keep"] = False
+        tab.loc[rows, "reason"] = reason
 
 
 def steiger_step(
@@ -113,7 +158,7 @@ def steiger_step(
     *,
     drop: bool,
     report: bool,
-) -> None:
+) -> pd.DataFrame:
     """Steiger r² of every kept variant, the direction test and, with ``drop``, the filter.
 
     Adds ``rsq_exposure, rsq_outcome, steiger_dir, steiger_pval`` to the kept
@@ -121,21 +166,20 @@ def steiger_step(
     and :data:`STEIGER_REASON` when ``drop``.
     """
     if not (drop or report):
-        return
+        return tab
     used = tab["keep"].astype(bool).to_numpy()
-    rows = tab[used]
-    if len(rows) == 0:
-        return
+    if not used.any():
+        return tab
     try:
-        r2e = _r2(rows, "exposure", exposure)
-        r2o = _r2(rows, "outcome", outcome)
-        ne, no = _n(rows, "exposure", exposure), _n(rows, "outcome", outcome)
+        r2e = _r2(tab, used, "exposure", exposure)
+        r2o = _r2(tab, used, "outcome", outcome)
+        ne, no = _n(tab, used, "exposure", exposure), _n(tab, used, "outcome", outcome)
         per = steiger.steiger_filtering(r2e, r2o, ne, no)
     except MrkitError as exc:
         notes.skipped.append({"method": "steiger", "reason": str(exc)})
-        return
-    for col in ("rsq_exposure", "rsq_outcome", "steiger_dir", "steiger_pval"):
-        tab.loc[used, col] = per[col].to_numpy()
+        return tab
+    cols = ("rsq_exposure", "rsq_outcome", "steiger_dir", "steiger_pval")
+    tab = _set_rows(tab, used, {c: per[c].to_numpy() for c in cols})
     test = steiger.steiger_test(r2e, r2o, ne, no)
     diag = notes.diagnostics
     diag["steiger_r2_exposure"] = float(r2e.sum())
@@ -145,8 +189,8 @@ def steiger_step(
     if drop:
         wrong = used.copy()
         wrong[used] = ~per["steiger_dir"].to_numpy(bool)
-        tab.loc[wrong, "keep"] = False
-        tab.loc[wrong, "reason"] = STEIGER_REASON
+        _drop_rows(tab, wrong, STEIGER_REASON)
+    return tab
 
 
 # -- MR-PRESSO -----------------------------------------------------------------------------
@@ -157,7 +201,7 @@ def presso_step(
     seed: int | None,
     correct: bool,
     options: Mapping[str, Any] | None = None,
-) -> None:
+) -> pd.DataFrame:
     """MR-PRESSO on the kept variants; with ``correct`` its outliers are dropped.
 
     ``options`` are those of the ``presso`` method (``n_distributions``, ...;
@@ -176,15 +220,16 @@ def presso_step(
         )
     except MrkitError as exc:
         notes.skipped.append({"method": "presso", "reason": str(exc)})
-        return
+        return tab
     notes.warnings.extend(res.extras.get("warnings") or [])
     notes.diagnostics["presso_global_pval"] = res.extras.get("global_pval")
     notes.diagnostics["presso_outliers"] = len(res.extras.get("outliers", []))
     if not correct:
-        return
+        return tab
     marked = mark_presso_outliers(used, res)
     tab.loc[used.index, "keep"] = marked["keep"].to_numpy()
     tab.loc[used.index, "reason"] = marked["reason"].to_numpy()
+    return tab
 
 
 __all__ = [

@@ -74,6 +74,20 @@ def pair_fingerprint(
     params: dict[str, Any],
 ) -> str:
     """SHA-256 of everything a pair's results depend on (``table``: analysis columns)."""
+    rows = pd.util.hash_pandas_object(table, index=False).to_numpy() if len(table) else None
+    columns = [f"{c}:{table[c].dtype}" for c in table.columns]
+    return _digest(key, columns, len(table), exposure, outcome, params, rows)
+
+
+def _digest(
+    key: tuple[str, str, str],
+    columns: list[str],
+    nrow: int,
+    exposure: TraitInfo,
+    outcome: TraitInfo,
+    params: dict[str, Any],
+    rows: np.ndarray | None,
+) -> str:
     h = hashlib.sha256()
     head = {
         "mrkit": __version__,
@@ -82,13 +96,41 @@ def pair_fingerprint(
         "exposure": dataclasses.asdict(exposure),
         "outcome": dataclasses.asdict(outcome),
         "params": params,
-        "columns": [f"{c}:{table[c].dtype}" for c in table.columns],
-        "rows": len(table),
+        "columns": columns,
+        "rows": nrow,
     }
     h.update(json.dumps(head, sort_keys=True, default=str).encode())
-    if len(table):
-        h.update(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes())
+    if rows is not None:
+        h.update(rows.tobytes())
     return h.hexdigest()
+
+
+def fingerprints(jobs: list[PairJob], params: dict[str, Any]) -> list[str]:
+    """:func:`pair_fingerprint` of every job's analysis columns, hashed in bulk.
+
+    Row hashes depend on a row's values only, so the jobs whose analysis
+    columns have the same names and types are hashed as one table.
+    """
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for i, j in enumerate(jobs):
+        dtypes = j.table.dtypes
+        sig = tuple(f"{c}:{dtypes[c]}" for c in analysis_columns(j.table))
+        groups.setdefault(sig, []).append(i)
+    out = [""] * len(jobs)
+    for sig, idx in groups.items():
+        cols = [c.rsplit(":", 1)[0] for c in sig]
+        sizes = [len(jobs[i].table) for i in idx]
+        rows = None
+        if sum(sizes) and cols:
+            frame = pd.concat([jobs[i].table for i in idx], ignore_index=True)[cols]
+            rows = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+        bounds = np.concatenate([[0], np.cumsum(sizes)])
+        for k, i in enumerate(idx):
+            j = jobs[i]
+            part = rows[bounds[k] : bounds[k + 1]] if rows is not None and sizes[k] else None
+            key = (j.exposure.id, j.outcome.id, j.direction)
+            out[i] = _digest(key, list(sig), sizes[k], j.exposure, j.outcome, params, part)
+    return out
 
 
 # -- parts -------------------------------------------------------------------------------
@@ -103,7 +145,7 @@ def _json_default(v: Any) -> Any:
 def write_part(path: Path, out: PairOutput, *, fingerprint: str) -> None:
     """Write one pair's output atomically (``path.tmp-*`` then rename)."""
     tab = out.harmonised
-    updates = tab[[c for c in tab.columns if c not in DATA_COLUMNS]].reset_index(drop=True)
+    updates = [c for c in tab.columns if c not in DATA_COLUMNS]
     meta = {
         "fingerprint": fingerprint,
         "exposure": out.exposure,
@@ -118,7 +160,7 @@ def write_part(path: Path, out: PairOutput, *, fingerprint: str) -> None:
         "single_snp": out.single_snp,
         "skipped": out.skipped,
     }
-    table = pa.Table.from_pandas(updates, preserve_index=False)
+    table = pa.Table.from_pandas(tab, columns=updates, preserve_index=False)
     table = table.replace_schema_metadata(
         {**(table.schema.metadata or {}), b"mrkit": json.dumps(meta, default=_json_default)}
     )
@@ -132,7 +174,7 @@ def read_part(path: Path, fingerprint: str) -> tuple[pd.DataFrame, dict[str, Any
     if not path.is_file():
         return None
     try:
-        table = pq.read_table(path)
+        table = pq.ParquetFile(path).read(use_threads=False)
         meta = json.loads(table.schema.metadata[b"mrkit"])
     except Exception:  # a damaged part is recomputed
         return None
@@ -178,12 +220,14 @@ def run_chunk(
             status[k] = {"error": done[1]["error"], "elapsed_s": done[1]["elapsed_s"]}
     if todo:
         data = pq.ParquetFile(input_path).read_row_group(row_group).to_pandas()
-        tables = [
-            data.iloc[pairs[k]["start"] : pairs[k]["stop"]][pairs[k]["columns"]].reset_index(
-                drop=True
-            )
-            for k in todo
-        ]
+        views: dict[tuple[str, ...], pd.DataFrame] = {}  # the chunk's rows, per column set
+        tables = []
+        for k in todo:
+            cols = tuple(pairs[k]["columns"])
+            if cols not in views:
+                views[cols] = data[list(cols)]
+            rows = views[cols].iloc[pairs[k]["start"] : pairs[k]["stop"]]
+            tables.append(rows.reset_index(drop=True))
         keys = [(pairs[k]["exposure"], pairs[k]["outcome"], pairs[k]["direction"]) for k in todo]
         outs = analyse_chunk(tables, keys, **params, threads=threads)
         for k, out in zip(todo, outs, strict=True):
@@ -234,13 +278,7 @@ def run_pairs(
     """
     parts = out_dir / PARTS_DIR
     parts.mkdir(parents=True, exist_ok=True)
-    narrow = [j.table[analysis_columns(j.table)].reset_index(drop=True) for j in jobs]
-    fps = [
-        pair_fingerprint(
-            (j.exposure.id, j.outcome.id, j.direction), n, j.exposure, j.outcome, params
-        )
-        for j, n in zip(jobs, narrow, strict=True)
-    ]
+    fps = fingerprints(jobs, params)
     found = {
         i: read_part(parts / f"{fps[i]}.parquet", fps[i])
         for i, j in enumerate(jobs)
@@ -256,22 +294,22 @@ def run_pairs(
     if chunks:
         input_path = parts / f"input-{os.getpid()}-{uuid.uuid4().hex[:8]}.parquet"
         order = [i for chunk in chunks for i in chunk]
-        frame = pd.concat([narrow[i] for i in order], ignore_index=True)
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+        frame = pd.concat([jobs[i].table for i in order], ignore_index=True)
+        table = pa.Table.from_pandas(frame[analysis_columns(frame)], preserve_index=False)
         tasks = []
         with pq.ParquetWriter(input_path, table.schema) as writer:
             offset = 0
             for g, chunk in enumerate(chunks):
                 start, spec = 0, []
                 for i in chunk:
-                    n = len(narrow[i])
+                    n = len(jobs[i].table)
                     spec.append(
                         {
                             "exposure": jobs[i].exposure,
                             "outcome": jobs[i].outcome,
                             "direction": jobs[i].direction,
                             "fingerprint": fps[i],
-                            "columns": list(narrow[i].columns),
+                            "columns": analysis_columns(jobs[i].table),
                             "start": start,
                             "stop": start + n,
                         }
@@ -315,13 +353,23 @@ def run_pairs(
 
 
 def _merge(full: pd.DataFrame, updates: pd.DataFrame) -> pd.DataFrame:
-    """The full harmonised table with the analysis' per-variant changes applied."""
-    out = full.reset_index(drop=True).copy()
+    """The full harmonised table with the analysis' per-variant changes applied.
+
+    Changed columns keep their place (object columns get ``None`` for missing
+    values); new ones are appended in the order of ``updates``.
+    """
+    out = full.reset_index(drop=True)  # copy-on-write: ``full`` is never changed
+    new: dict[str, Any] = {}
     for col in updates.columns:
         values = updates[col]
-        if col in out.columns and out[col].dtype == object:
-            values = values.astype(object).where(values.notna(), None)
-        out[col] = values.to_numpy()
+        if col in out.columns:
+            if out[col].dtype == object:
+                values = values.astype(object).where(values.notna(), None)
+            out[col] = values.to_numpy()
+        else:
+            new[col] = values.to_numpy()
+    if new:
+        out = pd.concat([out, pd.DataFrame(new, index=out.index)], axis=1)
     return out
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,16 +42,24 @@ def _toml_value(v: Any) -> str:
 
 
 def to_toml(doc: dict[str, Any]) -> str:
-    """A study dict (sections of scalars and lists; ``gwas`` a list of tables) as TOML."""
+    """A study dict as TOML: sections of scalars and lists, ``gwas`` a list of tables,
+    nested dicts as sub-tables (``analysis.options.presso`` -> ``[analysis.options.presso]``)."""
     lines: list[str] = []
     for section, body in doc.items():
         tables = body if isinstance(body, list) else [body]
-        header = f"[[{section}]]" if isinstance(body, list) else f"[{section}]"
         for table in tables:
-            lines.append(header)
-            lines += [f"{k} = {_toml_value(v)}" for k, v in table.items() if v is not None]
-            lines.append("")
+            _table(lines, section, table, array=isinstance(body, list))
     return "\n".join(lines)
+
+
+def _table(lines: list[str], name: str, table: dict[str, Any], *, array: bool = False) -> None:
+    subs = {k: v for k, v in table.items() if isinstance(v, dict)}
+    own = [f"{k} = {_toml_value(v)}" for k, v in table.items() if v is not None and k not in subs]
+    if own or array or not subs:
+        lines += [f"[[{name}]]" if array else f"[{name}]", *own, ""]
+    for key, sub in subs.items():
+        if sub:
+            _table(lines, f"{name}.{key}", sub)
 
 
 def _num(v: Any) -> float | None:
@@ -82,12 +91,15 @@ def phewas_study(
     workers: int | None = None,
     correction: str = "bonferroni",
     name: str | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The study (as a dict, ready for :func:`to_toml`) of a phenome-wide scan.
 
     Exactly one of ``exposure`` (against every other GWAS of the store) and
     ``outcome`` (every other GWAS against it) is given. ``clump`` needs
     ``panel``; with a panel, missing instruments are also looked up as LD proxies.
+    ``options`` become ``[analysis.options.METHOD]`` tables (checked when the
+    study runs).
     """
     if (exposure is None) == (outcome is None):
         msg = "give exactly one of --exposure and --outcome"
@@ -150,6 +162,7 @@ def phewas_study(
             "primary": "ivw" if "ivw" in names else names[0],
             "correction": CORRECTIONS[correction],
             "nboot": nboot,
+            "options": {str(m): dict(o) for m, o in (options or {}).items()},
         },
         "engine": {"kind": engine, "workers": workers},
     }

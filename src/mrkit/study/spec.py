@@ -235,7 +235,10 @@ def _check_semantics(study: Study, base: Path, path: Path) -> Study:
         if g.file is not None and not (base / g.file).is_file():
             msg = f"{path}: gwas[{i}].file: {g.file!r} not found (id {g.id!r})"
             raise StudyError(msg)
-    study.pairs()  # patterns must match
+    try:
+        study.pairs()  # patterns must match
+    except StudyError as exc:
+        raise StudyError(f"{path}: {exc}") from None
     if study.instruments.clump and study.study.panel is None:
         msg = f"{path}: instruments.clump = true needs study.panel (a PLINK reference prefix)"
         raise StudyError(msg)
