@@ -129,3 +129,14 @@ def test_mrkit_error_is_one_line_exit_2(tmp_path, capsys):
 def test_no_arguments_show_the_listing(capsys):
     assert main([]) == 2
     assert "Commands" in capsys.readouterr().err
+
+
+def test_plain_options_are_converted_and_checked(capsys):
+    assert main(["clump", "g.tsv", "--panel", "p", "--out", "o.tsv", "--p1", "abc"]) == 2
+    assert "Invalid value for '--p1': 'abc' is not a valid float." in capsys.readouterr().err
+    cmd = command("clump")
+    ctx = cmd.make_context("clump", ["g.tsv", "--panel", "p", "--out", "o", "--kb", "250"])
+    assert ctx.params["kb"] == 250.0
+    assert type(ctx.params["kb"]) is float
+    assert ctx.params["drop_missing"] is False
+    assert ctx.params["store"] is None

@@ -127,13 +127,14 @@ if _RuntimeParam is not None:
             kind = self.annotation
             if type(value) is kind:
                 return value
-            if kind is bool and str(value).lower() in _BOOLS:
-                return _BOOLS[str(value).lower()]
-            try:
-                if kind is not bool:
+            if kind is bool:
+                if str(value).lower() in _BOOLS:
+                    return _BOOLS[str(value).lower()]
+            else:
+                try:
                     return kind(value)
-            except (TypeError, ValueError):
-                pass
+                except (TypeError, ValueError):
+                    pass
             msg = f"{value!r} is not a valid {kind.__name__}."
             raise typer.BadParameter(msg, ctx=ctx, param=param)
 
