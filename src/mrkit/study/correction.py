@@ -7,16 +7,20 @@
     \\text{BH: } \\tilde p_{(i)} = \\min_{j \\ge i} \\min(1, m p_{(j)} / j).
 
 NaN p-values (a method that could not run) are left NaN and not counted in ``m``.
+:func:`results_table` applies the study's correction to its estimates.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from mrkit.errors import InputError
+from mrkit.study.spec import AnalysisSection
 
 Correction = Literal["bonferroni", "holm", "fdr_bh", "none"]
 
@@ -53,3 +57,58 @@ def adjust(pvals: ArrayLike, method: Correction = "bonferroni") -> NDArray[np.fl
         raise InputError(msg)
     out[ok] = adj
     return out
+
+
+#: The first columns of ``results.csv``, in order.
+RESULT_COLUMNS = [
+    "exposure",
+    "outcome",
+    "direction",
+    "method",
+    "nsnp",
+    "estimate",
+    "se",
+    "ci_lower",
+    "ci_upper",
+    "pval",
+    "pval_adjusted",
+    "significant",
+]
+_OR = ["or", "or_ci_lower", "or_ci_upper"]
+
+
+def results_table(
+    estimates: list[dict[str, Any]], analysis: AnalysisSection, binary: Mapping[str, bool]
+) -> pd.DataFrame:
+    """The study's results: one row per pair and method, corrected, with odds ratios.
+
+    The family of the correction holds the ``primary`` method's p-value of each
+    pair (the Wald ratio's for a pair with one variant), per direction or all
+    together (``analysis.family``); other methods keep their own p-value.
+    ``binary`` says which outcomes get odds ratios.
+    """
+    a = analysis
+    res = pd.DataFrame(estimates)
+    if res.empty:
+        return pd.DataFrame(columns=RESULT_COLUMNS)
+    res["pval_adjusted"] = np.nan
+    primary = res["method"].isin([a.primary, "wald_ratio"])
+    groups = (
+        [res.index[primary]]
+        if a.family == "all"
+        else [res.index[primary & (res["direction"] == d)] for d in ("forward", "reverse")]
+    )
+    for idx in groups:
+        if len(idx):
+            res.loc[idx, "pval_adjusted"] = adjust(res.loc[idx, "pval"], a.correction)
+    sens = ~primary
+    res.loc[sens, "pval_adjusted"] = res.loc[sens, "pval"]
+    res["significant"] = res["pval_adjusted"] < a.alpha
+    res.loc[sens, "significant"] = res.loc[sens, "pval"] < a.alpha
+    is_binary = res["outcome"].map(lambda o: binary[o])
+    res["or"] = np.where(is_binary, np.exp(res["estimate"]), np.nan)
+    res["or_ci_lower"] = np.where(is_binary, np.exp(res["ci_lower"]), np.nan)
+    res["or_ci_upper"] = np.where(is_binary, np.exp(res["ci_upper"]), np.nan)
+    first = [c for c in RESULT_COLUMNS if c in res.columns]
+    rest = [c for c in res.columns if c not in first and c not in _OR]
+    return res[first + _OR + rest]

@@ -13,6 +13,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mrkit._core.arrays import usable_cores
 from mrkit._core.version import __version__
 from mrkit.errors import StudyError
 from mrkit.harmonise.many import harmonise_many
@@ -29,26 +31,11 @@ from mrkit.ld.panel import ReferencePanel
 from mrkit.ld.proxies import find_proxies
 from mrkit.report.write import write_outputs
 from mrkit.store.catalog import Store
-from mrkit.study.correction import adjust
-from mrkit.study.engine import PairOutput, make_engine
+from mrkit.study.correction import results_table
+from mrkit.study.engine import make_engine
 from mrkit.study.filters import TraitInfo
 from mrkit.study.parts import PairJob, run_pairs
 from mrkit.study.spec import GwasEntry, Study, load_study
-
-RESULT_COLUMNS = [
-    "exposure",
-    "outcome",
-    "direction",
-    "method",
-    "nsnp",
-    "estimate",
-    "se",
-    "ci_lower",
-    "ci_upper",
-    "pval",
-    "pval_adjusted",
-    "significant",
-]
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
@@ -176,8 +163,8 @@ def run_study(
     exposures = list(dict.fromkeys(e for e, _, _ in pairs))
     instruments: dict[str, pd.DataFrame] = {}
     with stages.stage("instruments", len(exposures)) as tick:
-        for e in exposures:
-            instruments[e] = _instruments(store, e, study, panel, infos[e])
+        for e, cand in _candidates(store, exposures, study.instruments.p):
+            instruments[e] = _instruments(cand, study, panel, infos[e])
             tick()
     # 3. harmonise ---------------------------------------------------------------------
     harmonised: dict[tuple[str, str], pd.DataFrame] = {}
@@ -213,7 +200,8 @@ def run_study(
         outputs, pair_log, pair_stats = run_pairs(jobs, params, out_dir, engine, on_pairs=tick)
     # 5. correction --------------------------------------------------------------------
     with stages.stage("correction", 1) as tick:
-        results = _results_table(outputs, study, traits)
+        estimates = [r for o in outputs for r in o.estimates]
+        results = results_table(estimates, study.analysis, {t: traits[t].binary for t in traits})
         tick()
     harm = pd.concat([o.harmonised for o in outputs], ignore_index=True)
     diag = pd.DataFrame(
@@ -299,8 +287,7 @@ def _import_one(
             msg = f"gwas id {g.id!r} has no `file` and is not in the store {store.path}"
             raise StudyError(msg)
         return
-    known = stored is not None
-    if known and stored.get("sha256") == sha:
+    if stored is not None and stored.get("sha256") == sha:
         return
     store.import_gwas(
         base / g.file,
@@ -313,15 +300,29 @@ def _import_one(
         build=g.build,
         population=g.population,
         format=g.format,
-        replace=known,
+        # the study decides what `g.id` holds (`stored` was read at the start of the
+        # stage); the store still swaps the catalog row atomically, without asking
+        # the catalog again whether the id exists
+        replace=True,
     )
 
 
+def _candidates(store: Any, exposures: list[str], p: float) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Each exposure's variants with p below ``p``, in order.
+
+    A store query first opens the catalog (a DuckDB connection: mostly waiting),
+    so several queries run at once on threads; the selection stays in the caller.
+    """
+    with ThreadPoolExecutor(max(4, usable_cores())) as pool:
+        found = pool.map(lambda e: store.instruments(e, p=p), exposures)
+        yield from zip(exposures, found, strict=True)
+
+
 def _instruments(
-    store: Any, exposure: str, study: Study, panel: Any, info: dict[str, Any]
+    cand: pd.DataFrame, study: Study, panel: Any, info: dict[str, Any]
 ) -> pd.DataFrame:
+    """The exposure's instruments among its candidates ``cand`` (each with keep/reason)."""
     ins = study.instruments
-    cand = store.instruments(exposure, p=ins.p)
     if len(cand) == 0:
         return cand.assign(keep=pd.Series(dtype=bool), reason=pd.Series(dtype=object))
     return select_instruments(
@@ -422,41 +423,6 @@ def _harmonise(
         stacked, out_rows, by="_exposure", action=h.action, proxies=proxies, outcome_id=outcome
     )
     return tables | res.tables(dropped=mine[~keep], outcome=outcome)
-
-
-def _results_table(
-    outputs: list[PairOutput], study: Study, traits: dict[str, TraitInfo]
-) -> pd.DataFrame:
-    a = study.analysis
-    rows = [r for o in outputs for r in o.estimates]
-    res = pd.DataFrame(rows)
-    if res.empty:
-        return pd.DataFrame(columns=RESULT_COLUMNS)
-    res["pval_adjusted"] = np.nan
-    primary = res["method"].isin([a.primary, "wald_ratio"])
-    groups = (
-        [res.index[primary]]
-        if a.family == "all"
-        else [res.index[primary & (res["direction"] == d)] for d in ("forward", "reverse")]
-    )
-    for idx in groups:
-        if len(idx):
-            res.loc[idx, "pval_adjusted"] = adjust(res.loc[idx, "pval"], a.correction)
-    sens = ~primary
-    res.loc[sens, "pval_adjusted"] = res.loc[sens, "pval"]
-    res["significant"] = res["pval_adjusted"] < a.alpha
-    res.loc[sens, "significant"] = res.loc[sens, "pval"] < a.alpha
-    binary = res["outcome"].map(lambda o: traits[o].binary)
-    res["or"] = np.where(binary, np.exp(res["estimate"]), np.nan)
-    res["or_ci_lower"] = np.where(binary, np.exp(res["ci_lower"]), np.nan)
-    res["or_ci_upper"] = np.where(binary, np.exp(res["ci_upper"]), np.nan)
-    first = [c for c in RESULT_COLUMNS if c in res.columns]
-    rest = [c for c in res.columns if c not in first]
-    return res[
-        first
-        + ["or", "or_ci_lower", "or_ci_upper"]
-        + [c for c in rest if c not in ("or", "or_ci_lower", "or_ci_upper")]
-    ]
 
 
 def _versions() -> dict[str, str]:
