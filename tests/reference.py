@@ -187,9 +187,12 @@ def egger(
 
 
 def wald_ratio(bx: Any, sx: Any, by: Any, sy: Any, *, alpha: float = 0.05) -> Record | None:
-    """``mr_wald_ratio`` of one variant: by/bx, SE sy/|bx|, normal p. None unless J == 1."""
+    """``mr_wald_ratio`` of one variant: by/bx, SE sy/|bx|, normal p.
+
+    None unless J == 1, and None for bx = 0 (the ratio is undefined; mrkit skips it).
+    """
     bx, _, by, sy = _lists(bx, sx, by, sy)
-    if len(bx) != 1:
+    if len(bx) != 1 or bx[0] == 0:
         return None
     with np.errstate(divide="ignore", invalid="ignore"):
         b = float(np.float64(by[0]) / bx[0])
@@ -382,6 +385,8 @@ def analyse_pair(
     qe = rucker_q(bx, sx, by, sy)
     if qe is not None:
         out["heterogeneity"].append(qe)
+    elif n >= 3:  # collinear: Rücker's Q' cannot be computed
+        skip["heterogeneity"] = "Rücker's Q' of a collinear Egger design"
     pl = egger_intercept_test(bx, sx, by, sy)
     if pl is None:
         skip["pleiotropy"] = "too few variants or collinear" if n >= 3 else "too few variants"

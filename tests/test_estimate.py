@@ -770,3 +770,30 @@ def test_leave_one_out_of_a_dominant_variant_keeps_its_digits(kind, size, seed):
         res.leave_one_out.to_dict("records"), ref.leave_one_out(bx, sx, by, sy), strict=True
     ):
         check_record(g, exp, RTOL, f"{kind} engine")
+
+
+def test_wald_ratio_of_a_zero_bx_is_skipped_not_infinite() -> None:
+    from mrkit.estimate import Pairs, analyse
+
+    pairs = Pairs.from_arrays([0.0, 0.1], [0.01, 0.01], [0.02, 0.03], [0.01, 0.01], group=[0, 1])
+    res = analyse(pairs, "wald_ratio", diagnostics=False)
+    assert list(res.estimates["pair"]) == [1]
+    assert res.skipped["reason"].str.contains("bx is 0").any()
+
+
+def test_collinear_egger_lists_heterogeneity_and_pleiotropy_skips() -> None:
+    from mrkit.estimate import Pairs, analyse
+
+    bx = [0.1, -0.1, 0.1, 0.1]
+    res = analyse(Pairs.from_arrays(bx, [0.01] * 4, [0.02, -0.01, 0.03, 0.02], [0.01] * 4), "ivw")
+    skipped = set(res.skipped["method"])
+    assert {"pleiotropy", "heterogeneity"} <= skipped
+    assert list(res.heterogeneity["method"]) == ["ivw"]
+
+
+def test_nboot_below_two_is_refused() -> None:
+    from mrkit.errors import InputError
+    from mrkit.estimate import Pairs, analyse
+
+    with pytest.raises(InputError, match="at least 2 draws"):
+        analyse(Pairs.from_arrays([0.1] * 3, [0.01] * 3, [0.02] * 3, [0.01] * 3), "ivw", nboot=1)

@@ -216,8 +216,8 @@ def analyse(
     """
     if not isinstance(pairs, Pairs):
         pairs = Pairs.from_table(pairs)
-    if nboot < 1:
-        msg = f"`nboot` must be a positive number of draws, got {nboot}"
+    if nboot < 2:
+        msg = f"`nboot` must be at least 2 draws (a bootstrap SE needs two), got {nboot}"
         raise InputError(msg)
     if not 0 < alpha < 1:
         msg = f"`alpha` must lie in (0, 1), got {alpha}"
@@ -359,8 +359,8 @@ class _Run:
                 return spec.func(*self.pairs.pair(p), **kw)
             except MrkitError as exc:
                 return str(exc)
-            except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:
-                return f"failed: {type(exc).__name__}: {exc}"
+            except Exception as exc:  # one method failing on one pair must not stop the rest
+                return f"internal error (please report it): {type(exc).__name__}: {exc}"
 
         if len(todo) > 1 and self.threads > 1:
             with ThreadPoolExecutor(self.threads) as pool:
@@ -390,6 +390,9 @@ class _Run:
             self.skip(
                 "pleiotropy", int(p), str(egg["reason"][p]).replace("`egger`", "`pleiotropy`")
             )
+        for p in np.flatnonzero(~egg_ok & (n >= 3)):  # collinear: no Q' either
+            why = str(egg["reason"][p]).replace("`egger`", "Rücker's Q' (`egger`)")
+            self.skip("heterogeneity", int(p), why)
         het_egg = np.flatnonzero(egg_ok)
         het = pd.concat(
             [self._pick(ivw, het_ivw, "ivw"), self._pick(egg, het_egg, "egger")],

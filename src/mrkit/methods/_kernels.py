@@ -102,9 +102,11 @@ def wald_ratio(
     rows = np.flatnonzero(ones[seg.group])
     est[seg.group[rows]] = by[rows] / bx[rows]
     se[seg.group[rows]] = sy[rows] / np.abs(bx[rows])
-    reason = [
+    reason: list[str | None] = [
         None if k == 1 else f"`wald_ratio` applies to a single variant, got {k}" for k in n.tolist()
     ]
+    for p in np.flatnonzero(ones & (seg.sum((bx == 0).astype(float)) > 0)):
+        reason[p] = "`wald_ratio`: bx is 0, so the ratio is undefined"
     return {"estimate": est, "se": se, **ci_p(est, se, alpha), "reason": reason}
 
 

@@ -26,7 +26,14 @@ from typing import Literal
 
 from numpy.typing import ArrayLike
 
-from mrkit._core.arrays import as_arrays, chi2_sf, interval, pvalue, wls_slope
+from mrkit._core.arrays import (
+    as_arrays,
+    chi2_sf,
+    interval,
+    pvalue,
+    require_nonzero_bx,
+    wls_slope,
+)
 from mrkit.errors import InputError
 from mrkit.methods import register
 from mrkit.results import MRResult
@@ -62,6 +69,7 @@ def wald_ratio(
             "use mrkit.diagnostics.core.single_snp for one ratio per variant"
         )
         raise InputError(msg)
+    require_nonzero_bx(bx_, "wald_ratio")
     b = float(by_[0] / bx_[0])
     se = float(sy_[0] / abs(bx_[0]))
     lo, hi = interval(b, se, alpha)
