@@ -147,6 +147,20 @@ def test_batch_failure_falls_back_to_each_pair(monkeypatch, mixed_outputs):
     assert _as_dicts(analyse_chunk(tables, pairs, **KW)) == _as_dicts(mixed_outputs)
 
 
+def test_a_split_failing_half_way_leaves_no_trace(monkeypatch, mixed_outputs):
+    """A batch whose split breaks after filling some pairs: each pair alone, no duplicates."""
+    real = engine_mod._split
+
+    def breaks(outs, live, res, names):
+        real(outs, live, res, names)
+        if len(live) > 1:
+            raise RuntimeError("split broke after writing its rows")
+
+    monkeypatch.setattr(engine_mod, "_split", breaks)
+    tables, pairs = _mixed()
+    assert _as_dicts(analyse_chunk(tables, pairs, **KW)) == _as_dicts(mixed_outputs)
+
+
 def test_presso_options_reach_the_filter():
     tables, pairs = _mixed()
     kw = {**KW, "sensitivity": [*SENS, "presso"], "presso_correct": True}

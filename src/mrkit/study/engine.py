@@ -219,7 +219,10 @@ def _estimate(
         _split(outs, live, run(pairs, every), names)
         return
     except Exception:  # one bad pair must not stop the others: each pair alone
-        pass
+        for i in index:  # forget anything a failed split left behind
+            outs[i].estimates, outs[i].skipped = [], []
+            outs[i].heterogeneity, outs[i].leave_one_out, outs[i].single_snp = [], [], []
+            outs[i].diagnostics = {}
     bounds = np.concatenate([[0], np.cumsum(list(live.values()))])
     for k, i in enumerate(index):
         lo, hi = bounds[k], bounds[k + 1]
