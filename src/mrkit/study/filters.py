@@ -3,8 +3,8 @@
 Each filter works on ONE pair's harmonised table (every candidate variant with
 ``keep`` and ``reason``) and returns it with its marks (the table it is given
 may be changed too: pass a copy): a variant it drops gets ``keep = False`` and
-its reason (``Steiger: wrong direction``,
-``outlier (MR-PRESSO)``); rows are never deleted. What a filter learns (Steiger
+its reason (``Steiger: wrong direction``, ``outlier (MR-PRESSO)``); rows are
+never deleted. What a filter learns (Steiger
 r², direction test, PRESSO global p) goes to the pair's :class:`FilterNotes`; a
 filter that cannot run on the pair records a ``skipped`` entry instead of raising.
 

@@ -10,15 +10,15 @@ p-values, allele frequencies, sample sizes, ``keep``, ``reason``) of every pair
 still to compute are written once to ``<output>/.pairs/input-*.parquet``, one
 row group per chunk; a task reads its row group and slices its pairs.
 
-Each finished pair is written at once, atomically (temporary file, then
+When its chunk is done, each pair is written, atomically (temporary file, then
 rename), to ``<output>/.pairs/<fingerprint>.parquet``: the pair's per-variant
 updates (``keep``, ``reason``, Steiger columns) as the table, its estimates,
 diagnostics and timing (its filters plus its share of the chunk's estimation)
-as JSON in the file's metadata. The fingerprint covers
-mrkit's version, the pair, both traits, the harmonised data and every analysis
-parameter (seed included), so a re-run (after a crash, or with pairs added)
-computes only the pairs without a valid part, and the study's outputs are
-always assembled from the parts.
+as JSON in the file's metadata. The fingerprint covers mrkit's version, the
+part format, the pair, both traits, the harmonised data and every analysis
+parameter (method options and seed included), so a re-run (after a crash, or
+with pairs added) computes only the pairs without a valid part, and the
+study's outputs are always assembled from the parts.
 
 Test hook: ``MRKIT_CRASH_AFTER_PAIRS=<n>`` kills the process (SIGKILL) once it
 has written ``n`` parts.
