@@ -358,18 +358,12 @@ def _merge(full: pd.DataFrame, updates: pd.DataFrame) -> pd.DataFrame:
     Changed columns keep their place (object columns get ``None`` for missing
     values); new ones are appended in the order of ``updates``.
     """
-    out = full.reset_index(drop=True)  # copy-on-write: ``full`` is never changed
-    new: dict[str, Any] = {}
+    out = full.reset_index(drop=True)  # a new frame: ``full`` is never changed
     for col in updates.columns:
         values = updates[col]
-        if col in out.columns:
-            if out[col].dtype == object:
-                values = values.astype(object).where(values.notna(), None)
-            out[col] = values.to_numpy()
-        else:
-            new[col] = values.to_numpy()
-    if new:
-        out = pd.concat([out, pd.DataFrame(new, index=out.index)], axis=1)
+        if col in out.columns and out[col].dtype == object:
+            values = values.astype(object).where(values.notna(), None)
+        out[col] = values.to_numpy()
     return out
 
 
