@@ -29,6 +29,7 @@ demo: $(VENV)
 
 test: $(VENV) sysdeps
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/pytest -n 2 -q
 
 lint: $(VENV)
@@ -43,4 +44,4 @@ bench: $(VENV)
 	$(BIN)/python benchmarks/bench_pairs.py --pairs 1000 10000 --dask
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .mypy_cache

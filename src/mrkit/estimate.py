@@ -153,7 +153,8 @@ class Pairs:
             if cols[0] == "id_exposure":
                 for key in ("exposure", "outcome"):
                     if key in df.columns:
-                        names = df.groupby(codes)[key].agg(lambda s: s.unique())
+                        # (pandas-stubs want one scalar per group; arrays make an object Series)
+                        names = df.groupby(codes)[key].agg(lambda s: s.unique())  # type: ignore[type-var]
                         if all(len(v) == 1 for v in names):
                             keys[f"{key}_name"] = [str(v[0]) for v in names]
         used = df["keep"].to_numpy(bool)

@@ -178,7 +178,7 @@ def select_mvmr_instruments(
     best = pooled.sort_values("_lp", ascending=False, kind="stable").drop_duplicates("snp")
     best = best.assign(p=10.0 ** -best["_lp"], log10p=best["_lp"]).drop(columns="_lp")
     best = best.rename(columns={"_exposure": "strongest_exposure"}).reset_index(drop=True)
-    sel = select_instruments(
+    chosen = select_instruments(
         best,
         p=p,
         clump=clump,
@@ -194,5 +194,5 @@ def select_mvmr_instruments(
         t = canonical_columns(df).drop_duplicates("snp").set_index("snp")
         for col in ("beta", "se", "p"):
             if col in t.columns:
-                sel[f"{col}_{name}"] = sel["snp"].map(t[col]).to_numpy(float)
-    return sel
+                chosen[f"{col}_{name}"] = chosen["snp"].map(t[col]).to_numpy(float)
+    return chosen

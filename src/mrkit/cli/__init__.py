@@ -24,7 +24,7 @@ from __future__ import annotations
 import importlib
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 import typer.main
@@ -32,10 +32,15 @@ from typer.core import TyperCommand, TyperGroup
 
 from mrkit.errors import MrkitError
 
-try:  # typer >= 0.2x converts every value through a pydantic TypeAdapter
+if TYPE_CHECKING:
+    from typer._click.core import Command as _CommandBase
     from typer._coercion import RuntimeParam as _RuntimeParam
-except ImportError:  # pragma: no cover - a typer without it converts values itself
-    _RuntimeParam = None
+else:
+    _CommandBase = object  # _PlainHelp is a mixin; its command class comes after it
+    try:  # typer >= 0.2x converts every value through a pydantic TypeAdapter
+        from typer._coercion import RuntimeParam as _RuntimeParam
+    except ImportError:  # pragma: no cover - a typer without it converts values itself
+        _RuntimeParam = None
 
 HELP = "Two-sample Mendelian randomization from GWAS summary statistics, offline."
 
@@ -162,7 +167,7 @@ def _plain(param: Any) -> None:
         param._runtime_param = _PlainParam(parameter_info=info, annotation=desc.annotation)
 
 
-class _PlainHelp:
+class _PlainHelp(_CommandBase):
     """Mixin: the ``--help`` option (made on first use) is a plain ``bool`` too."""
 
     def get_help_option(self, ctx: Any) -> Any:
@@ -189,7 +194,8 @@ def command(name: str) -> Any:
     module = COMMANDS[name][0]
     importlib.import_module(f"{__name__}.{module}")
     for info in app.registered_commands:
-        if (info.name or typer.main.get_command_name(info.callback.__name__)) == name:
+        callback_name = getattr(info.callback, "__name__", "")
+        if (info.name or typer.main.get_command_name(callback_name)) == name:
             if info.cls in (None, TyperCommand):  # (a command of its own class keeps it)
                 info.cls = _Command
             cmd = typer.main.get_command_from_info(
@@ -227,7 +233,8 @@ class _LazyGroup(_PlainHelp, TyperGroup):
             near = get_close_matches(args[0], COMMANDS) if args else []
             message = getattr(exc, "message", None)
             if near and isinstance(message, str) and "Did you mean" not in message:
-                exc.message = f"{message.rstrip('.')}. Did you mean {near[0]!r}?"
+                # (typed Exception here: the UsageError class depends on the typer version)
+                setattr(exc, "message", f"{message.rstrip('.')}. Did you mean {near[0]!r}?")  # noqa: B010
             raise
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
@@ -250,9 +257,8 @@ def _root_help(group: _LazyGroup, ctx: Any) -> str:
     from rich.text import Text
 
     width = min(shutil.get_terminal_size((80, 24)).columns, 100)
-    out = Console(
-        file=io.StringIO(), width=width, force_terminal=sys.stdout.isatty(), highlight=False
-    )
+    text = io.StringIO()
+    out = Console(file=text, width=width, force_terminal=sys.stdout.isatty(), highlight=False)
     usage = " ".join([ctx.command_path, *group.collect_usage_pieces(ctx)])
     out.print()
     out.print(Text.assemble(" ", ("Usage: ", "yellow"), (usage, "bold")))
@@ -271,7 +277,7 @@ def _root_help(group: _LazyGroup, ctx: Any) -> str:
     options = [rec for p in group.get_params(ctx) if (rec := p.get_help_record(ctx))]
     out.print(panel("Options", options, "bold cyan"))
     out.print(panel("Commands", [(n, h) for n, (_, h) in COMMANDS.items()], "bold cyan"))
-    return out.file.getvalue()
+    return text.getvalue()
 
 
 def _group() -> _LazyGroup:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -38,7 +38,7 @@ def write_table(table: pd.DataFrame, out: Path) -> None:
     name = out.name.lower()
     tmp = out.with_name(f".{out.name}.tmp")
     out.parent.mkdir(parents=True, exist_ok=True)
-    compression = "gzip" if name.endswith(".gz") else None
+    compression: Literal["gzip"] | None = "gzip" if name.endswith(".gz") else None
     try:
         if kind == "parquet":
             table.to_parquet(tmp, index=False)

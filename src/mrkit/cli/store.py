@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -110,7 +111,8 @@ def studies_cmd(
     table = Table(title=str(store))
     for col in ("id", "trait", "units", "n", "build", "format", "rows", "imported_at"):
         table.add_column(col)
-    for r in df.itertuples():
+    rows: Iterable[Any] = df.itertuples()  # (the catalog's columns, of mixed types)
+    for r in rows:
         table.add_row(
             r.id, r.trait, r.units or "", "" if r.n != r.n or r.n is None else f"{r.n:,.0f}",
             r.build or "", r.format, f"{r.rows:,}", str(r.imported_at)[:19],

@@ -14,7 +14,7 @@ pair's table is a slice of it.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -98,7 +98,11 @@ class PairFrames:
         self.n_rows = len(group)
         self.bounds = np.concatenate([[0], np.cumsum(np.bincount(group, minlength=n))])
         traits = [has[c].astype(np.int64) for c in OPTIONAL_OUT]
-        traits += [_per_group(np.not_equal(cols[c], None), group, n) for c in _TEXT]
+        # (numpy's stubs leave None out of ArrayLike; an object array compares with it)
+        traits += [
+            _per_group(np.not_equal(cols[c], None), group, n)  # type: ignore[call-overload]
+            for c in _TEXT
+        ]
         traits += [
             _source_trait(source[c] if c in source.columns else None, source_codes, n)
             for c in ("chr", "pos")
@@ -202,7 +206,7 @@ class PairFrames:
 
     def _dropped_by_pair(
         self, dropped: Mapping[Hashable, pd.DataFrame] | pd.DataFrame
-    ) -> tuple[dict[int, pd.DataFrame], np.ndarray]:
+    ) -> tuple[Mapping[int, pd.DataFrame], np.ndarray]:
         """Each pair's dropped rows (a frame per pair, or per pair index the rows of one
         stacked frame named by its ``by`` column) and their number."""
         n = len(self.labels)
@@ -217,7 +221,9 @@ class PairFrames:
                 f"harmonise: the dropped rows need the exposure id column `{self.by}`; "
                 "or give a mapping from exposure id to its dropped rows"
             )
-        codes = pd.Index(self.labels, dtype=object).get_indexer(dropped[self.by].to_numpy(object))
+        target = dropped[self.by].to_numpy(object)
+        # (pandas-stubs type the target as an Index; pandas takes any array-like)
+        codes = pd.Index(self.labels, dtype=object).get_indexer(target)  # type: ignore[arg-type]
         order = np.argsort(np.where(codes < 0, n, codes), kind="stable")
         sizes[:] = np.bincount(codes[codes >= 0], minlength=n)
         starts = np.concatenate([[0], np.cumsum(sizes)])
@@ -256,7 +262,7 @@ class PairFrames:
         return full.take(order).reset_index(drop=True), sizes + pre_sizes
 
 
-class _Rows(Mapping):
+class _Rows(Mapping[int, pd.DataFrame]):
     """The rows of a stacked table, pair by pair (``starts``: each pair's first row)."""
 
     def __init__(self, table: pd.DataFrame, starts: np.ndarray) -> None:
@@ -266,7 +272,7 @@ class _Rows(Mapping):
     def __getitem__(self, g: int) -> pd.DataFrame:
         return self.table.iloc[self.starts[g] : self.starts[g + 1]]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         return iter(range(len(self.starts) - 1))
 
     def __len__(self) -> int:

@@ -104,8 +104,7 @@ def isin(values: pd.Series | np.ndarray, wanted: set) -> np.ndarray:
     a row; on an object array it costs about 0.12 us a row (2,600 values in 4,000
     rows: 12.7 against 0.5 ms). The faster of the two is used (same result).
     """
-    native = isinstance(values, pd.Series) and values.dtype != object
-    if native and 40 * len(wanted) < len(values):
+    if isinstance(values, pd.Series) and values.dtype != object and 40 * len(wanted) < len(values):
         return values.isin(wanted).to_numpy(dtype=bool)
     return pd.Series(np.asarray(values, dtype=object), dtype=object).isin(wanted).to_numpy()
 

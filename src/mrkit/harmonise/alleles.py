@@ -44,7 +44,8 @@ def eq(a: np.ndarray | str, b: np.ndarray | str) -> np.ndarray:
     if a_.size == 0:
         return np.zeros(a_.shape, dtype=bool)
     same = np.asarray(a_ == b_, dtype=bool)
-    return same & ~np.equal(a_, None) & ~np.equal(b_, None)
+    # (numpy's stubs leave None out of ArrayLike; an object array compares with it)
+    return same & ~np.equal(a_, None) & ~np.equal(b_, None)  # type: ignore[call-overload]
 
 
 def flip(a: np.ndarray) -> np.ndarray:

@@ -38,7 +38,8 @@ import pandas as pd
 from mrkit.errors import InputError
 from mrkit.harmonise._inputs import INPUT_COLUMNS, NUMERIC, REASONS, REQUIRED, as_str
 from mrkit.harmonise.many import HarmonisedMany, HarmonisedResult, harmonise_many
-from mrkit.harmonise.proxies import PROXY_COLUMNS, map_proxy_alleles
+from mrkit.harmonise.proxies import map_proxy_alleles
+from mrkit.ld.proxies import PROXY_COLUMNS
 
 __all__ = [
     "INPUT_COLUMNS",

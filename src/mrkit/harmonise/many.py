@@ -244,7 +244,9 @@ def harmonise_many(
         absent = ex["snp"].notna().to_numpy() & ~isin(ex_snp, set(out["snp"]))
         if keyed:
             need = pd.DataFrame({"k": codes[absent], "s": ex_snp[absent]}).drop_duplicates()
-            pkey = pd.Index(labels, dtype=object).get_indexer(proxies[by].to_numpy(object))
+            target = proxies[by].to_numpy(object)
+            # (pandas-stubs type the target as an Index; pandas takes any array-like)
+            pkey = pd.Index(labels, dtype=object).get_indexer(target)  # type: ignore[arg-type]
             extra = proxy_rows(
                 out, proxies, need["s"].to_numpy(), key=need["k"].to_numpy(), proxy_key=pkey
             )

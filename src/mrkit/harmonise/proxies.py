@@ -126,7 +126,8 @@ def proxy_rows(
         return outcome.iloc[0:0]
     res = first_row.iloc[at[best]].reset_index(drop=True)
     chosen = cand.loc[best]
-    mapped = [g for g, b in zip(got, best, strict=True) if b]
+    # (every best row is usable: its g is set)
+    mapped = [g for g, b in zip(got, best, strict=True) if b and g is not None]
     res["snp"] = chosen["target_snp"].to_numpy(object)
     res["effect_allele"] = np.array([g[0] for g in mapped], dtype=object)
     res["other_allele"] = np.array([g[1] for g in mapped], dtype=object)

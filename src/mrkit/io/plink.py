@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+from numpy.typing import ArrayLike
 
 from mrkit.errors import PanelError
 
@@ -237,11 +238,11 @@ def _strings(col: pa.ChunkedArray | pa.Array, dtype: type) -> np.ndarray:
     enc = call_function("dictionary_encode", [col])
     if isinstance(enc, pa.ChunkedArray):
         enc = enc.combine_chunks() if enc.num_chunks != 1 else enc.chunk(0)
-    names = np.asarray(enc.dictionary.to_pylist(), dtype=dtype)
+    names: np.ndarray = np.asarray(enc.dictionary.to_pylist(), dtype=dtype)
     return names[arrow_numbers(enc.indices)]
 
 
-def _bim(strings: dict[str, pa.ChunkedArray | pa.Array], cm: np.ndarray, pos: np.ndarray) -> Bim:
+def _bim(strings: dict[str, pa.ChunkedArray | pa.Array], cm: ArrayLike, pos: ArrayLike) -> Bim:
     snp = strings["snp"]
     return Bim(
         chr=_strings(strings["chr"], str),
@@ -279,10 +280,10 @@ def _read_bim_arrow(path: Path, delimiter: str) -> Bim:
 
 def _read_bim_lines(path: Path) -> Bim:
     """The tolerant reader: any whitespace between fields; names the first bad line."""
-    fields: list[list[str]] = []
+    fields: list[list[str | float]] = []  # chr, snp, cm (float), pos (int), a1, a2
     with open(path, encoding="utf-8", errors="replace") as fh:
         for i, line in enumerate(fh, 1):
-            f = line.split()
+            f: list[str | float] = [*line.split()]
             if not f:
                 continue
             if len(f) != 6:

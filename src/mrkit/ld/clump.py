@@ -103,25 +103,41 @@ def clump_table(
     if "p" not in t.columns:
         raise InputError("the variant table needs a `p` column to clump")
     snp = t["snp"].astype(str).to_numpy()
-    cols: dict[str, object] = {}
+    chr_: list[str] | None = None
+    pos: np.ndarray | None = None
+    effect_allele: list[str] | None = None
+    other_allele: list[str] | None = None
     has_pos = {"chr", "pos"} <= set(t.columns)
     if has_pos:
-        cols["chr"] = t["chr"].astype(str).tolist()
-        cols["pos"] = pd.to_numeric(t["pos"], errors="coerce").to_numpy(float)
+        chr_ = t["chr"].astype(str).tolist()
+        pos = pd.to_numeric(t["pos"], errors="coerce").to_numpy(float)
     if {"effect_allele", "other_allele"} <= set(t.columns):
-        cols["effect_allele"] = t["effect_allele"].astype(str).tolist()
-        cols["other_allele"] = t["other_allele"].astype(str).tolist()
+        effect_allele = t["effect_allele"].astype(str).tolist()
+        other_allele = t["other_allele"].astype(str).tolist()
     pv = pd.to_numeric(t["p"], errors="coerce").to_numpy(float)
     res = clump_variants(
-        panel, snp.tolist(), pv, **cols, p1=p1, p2=p2, r2=r2, kb=kb, missing=missing
+        panel,
+        snp.tolist(),
+        pv,
+        chr=chr_,
+        pos=pos,
+        effect_allele=effect_allele,
+        other_allele=other_allele,
+        p1=p1,
+        p2=p2,
+        r2=r2,
+        kb=kb,
+        missing=missing,
     )
     out = table.copy()
     index_of = res.index_of
     out["in_panel"] = res.in_panel
-    out["index_snp"] = np.where(index_of >= 0, snp[np.maximum(index_of, 0)], None)
+    named = snp[np.maximum(index_of, 0)]
+    # (numpy's stubs leave None out of where()'s ArrayLike, and so take its 1-argument form)
+    out["index_snp"] = np.where(index_of >= 0, named, None)  # type: ignore[assignment]
     out["is_index"] = res.is_index
     out["r2_index"] = res.r2_index
     out["keep"] = res.keep
     out["reason"] = res.reason
-    clumps = pd.DataFrame(clump_rows(panel, snp, res, cols.get("chr"), cols.get("pos"), pv))
+    clumps = pd.DataFrame(clump_rows(panel, snp, res, chr_, pos, pv))
     return ClumpResult(table=out, clumps=clumps)

@@ -182,16 +182,16 @@ def clump_variants(
         raise InputError(f"r2 must be in [0, 1], got {r2}")
     p = np.asarray(p, dtype=np.float64)
     k = len(p)
-    cols = {"chr": chr, "pos": pos, "effect_allele": effect_allele, "other_allele": other_allele}
+    cols = (chr, pos, effect_allele, other_allele)  # find()'s optional columns, in order
     if all_rows:
         looked = np.ones(k, dtype=bool)
-        rows = panel.find(snp, **cols)
+        rows = panel.find(snp, *cols)
     else:
         looked = np.isfinite(p) & (p <= max(p1, p2))
         want = np.flatnonzero(looked)
         rows = np.full(k, -1, dtype=np.int64)
-        sub = {key: None if c is None else _subset(c, want) for key, c in cols.items()}
-        rows[want] = panel.find(_subset(snp, want), **sub)
+        sub = [None if c is None else _subset(c, want) for c in cols]
+        rows[want] = panel.find(_subset(snp, want), *sub)
     in_panel = rows >= 0
     # a variant listed twice: the first row takes part, later ones follow it
     first = np.ones(k, dtype=bool)
@@ -278,7 +278,8 @@ def _groups(panel, rows: np.ndarray, sel: np.ndarray, window: float):
     pos = panel.bim.pos[rows[sel]].astype(np.float64)
     per_variant = 40 * -(-panel.bytes_per_variant // 16)  # planes (24) and raw rows (16)
     sizes = np.bincount(code, minlength=names.size)
-    group, used = [], 0
+    group: list[np.intp] = []
+    used = 0
     bounds = []
     for c in np.argsort(sizes, kind="stable")[::-1]:  # largest first, then fill up
         if group and (used + sizes[c]) * per_variant > _BLOCK_BYTES:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pyarrow as pa
@@ -163,15 +163,18 @@ class ReferencePanel:
             return self.find(_text(snps))
         import pandas as pd
 
-        t = canonical_columns(snps)
-        cols: dict[str, object] = {}
+        t = canonical_columns(cast("pd.DataFrame", snps))
+        chr_: list[str] | None = None
+        pos: np.ndarray | None = None
+        effect_allele: list[str] | None = None
+        other_allele: list[str] | None = None
         if {"chr", "pos"} <= set(t.columns):
-            cols["chr"] = _text(t["chr"])
-            cols["pos"] = pd.to_numeric(t["pos"], errors="coerce").to_numpy(float)
+            chr_ = _text(t["chr"])
+            pos = pd.to_numeric(t["pos"], errors="coerce").to_numpy(float)
         if {"effect_allele", "other_allele"} <= set(t.columns):
-            cols["effect_allele"] = _text(t["effect_allele"])
-            cols["other_allele"] = _text(t["other_allele"])
-        return self.find(_text(t["snp"]), **cols)
+            effect_allele = _text(t["effect_allele"])
+            other_allele = _text(t["other_allele"])
+        return self.find(_text(t["snp"]), chr_, pos, effect_allele, other_allele)
 
     def find(
         self,
@@ -189,10 +192,13 @@ class ReferencePanel:
         panel's two alleles (either order, any case) or the variant counts as absent.
         """
         out = lookup(snp, self.bim.snp)
-        has_alleles = effect_allele is not None and other_allele is not None
-        if has_alleles:
+        if effect_allele is not None and other_allele is not None:
+            has_alleles = True
             ea = np.array([str(a).upper() for a in effect_allele], dtype=object)
             oa = np.array([str(a).upper() for a in other_allele], dtype=object)
+        else:
+            has_alleles = False
+            ea = oa = np.empty(0, dtype=object)
         a1, a2 = self.bim.a1, self.bim.a2
         if chr is not None and pos is not None and (out < 0).any():
             pos = np.asarray(pos, dtype=float)

@@ -29,7 +29,7 @@ doi:10.1093/ije/dyy262; Sanderson E, Spiller W, Bowden J (2021). Stat Med
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -42,6 +42,7 @@ from mrkit._core.arrays import critical, pvalue
 from mrkit.errors import InputError, TooFewVariantsError
 from mrkit.methods._l1 import l1_fit, l1_fit_batch
 from mrkit.methods._lasso import fit_lambda, lasso_path, post_lasso, reg_estimate, select
+from mrkit.methods._ratio import require_nboot
 from mrkit.results import Summarised, _plain
 
 Dist = Literal["normal", "t"]
@@ -280,9 +281,7 @@ def mvmr_median(
     """
     bx, sx, byv, syv = _as_mv(BX, SX, by, sy, method="mvmr_median", min_extra=1)
     j, k = bx.shape
-    if nboot < 2:
-        msg = f"`mvmr_median`: `nboot` must be >= 2, got {nboot}"
-        raise InputError(msg)
+    require_nboot(nboot, "mvmr_median")
     w = syv**-2.0
     est = l1_fit(bx, byv, w)
     rng = np.random.default_rng(seed)
@@ -434,7 +433,12 @@ def q_a(
     return {"q": q, "q_df": df, "q_pval": float(stats.chi2.sf(q, df))}
 
 
-METHODS = {"ivw": mvmr_ivw, "egger": mvmr_egger, "median": mvmr_median, "lasso": mvmr_lasso}
+METHODS: dict[str, Callable[..., MVMRResult]] = {
+    "ivw": mvmr_ivw,
+    "egger": mvmr_egger,
+    "median": mvmr_median,
+    "lasso": mvmr_lasso,
+}
 
 __all__ = [
     "METHODS",

@@ -16,6 +16,7 @@ mpl.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 mpl.rcParams["svg.hashsalt"] = "mrkit"
 mpl.rcParams["svg.fonttype"] = "none"
@@ -26,7 +27,7 @@ _META_PNG = {"Software": None}
 _META_SVG = {"Date": None, "Creator": None}
 
 
-def save(fig: plt.Figure, stem: Path) -> list[Path]:
+def save(fig: Figure, stem: Path) -> list[Path]:
     """Write ``stem.png`` and ``stem.svg`` deterministically; returns the paths."""
     stem.parent.mkdir(parents=True, exist_ok=True)
     png, svg = stem.with_suffix(".png"), stem.with_suffix(".svg")
@@ -38,7 +39,7 @@ def save(fig: plt.Figure, stem: Path) -> list[Path]:
 
 def scatter(
     data: pd.DataFrame, estimates: Sequence[dict[str, Any]], *, title: str, labels: dict[str, str]
-) -> plt.Figure:
+) -> Figure:
     """Variant-outcome vs variant-exposure associations with one line per method.
 
     Variants are oriented to positive exposure effects (as TwoSampleMR's
@@ -81,7 +82,7 @@ def forest(
     title: str,
     xlabel: str = "MR estimate (95% CI)",
     highlight: Sequence[str] = (),
-) -> plt.Figure:
+) -> Figure:
     """Horizontal forest plot of ``label, estimate, ci_lower, ci_upper`` rows."""
     n = len(rows)
     fig, ax = plt.subplots(figsize=(5.2, max(1.6, 0.22 * n + 0.9)))
@@ -110,7 +111,7 @@ def forest(
 
 def funnel(
     single: pd.DataFrame, estimates: Sequence[dict[str, Any]], *, title: str, labels: dict[str, str]
-) -> plt.Figure:
+) -> Figure:
     """Single-variant estimates against their precision :math:`1/\\mathrm{SE}`."""
     fig, ax = plt.subplots(figsize=(5.2, 4.0))
     ax.scatter(single["estimate"], 1.0 / single["se"], s=12, color="#444")

@@ -7,6 +7,7 @@ no network request.
 from __future__ import annotations
 
 import base64
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -56,10 +57,10 @@ def render_report(
     if many:  # a long overview reads best from the strongest evidence down
         primary = primary.sort_values("pval", kind="stable")
     diag = {(r["exposure"], r["outcome"]): r for r in diagnostics.to_dict("records")}
-    est: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    est: dict[tuple[str, str], list[dict[Hashable, Any]]] = {}
     for r in results.to_dict("records"):
         est.setdefault((r["exposure"], r["outcome"]), []).append(r)
-    flows: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    flows: dict[tuple[str, str], list[dict[Hashable, Any]]] = {}
     for r in flow.to_dict("records"):
         flows.setdefault((r["exposure"], r["outcome"]), []).append(r)
     pairs = []
@@ -90,13 +91,15 @@ def render_report(
     timing = None
     if pair_log is not None and len(pair_log):
         el = pair_log["elapsed_s"].astype(float)
+        # (pandas-stubs take no Hashable row label, which idxmax() gives, with a column list)
+        slowest = pair_log.loc[el.idxmax(), ["exposure", "outcome"]]  # type: ignore[index]
         timing = {
             "n": len(pair_log),
             "reused": int(pair_log["reused"].astype(bool).sum()),
             "total": float(el.sum()),
             "median": float(el.median()),
             "max": float(el.max()),
-            "slowest": pair_log.loc[el.idxmax(), ["exposure", "outcome"]].tolist(),
+            "slowest": slowest.tolist(),
         }
     sources = []
     for gid, info in infos.items():

@@ -31,7 +31,7 @@ import contextlib
 import os
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -181,9 +181,9 @@ class Store(Queries):
         df = self._rows("SELECT * FROM catalog ORDER BY id")
         return {r["id"]: self._record(r) for r in df.to_dict("records")}
 
-    def _record(self, row: dict[str, Any]) -> dict[str, Any]:
+    def _record(self, row: Mapping[Hashable, Any]) -> dict[str, Any]:
         """A catalog row as :meth:`info` gives it."""
-        rec: dict[str, Any] = {k: (None if _isnull(v) else v) for k, v in row.items()}
+        rec: dict[str, Any] = {str(k): (None if _isnull(v) else v) for k, v in row.items()}
         rec["file"] = str(self.dir / rec["file"])
         for k in ("rows", "dropped"):
             if rec.get(k) is not None:

@@ -102,6 +102,7 @@ class Queries:
                 if build is not None:
                     gb = self.info(id).get("build")
                     self._same_build(gb, normalise_build(build), id, "the keys")
+                assert chrpos is not None  # (one of snps and chrpos, checked above)
                 keys = chrpos_frame(chrpos)
                 con.register("keys", keys)
                 cond = "g.chr = k.chr AND g.pos = k.pos"

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Callable
 from contextlib import contextmanager
 
 import duckdb
@@ -67,7 +68,7 @@ def _udf_se_from_beta_log10p(beta: pa.Array, lp: pa.Array) -> pa.Array:
     return pa.array(np.where(np.isfinite(se) & (se > 0), se, np.nan), from_pandas=True)
 
 
-_UDFS = {
+_UDFS: dict[str, tuple[Callable[..., pa.Array], list[str]]] = {
     "mrkit_log10p_z": (_udf_log10p_from_z, ["DOUBLE"]),
     "mrkit_se_lp": (_udf_se_from_beta_log10p, ["DOUBLE", "DOUBLE"]),
 }
@@ -85,7 +86,9 @@ def connection(memory_limit: str | None = None, temp_dir: str | None = None):
             con.execute(f"SET temp_directory = {sql_str(temp_dir)}")
         con.execute("SET preserve_insertion_order = true")
         for name, (fn, args) in _UDFS.items():
-            con.create_function(name, fn, args, "DOUBLE", type="arrow")
+            # (duckdb's stubs take a list of their own union of type names, not list[str],
+            # and only the PythonUDFType enum, whose module moved between versions)
+            con.create_function(name, fn, args, "DOUBLE", type="arrow")  # type: ignore[call-overload]
         yield con
     finally:
         for name in _UDFS:
@@ -151,10 +154,10 @@ def _read_csv_sql(lay: Layout, nulls: tuple[str, ...] = NULLS) -> tuple[str, dic
             f"read_csv({sql_str(str(lay.path))}, delim = '\\x1f', quote = '', escape = '', "
             f"columns = {{'line': 'VARCHAR'}}, {common})"
         )
-        nulls = ", ".join(sql_str(n) for n in NULLS)
+        null_list = ", ".join(sql_str(n) for n in NULLS)
         parts = []
         for i in range(len(lay.columns)):
-            cell = f"CASE WHEN f[{i + 1}] IN ({nulls}) THEN NULL ELSE f[{i + 1}] END"
+            cell = f"CASE WHEN f[{i + 1}] IN ({null_list}) THEN NULL ELSE f[{i + 1}] END"
             t = typ(i)
             parts.append(f"CAST({cell} AS {t}) AS c{i}" if t != "VARCHAR" else f"{cell} AS c{i}")
         inner = f"SELECT string_split_regex(trim(line), '[ \\t]+') AS f FROM {src}"
@@ -244,7 +247,7 @@ def select_sql(
     if "oa" in names:
         s1.append(f"{r('oa')} AS other_allele")
     elif lay.fmt == "plink2" and "omitted" in names:
-        s1.append(f"{_allele(r('omitted'))} AS other_allele")
+        s1.append(f"{_allele(names['omitted'])} AS other_allele")
     elif lay.fmt == "plink2":
         ea, ref, alt = (f"upper(trim({r(k)}))" for k in ("ea", "ref", "alt"))
         s1.append(
@@ -252,7 +255,7 @@ def select_sql(
         )
         s1.append(f"{r('ea')} AS _ea_raw")
     elif alleles is not None and "ea" in names:
-        ea, a1, a2 = _allele(r("ea")), _allele("a_a1"), _allele("a_a2")
+        ea, a1, a2 = _allele(names["ea"]), _allele("a_a1"), _allele("a_a2")
         s1.append(f"CASE WHEN {ea} = {a1} THEN {a2} WHEN {ea} = {a2} THEN {a1} END AS other_allele")
         s1.append(f"{r('ea')} AS _ea_raw")
     elif alleles is not None:
