@@ -161,7 +161,8 @@ def main() -> None:
             f"{len(res['skipped'])} skipped"
         )
         if p2 is not None:
-            print(f"  vs pytwosamplemr (extrapolated {p2 * npairs:.0f} s): {p2 * npairs / wall:.0f}x")
+            base = p2 * npairs
+            print(f"  vs pytwosamplemr (extrapolated {base:.0f} s): {base / wall:.0f}x")
         if args.dask:
             print(f"  dask LocalCluster, 2 workers (incl. start-up): {dask_run(npairs):.2f} s")
     print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")

@@ -8,8 +8,8 @@ import pytest
 
 import mrkit
 from conftest import UNIVARIABLE, ref_data, ref_results, rel_close
-from mrkit.estimate import mr
 from mrkit.errors import FileFormatError, InputError
+from mrkit.estimate import mr
 
 LABELS = {
     "MR Egger": "egger",
