@@ -388,7 +388,7 @@ class LocalEngine:
 
 
 class DaskEngine:
-    """Runs tasks on a Dask ``distributed`` cluster, one thread per task.
+    """Runs tasks on a Dask ``distributed`` cluster (per-pair work on one thread per task).
 
     Parameters
     ----------
