@@ -373,9 +373,10 @@ def _assemble(
     outputs: list[PairOutput] = []
     log: list[dict[str, Any]] = []
     for i, j in enumerate(jobs):
-        keys = {"exposure": j.exposure.id, "outcome": j.outcome.id, "direction": j.direction}
+        names = (j.exposure.id, j.outcome.id, j.direction)
+        keys = dict(zip(("exposure", "outcome", "direction"), names, strict=True))
         if j.error is not None:
-            out = PairOutput(**keys, harmonised=j.table.reset_index(drop=True), error=j.error)
+            out = PairOutput(*names, harmonised=j.table.reset_index(drop=True), error=j.error)
             elapsed = 0.0
         else:
             got = found.get(i) or read_part(parts / f"{fps[i]}.parquet", fps[i])
@@ -384,7 +385,7 @@ def _assemble(
                 raise RuntimeError(msg)
             updates, meta = got
             out = PairOutput(
-                **keys,
+                *names,
                 harmonised=_merge(j.table, updates),
                 estimates=meta["estimates"],
                 diagnostics=meta["diagnostics"],

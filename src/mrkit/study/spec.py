@@ -86,6 +86,19 @@ class HarmoniseSection(_Strict):
     proxy_kb: float = Field(default=250, gt=0)
 
 
+Sensitivity = Literal[
+    "heterogeneity", "pleiotropy", "leave_one_out", "single_snp", "steiger", "presso"
+]
+#: ``analysis.sensitivity`` when the study file does not set it.
+DEFAULT_SENSITIVITY: tuple[Sensitivity, ...] = (
+    "heterogeneity",
+    "pleiotropy",
+    "leave_one_out",
+    "single_snp",
+    "steiger",
+)
+
+
 class AnalysisSection(_Strict):
     """``[analysis]``: which pairs, which methods, and the multiple-testing correction."""
 
@@ -96,17 +109,7 @@ class AnalysisSection(_Strict):
         default_factory=lambda: ["ivw", "egger", "weighted_median", "weighted_mode"]
     )
     primary: str = "ivw"
-    sensitivity: list[
-        Literal["heterogeneity", "pleiotropy", "leave_one_out", "single_snp", "steiger", "presso"]
-    ] = Field(
-        default_factory=lambda: [
-            "heterogeneity",
-            "pleiotropy",
-            "leave_one_out",
-            "single_snp",
-            "steiger",
-        ]
-    )
+    sensitivity: list[Sensitivity] = Field(default_factory=lambda: list(DEFAULT_SENSITIVITY))
     presso_correct: bool = False
     correction: Literal["bonferroni", "holm", "fdr_bh", "none"] = "bonferroni"
     alpha: float = Field(default=0.05, gt=0, lt=1)
