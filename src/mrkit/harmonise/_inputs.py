@@ -7,6 +7,7 @@ stripped, alleles upper-case, numbers as floats, ``None``/NaN where missing).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -49,15 +50,22 @@ def check_options(action: int, palindrome_tolerance: float) -> None:
         )
 
 
-def check_frame(df: object, side: str) -> None:
-    """Raise :class:`InputError` unless ``df`` is a DataFrame with the required columns."""
+def check_frame(
+    df: object, side: str, *, required: Sequence[str] = REQUIRED, expected: str = ""
+) -> None:
+    """Raise :class:`InputError` unless ``df`` is a DataFrame with the ``required`` columns.
+
+    ``side`` names the table in the message (``"exposure"``, ``"outcome"``,
+    ``"proxies"``); ``expected`` is what the message asks for instead (default: the
+    normalised columns :data:`INPUT_COLUMNS`).
+    """
     if not isinstance(df, pd.DataFrame):
         raise InputError(f"harmonise: the {side} must be a pandas DataFrame, got {type(df)}")
-    missing = [c for c in REQUIRED if c not in df.columns]
+    missing = [c for c in required if c not in df.columns]
     if missing:
         raise InputError(
             f"harmonise: the {side} table lacks column(s) {', '.join(missing)}; "
-            f"expected the normalised columns {', '.join(INPUT_COLUMNS)}"
+            f"expected {expected or 'the normalised columns ' + ', '.join(INPUT_COLUMNS)}"
         )
 
 

@@ -255,6 +255,49 @@ def _similar(fA, fB, tolerance):
     return same, opposite
 
 
+def _match_one_allele(X1, X2, Y1, betaY, fX, fY, tolerance, flags):
+    """Match side Y, which gives only its effect allele ``Y1``, to side X's ``X1, X2``.
+
+    The steps shared by :func:`harmonise_21` (X the exposure, Y the outcome) and
+    :func:`harmonise_12` (the sides swapped), in R's order: palindromic X pairs
+    and unusable INDELs are ``remove``; ``Y2`` is inferred where ``Y1`` matches
+    ``X1``; where ``Y1`` is ``X2`` side Y is relabelled to ``X1`` (beta negated,
+    frequency complemented); ``Y1`` is strand-flipped where it matches neither
+    and ``Y2`` inferred again. Sets ``flags["switched_alleles"]`` and
+    ``flags["flipped_alleles_no_oa"]``; returns new arrays
+    ``(X1, X2, Y1, Y2, betaY, fY, palindromic, remove, ambiguous)``.
+    """
+    n = len(X1)
+    X1, X2, Y1 = X1.copy(), X2.copy(), Y1.copy()
+    Y2 = np.full(n, None, dtype=object)
+    ambiguous = np.zeros(n, dtype=bool)
+    palindromic = is_palindromic(X1, X2)
+    remove = palindromic.copy()
+    indel = (nchar(X1) > 1) | (nchar(X2) > 1) | eq(X1, "D") | eq(X1, "I")
+    if indel.any():
+        x1, x2, y1, y2, k = recode_indels_21(X1[indel], X2[indel], Y1[indel])
+        X1[indel], X2[indel], Y1[indel], Y2[indel] = x1, x2, y1, y2
+        remove[np.flatnonzero(indel)[~k]] = True
+
+    same, opposite = _similar(fX, fY, tolerance)
+    status1 = eq(X1, Y1)
+    ambiguous[status1 & ~same] = True
+    Y2[status1] = X2[status1]
+
+    to_swap = eq(X2, Y1)
+    flags["switched_alleles"] = to_swap
+    ambiguous[to_swap & ~opposite] = True
+    betaY, fY = _relabel_b(to_swap, X1, Y1, Y2, betaY, fY)
+
+    to_flip = ~eq(X1, Y1) & ~eq(X2, Y1)
+    flags["flipped_alleles_no_oa"] = to_flip
+    ambiguous[to_flip] = True
+    Y1[to_flip] = flip(Y1[to_flip])
+    status1 = eq(X1, Y1)
+    Y2[status1] = X2[status1]
+    return X1, X2, Y1, Y2, betaY, fY, palindromic, remove, ambiguous
+
+
 def harmonise_21(A1, A2, B1, betaA, betaB, fA, fB, tolerance, action) -> CaseResult:
     """The outcome gives only its effect allele; its other allele is inferred.
 
@@ -263,35 +306,9 @@ def harmonise_21(A1, A2, B1, betaA, betaB, fA, fB, tolerance, action) -> CaseRes
     the expected sides of 0.5; a strand flip is always ``ambiguous``.
     """
     flags: dict[str, np.ndarray] = {}
-    n = len(A1)
-    A1, A2, B1 = A1.copy(), A2.copy(), B1.copy()
-    B2 = np.full(n, None, dtype=object)
-    ambiguous = np.zeros(n, dtype=bool)
-    palindromic = is_palindromic(A1, A2)
-    remove = palindromic.copy()
-    indel = (nchar(A1) > 1) | (nchar(A2) > 1) | eq(A1, "D") | eq(A1, "I")
-    if indel.any():
-        a1, a2, b1, b2, k = recode_indels_21(A1[indel], A2[indel], B1[indel])
-        A1[indel], A2[indel], B1[indel], B2[indel] = a1, a2, b1, b2
-        remove[np.flatnonzero(indel)[~k]] = True
-
-    same, opposite = _similar(fA, fB, tolerance)
-    status1 = eq(A1, B1)
-    ambiguous[status1 & ~same] = True
-    B2[status1] = A2[status1]
-
-    to_swap = eq(A2, B1)
-    flags["switched_alleles"] = to_swap
-    ambiguous[to_swap & ~opposite] = True
-    betaB, fB = _relabel_b(to_swap, A1, B1, B2, betaB, fB)
-
-    to_flip = ~eq(A1, B1) & ~eq(A2, B1)
-    flags["flipped_alleles_no_oa"] = to_flip
-    ambiguous[to_flip] = True
-    B1[to_flip] = flip(B1[to_flip])
-    status1 = eq(A1, B1)
-    B2[status1] = A2[status1]
-
+    A1, A2, B1, B2, betaB, fB, palindromic, remove, ambiguous = _match_one_allele(
+        A1, A2, B1, betaB, fA, fB, tolerance, flags
+    )
     to_swap = eq(A2, B1)
     betaB, fB = _relabel_b(to_swap, A1, B1, B2, betaB, fB)
     return CaseResult(
@@ -308,40 +325,10 @@ def harmonise_12(A1, B1, B2, betaA, betaB, fA, fB, tolerance, action) -> CaseRes
     outcome whose effect allele is the exposure's other allele is swapped.
     """
     flags: dict[str, np.ndarray] = {}
-    n = len(A1)
-    A1, B1, B2 = A1.copy(), B1.copy(), B2.copy()
-    A2 = np.full(n, None, dtype=object)
-    ambiguous = np.zeros(n, dtype=bool)
-    palindromic = is_palindromic(B1, B2)
-    remove = palindromic.copy()
-    indel = (nchar(B1) > 1) | (nchar(B2) > 1) | eq(B1, "D") | eq(B1, "I")
-    if indel.any():
-        a1, a2, b1, b2, k = recode_indels_12(A1[indel], B1[indel], B2[indel])
-        A1[indel], A2[indel], B1[indel], B2[indel] = a1, a2, b1, b2
-        remove[np.flatnonzero(indel)[~k]] = True
-
-    same, opposite = _similar(fA, fB, tolerance)
-    status1 = eq(A1, B1)
-    ambiguous[status1 & ~same] = True
-    A2[status1] = B2[status1]
-
-    to_swap = eq(A1, B2)
-    flags["switched_alleles"] = to_swap
-    ambiguous[to_swap & ~opposite] = True
-    A2[to_swap] = A1[to_swap]
-    A1[to_swap] = B1[to_swap]
-    betaA = np.where(to_swap, -betaA, betaA)
-    fA = np.where(to_swap, 1 - fA, fA)
-
-    to_flip = ~eq(A1, B1) & ~eq(A1, B2)
-    flags["flipped_alleles_no_oa"] = to_flip
-    ambiguous[to_flip] = True
-    A1[to_flip] = flip(A1[to_flip])
-    status1 = eq(A1, B1)
-    A2[status1] = B2[status1]
-
+    B1, B2, A1, A2, betaA, fA, palindromic, remove, ambiguous = _match_one_allele(
+        B1, B2, A1, betaA, fB, fA, tolerance, flags
+    )
     to_swap = eq(B2, A1)
-    B1, B2, betaB, fB = B1.copy(), B2.copy(), betaB, fB
     betaB, fB = _relabel_b(to_swap, A1, B1, B2, betaB, fB)
     return CaseResult(
         A1, A2, B1, B2, betaA, betaB, fA, fB, remove, palindromic, ambiguous | palindromic,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mrkit.errors import InputError
+from mrkit.harmonise._inputs import check_frame
 from mrkit.ld.proxies import PROXY_COLUMNS
 
 _COMPLEMENT = str.maketrans("ACGT", "TGCA")
@@ -84,14 +84,7 @@ def proxy_rows(
     targets of its own key, the choice is made per ``(key, target)`` and the
     result has a column ``_key``.
     """
-    if not isinstance(proxies, pd.DataFrame):
-        raise InputError(f"harmonise: proxies must be a pandas DataFrame, got {type(proxies)}")
-    missing = [c for c in PROXY_COLUMNS if c not in proxies.columns]
-    if missing:
-        raise InputError(
-            f"harmonise: the proxies table lacks column(s) {', '.join(missing)}; "
-            f"expected {', '.join(PROXY_COLUMNS)}"
-        )
+    check_frame(proxies, "proxies", required=PROXY_COLUMNS, expected=", ".join(PROXY_COLUMNS))
     cand = proxies.loc[:, list(PROXY_COLUMNS)].reset_index(drop=True)
     cand["target_snp"] = cand["target_snp"].astype(str)
     on = ["target_snp"]

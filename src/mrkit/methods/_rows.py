@@ -29,20 +29,24 @@ from mrkit._core.arrays import FloatArray, ratio_variance
 from mrkit.errors import InputError
 from mrkit.methods._density import r_mad, silverman_bickel
 from mrkit.methods._kernels import Columns, Segments, ci_p, too_few
+from mrkit.methods._ratio import MIN_SNPS, penalised_weights, require_nboot
 from mrkit.methods._wmedian import bootstrap_median_rows, weighted_median_rows
-from mrkit.methods.median import _penalised_weights as _median_penalised_weights
 from mrkit.methods.median import ratio_weights
 from mrkit.methods.mode import _MIN_BW, Kind, mode_estimate_rows
 
 IntArray = NDArray[np.int64]
 MAX_CELLS = 2_000_000  # numbers per (pairs x draws x variants) chunk: ~16 MB each
-_MIN_SNPS = 3
 
 
 def _buckets(
-    seg: Segments, per_pair: int, max_cells: int, eligible: NDArray[np.bool_]
-) -> Iterator[tuple[IntArray, IntArray]]:
-    """Yield ``(pairs, rows)``: eligible pair codes of equal size J and their (k, J) rows.
+    cols: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
+    seg: Segments,
+    per_pair: int,
+    max_cells: int,
+    eligible: NDArray[np.bool_],
+) -> Iterator[tuple[IntArray, FloatArray, FloatArray, FloatArray, FloatArray]]:
+    """Yield ``(pairs, bx, sx, by, sy)``: eligible pair codes of equal size J and the
+    (k, J) rows of the four columns ``cols`` for them.
 
     Rows keep their input order within each pair.
     """
@@ -54,7 +58,9 @@ def _buckets(
         step = max(1, max_cells // (per_pair * int(j)))
         for i in range(0, pairs.size, step):
             chunk = pairs[i : i + step]
-            yield chunk, order[starts[chunk][:, None] + np.arange(j)]
+            rows = order[starts[chunk][:, None] + np.arange(j)]
+            bx, sx, by, sy = cols
+            yield chunk, bx[rows], sx[rows], by[rows], sy[rows]
 
 
 def _normals(seed: int | None, k: int, shape: tuple[int, int], ncall: int) -> list[FloatArray]:
@@ -67,13 +73,11 @@ def _normals(seed: int | None, k: int, shape: tuple[int, int], ncall: int) -> li
 def _setup(
     method: str, bx: FloatArray, seg: Segments, nboot: int, seed: object
 ) -> tuple[list[str | None], NDArray[np.bool_]]:
-    if nboot < 2:
-        msg = f"`{method}`: `nboot` must be at least 2 to estimate a bootstrap SE, got {nboot}"
-        raise InputError(msg)
+    require_nboot(nboot, method)
     if seed is not None and not isinstance(seed, int | np.integer):
         msg = f"`{method}`: `seed` must be an integer or None, got {seed!r}"
         raise InputError(msg)
-    reason = too_few(seg.n, _MIN_SNPS, method)
+    reason = too_few(seg.n, MIN_SNPS, method)
     zero = seg.sum((bx == 0).astype(float)) > 0
     for p in np.flatnonzero(zero):
         if reason[p] is None:
@@ -117,8 +121,7 @@ def median(
     reason, ok = _setup(method, bx, seg, nboot, seed)
     est = np.full(seg.npairs, np.nan)
     se = np.full(seg.npairs, np.nan)
-    for pairs, rows in _buckets(seg, nboot, max_cells, ok):
-        bxr, sxr, byr, syr = bx[rows], sx[rows], by[rows], sy[rows]
+    for pairs, bxr, sxr, byr, syr in _buckets((bx, sx, by, sy), seg, nboot, max_cells, ok):
         k, j = bxr.shape
         theta = byr / bxr
         if kind == "simple":
@@ -126,7 +129,7 @@ def median(
         else:
             w = ratio_weights(bxr, sxr, byr, syr, weights)
             if kind == "penalised":
-                w = np.stack([_median_penalised_weights(theta[i], w[i], penk) for i in range(k)])
+                w = penalised_weights(theta, w, weighted_median_rows(theta, w), penk)
         est[pairs] = weighted_median_rows(theta, w)
         zx, zy = _normals(seed, k, (nboot, j), 2)
         boot = bootstrap_median_rows(bxr, sxr, byr, syr, zx, zy, w)
@@ -163,8 +166,7 @@ def mode(
     est = np.full(seg.npairs, np.nan)
     se = np.full(seg.npairs, np.nan)
     bw = np.full(seg.npairs, np.nan)
-    for pairs, rows in _buckets(seg, nboot, max_cells, ok):
-        bxr, sxr, byr, syr = bx[rows], sx[rows], by[rows], sy[rows]
+    for pairs, bxr, sxr, byr, syr in _buckets((bx, sx, by, sy), seg, nboot, max_cells, ok):
         k, j = bxr.shape
         theta = byr / bxr
         bw[pairs] = np.maximum(_MIN_BW, silverman_bickel(theta) * phi)

@@ -91,6 +91,47 @@ def _resolve_model(model: str, n: int) -> Literal["random", "fixed"]:
     return "random" if model == "random" else "fixed"
 
 
+def _inputs(
+    method: str,
+    bx: ArrayLike,
+    sx: ArrayLike,
+    by: ArrayLike,
+    sy: ArrayLike,
+    rho: ArrayLike | None,
+    model: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, Literal["random", "fixed"]]:
+    """The checked vectors (two variants or more), ``rho`` and the resolved ``model``."""
+    bx_, sx_, by_, sy_ = as_arrays(bx, sx, by, sy, method=method, min_snps=2)
+    n = bx_.shape[0]
+    return bx_, sx_, by_, sy_, check_rho(rho, n, method), _resolve_model(model, n)
+
+
+def _result(
+    method: str,
+    est: float,
+    se: float,
+    q: float,
+    rse: float,
+    n: int,
+    alpha: float,
+    dist: Literal["normal", "t"],
+    model: str,
+    **more: float,
+) -> MRResult:
+    """Interval, p-value (t on J - 1 df) and heterogeneity extras of a one-slope fit."""
+    lo, hi = interval(est, se, alpha, dist=dist, df=n - 1)
+    extras = {
+        "q": q,
+        "q_df": n - 1,
+        "q_pval": float(stats.chi2.sf(q, n - 1)),
+        "rse": rse,
+        **more,
+        "model": model,
+    }
+    p = float(pvalue(est / se, dist=dist, df=n - 1))
+    return MRResult(method, est, se, lo, hi, p, n, alpha, extras)
+
+
 @register(
     "ivw_correl", label="IVW (correlated variants)", min_snps=2, reference=CORREL_DOI, kernel="pair"
 )
@@ -124,28 +165,17 @@ def ivw_correl(
         ``fstat`` (:math:`z^\\top\\rho^{-1}z/J` with :math:`z = \\beta_X/\\sigma_X`),
         ``model``.
     """
-    bx_, sx_, by_, sy_ = as_arrays(bx, sx, by, sy, method="ivw_correl", min_snps=2)
+    bx_, sx_, by_, sy_, r, model = _inputs("ivw_correl", bx, sx, by, sy, rho, model)
     n = bx_.shape[0]
-    r = check_rho(rho, n, "ivw_correl")
-    model = _resolve_model(model, n)
     omega = np.outer(sy_, sy_) * r
     coef, v, quad = _gls(bx_[:, None], by_, omega)
     est = float(coef[0])
     rse = float(np.sqrt(quad / (n - 1)))
     se = float(np.sqrt(v[0, 0])) * (max(rse, 1.0) if model == "random" else 1.0)
-    lo, hi = interval(est, se, alpha, dist=dist, df=n - 1)
     z = bx_ / sx_
+    fstat = float(z @ np.linalg.solve(r, z) / n)
     q = (n - 1) * rse**2
-    extras = {
-        "q": q,
-        "q_df": n - 1,
-        "q_pval": float(stats.chi2.sf(q, n - 1)),
-        "rse": rse,
-        "fstat": float(z @ np.linalg.solve(r, z) / n),
-        "model": model,
-    }
-    p = float(pvalue(est / se, dist=dist, df=n - 1))
-    return MRResult("ivw_correl", est, se, lo, hi, p, n, alpha, extras)
+    return _result("ivw_correl", est, se, q, rse, n, alpha, dist, model, fstat=fstat)
 
 
 def _egger_bound(theta, se, rse, alpha, dist, df, upper: bool) -> float:
@@ -336,26 +366,16 @@ def maxlik_correl(
         Extras ``q`` (:math:`2f`, the likelihood-ratio heterogeneity statistic),
         ``q_df``, ``q_pval``, ``rse`` (:math:`\\sqrt{2f/(J-1)}`), ``model``.
     """
-    bx_, sx_, by_, sy_ = as_arrays(bx, sx, by, sy, method="maxlik_correl", min_snps=2)
+    bx_, sx_, by_, sy_, r, model = _inputs("maxlik_correl", bx, sx, by, sy, rho, model)
     n = bx_.shape[0]
-    r = check_rho(rho, n, "maxlik_correl")
-    model = _resolve_model(model, n)
     tau_x = np.linalg.inv(np.outer(sx_, sx_) * r)
     tau_y = np.linalg.inv(np.outer(sy_, sy_) * r)
     theta, se2, fval = maxlik_fit(bx_, by_, tau_x, tau_y)
     q = 2 * fval
     scale = max(q / (n - 1), 1.0) if model == "random" else 1.0
     se = float(np.sqrt(se2 * scale))
-    lo, hi = interval(theta, se, alpha, dist=dist, df=n - 1)
-    extras = {
-        "q": q,
-        "q_df": n - 1,
-        "q_pval": float(stats.chi2.sf(q, n - 1)),
-        "rse": float(np.sqrt(q / (n - 1))),
-        "model": model,
-    }
-    p = float(pvalue(theta / se, dist=dist, df=n - 1))
-    return MRResult("maxlik_correl", theta, se, lo, hi, p, n, alpha, extras)
+    rse = float(np.sqrt(q / (n - 1)))
+    return _result("maxlik_correl", theta, se, q, rse, n, alpha, dist, model)
 
 
 __all__ = ["check_rho", "egger_correl", "ivw_correl", "maxlik_correl", "maxlik_fit"]

@@ -26,8 +26,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from mrkit._core.arrays import as_arrays, interval
-from mrkit.errors import InputError
 from mrkit.methods import register
+from mrkit.methods._ratio import require_nboot
 from mrkit.methods.egger import EGGER_DOI
 from mrkit.results import MRResult
 
@@ -62,9 +62,7 @@ def egger_bootstrap(
     ``intercept_se``, ``intercept_pval``, ``nboot``, ``seed``.
     """
     bx_, sx_, by_, sy_ = as_arrays(bx, sx, by, sy, method="egger_bootstrap", min_snps=3)
-    if nboot < 2:
-        msg = f"`egger_bootstrap`: nboot must be >= 2, got {nboot}"
-        raise InputError(msg)
+    require_nboot(nboot, "egger_bootstrap")
     n = bx_.shape[0]
     rng = np.random.default_rng(seed)
     w = sy_**-2.0

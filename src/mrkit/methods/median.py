@@ -29,17 +29,9 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from mrkit._core.arrays import (
-    FloatArray,
-    as_arrays,
-    chi2_sf,
-    interval,
-    pvalue,
-    ratio_variance,
-    require_nonzero_bx,
-)
-from mrkit.errors import InputError
+from mrkit._core.arrays import FloatArray, interval, pvalue, ratio_variance
 from mrkit.methods import register
+from mrkit.methods._ratio import penalised_weights, ratio_arrays
 from mrkit.methods._wmedian import weighted_median_rows
 from mrkit.results import MRResult
 
@@ -63,9 +55,6 @@ def bootstrap_draws(
     seed: int | None,
 ) -> FloatArray:
     """Ratio estimates of ``nboot`` parametric bootstrap draws, shape (nboot, J)."""
-    if nboot < 2:
-        msg = f"`nboot` must be at least 2 to estimate a bootstrap SE, got {nboot}"
-        raise InputError(msg)
     rng = np.random.default_rng(seed)
     n = bx.shape[0]
     xb = bx + sx * rng.standard_normal((nboot, n))
@@ -78,13 +67,6 @@ def ratio_weights(
 ) -> FloatArray:
     """Inverse variances of the ratio estimates, first or second order."""
     return 1.0 / ratio_variance(bx, sx, by, sy, order)
-
-
-def _penalised_weights(theta: FloatArray, w: FloatArray, penk: float) -> FloatArray:
-    """Burgess et al. (2016) down-weighting of ratios far from the weighted median."""
-    wm = weighted_median(theta, w)
-    penalty = chi2_sf(w * (theta - wm) ** 2, 1)
-    return w * np.minimum(1.0, penalty * penk)
 
 
 def _median_core(
@@ -102,16 +84,15 @@ def _median_core(
     alpha: float,
     dist: Literal["normal", "t"],
 ) -> MRResult:
-    bx_, sx_, by_, sy_ = as_arrays(bx, sx, by, sy, method=method, min_snps=3)
+    bx_, sx_, by_, sy_ = ratio_arrays(method, bx, sx, by, sy, nboot)
     n = bx_.shape[0]
-    require_nonzero_bx(bx_, method)
     theta = by_ / bx_
     if kind == "simple":
         w = np.full(n, 1.0 / n)
     else:
         w = ratio_weights(bx_, sx_, by_, sy_, weights)
         if kind == "penalised":
-            w = _penalised_weights(theta, w, penk)
+            w = penalised_weights(theta, w, weighted_median(theta, w), penk)
     b = weighted_median(theta, w)
     boot = weighted_median_rows(bootstrap_draws(bx_, sx_, by_, sy_, nboot, seed), w)
     se = float(np.std(boot, ddof=1))

@@ -45,19 +45,11 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from mrkit._core.arrays import (
-    FloatArray,
-    as_arrays,
-    chi2_sf,
-    interval,
-    pvalue,
-    ratio_variance,
-    require_nonzero_bx,
-    row_blocks,
-)
+from mrkit._core.arrays import FloatArray, interval, pvalue, ratio_variance, row_blocks
 from mrkit.errors import InputError
 from mrkit.methods import register
 from mrkit.methods._density import bandwidth_mode, r_mad, silverman_bickel
+from mrkit.methods._ratio import penalised_weights, ratio_arrays
 from mrkit.results import MRResult
 
 MODE_DOI = "doi:10.1093/ije/dyx102"
@@ -78,14 +70,6 @@ def mode_rows(theta: FloatArray, w: FloatArray | None, phi: float) -> FloatArray
     return bandwidth_mode(theta, w / w.sum(axis=-1, keepdims=True), phi=phi, min_bw=_MIN_BW)
 
 
-def _penalised_weights(
-    theta: FloatArray, w: FloatArray, centre: FloatArray, penk: float
-) -> FloatArray:
-    """Penalised weights ``w min(1, penk P_j)`` around ``centre`` (one per row)."""
-    penalty = chi2_sf(w * (theta - centre[..., None]) ** 2, 1)
-    return w * np.minimum(1.0, penalty * penk)
-
-
 def mode_estimate_rows(
     theta: FloatArray, se: FloatArray, *, kind: Kind, phi: float, penk: float = 20.0
 ) -> FloatArray:
@@ -104,7 +88,7 @@ def mode_estimate_rows(
     # penalised: each row penalised around its own weighted mode, with the
     # weights of the point data (TwoSampleMR mr_mode)
     w, rep = row_blocks(se**-2.0, np.atleast_2d(theta).shape[0])
-    return mode_rows(theta, _penalised_weights(theta, np.repeat(w, rep, axis=0), wm, penk), phi)
+    return mode_rows(theta, penalised_weights(theta, np.repeat(w, rep, axis=0), wm, penk), phi)
 
 
 def _mode_core(
@@ -123,14 +107,10 @@ def _mode_core(
     alpha: float,
     dist: Literal["normal", "t"],
 ) -> MRResult:
-    bx_, sx_, by_, sy_ = as_arrays(bx, sx, by, sy, method=method, min_snps=3)
+    bx_, sx_, by_, sy_ = ratio_arrays(method, bx, sx, by, sy, nboot)
     n = bx_.shape[0]
-    require_nonzero_bx(bx_, method)
     if not phi > 0:
         msg = f"`{method}`: bandwidth factor `phi` must be > 0, got {phi!r}"
-        raise InputError(msg)
-    if nboot < 2:
-        msg = f"`{method}`: `nboot` must be at least 2, got {nboot}"
         raise InputError(msg)
     theta = by_ / bx_
     se1 = sy_ / np.abs(bx_)

@@ -147,6 +147,18 @@ def _names(exposures: Sequence[str] | None, k: int) -> tuple[str, ...]:
     return tuple(str(e) for e in exposures)
 
 
+def _orientated(
+    bx: np.ndarray, byv: np.ndarray, orientate: int, method: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(bx, by)`` with each variant's signs flipped so that column ``orientate`` is positive."""
+    k = bx.shape[1]
+    if not 0 <= orientate < k:
+        msg = f"`{method}`: `orientate` must be a column index in [0, {k}), got {orientate}"
+        raise InputError(msg)
+    s = np.sign(bx[:, orientate])
+    return bx * s[:, None], byv * s
+
+
 def _wls(x, y, w):
     """Weighted least squares: coef, unscaled SE (sqrt diag (X'WX)^-1), sigma."""
     xw = x * w[:, None]
@@ -228,12 +240,9 @@ def mvmr_egger(
     """
     bx, _sx, byv, syv = _as_mv(BX, SX, by, sy, method="mvmr_egger", min_extra=2)
     j, k = bx.shape
-    if not 0 <= orientate < k:
-        msg = f"`mvmr_egger`: `orientate` must be a column index in [0, {k}), got {orientate}"
-        raise InputError(msg)
-    s = np.sign(bx[:, orientate])
-    x = np.column_stack([np.ones(j), bx * s[:, None]])
-    coef, se0, sigma = _wls(x, byv * s, syv**-2.0)
+    bxo, byo = _orientated(bx, byv, orientate, "mvmr_egger")
+    x = np.column_stack([np.ones(j), bxo])
+    coef, se0, sigma = _wls(x, byo, syv**-2.0)
     se = se0 * sigma / min(sigma, 1.0)  # lm SE divided by min(sigma, 1)
     df = j - k - 1
     c = critical(alpha, dist=dist, df=df)
@@ -328,11 +337,7 @@ def mvmr_lasso(
     """
     bx, _sx, byv, syv = _as_mv(BX, SX, by, sy, method="mvmr_lasso", min_extra=2)
     j, k = bx.shape
-    if not 0 <= orientate < k:
-        msg = f"`mvmr_lasso`: `orientate` must be a column index in [0, {k}), got {orientate}"
-        raise InputError(msg)
-    s = np.sign(bx[:, orientate])
-    bxo, byo = bx * s[:, None], byv * s
+    bxo, byo = _orientated(bx, byv, orientate, "mvmr_lasso")
     fit = (
         select(bxo, byo, syv, lasso_path(bxo, byo, syv))
         if lam is None

@@ -6,7 +6,7 @@ fixed SVG hash salt so that the same inputs give byte-identical files.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ mpl.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 mpl.rcParams["svg.hashsalt"] = "mrkit"
@@ -37,6 +38,25 @@ def save(fig: Figure, stem: Path) -> list[Path]:
     return [png, svg]
 
 
+def _method_lines(
+    estimates: Sequence[dict[str, Any]], labels: dict[str, str]
+) -> Iterator[tuple[dict[str, Any], str, str]]:
+    """Each method with a finite estimate: its record, colour (by its place in
+    ``estimates``) and legend label."""
+    for i, rec in enumerate(estimates):
+        if np.isfinite(rec.get("estimate", np.nan)):
+            yield rec, COLOURS[i % len(COLOURS)], labels.get(rec["method"], rec["method"])
+
+
+def _finish(fig: Figure, ax: Axes, xlabel: str, ylabel: str, title: str, *, left: float) -> None:
+    """Axis labels, title, legend and margins of the scatter and funnel plots."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, frameon=False)
+    fig.subplots_adjust(left=left, right=0.97, bottom=0.12, top=0.92)
+
+
 def scatter(
     data: pd.DataFrame, estimates: Sequence[dict[str, Any]], *, title: str, labels: dict[str, str]
 ) -> Figure:
@@ -55,24 +75,11 @@ def scatter(
         bx, by, xerr=sx, yerr=sy, fmt="o", ms=3, color="#444", ecolor="#bbb", lw=0.8, zorder=2
     )
     xs = np.array([0.0, float(bx.max()) * 1.05 if bx.size else 1.0])
-    for i, rec in enumerate(estimates):
-        if not np.isfinite(rec.get("estimate", np.nan)):
-            continue
+    for rec, colour, label in _method_lines(estimates, labels):
         icpt = rec.get("egger_intercept", 0.0) if rec["method"].startswith("egger") else 0.0
-        ax.plot(
-            xs,
-            icpt + rec["estimate"] * xs,
-            color=COLOURS[i % len(COLOURS)],
-            lw=1.5,
-            label=labels.get(rec["method"], rec["method"]),
-            zorder=3,
-        )
+        ax.plot(xs, icpt + rec["estimate"] * xs, color=colour, lw=1.5, label=label, zorder=3)
     ax.axhline(0, color="#888", lw=0.6)
-    ax.set_xlabel("SNP effect on exposure")
-    ax.set_ylabel("SNP effect on outcome")
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7, frameon=False)
-    fig.subplots_adjust(left=0.16, right=0.97, bottom=0.12, top=0.92)
+    _finish(fig, ax, "SNP effect on exposure", "SNP effect on outcome", title, left=0.16)
     return fig
 
 
@@ -115,19 +122,9 @@ def funnel(
     """Single-variant estimates against their precision :math:`1/\\mathrm{SE}`."""
     fig, ax = plt.subplots(figsize=(5.2, 4.0))
     ax.scatter(single["estimate"], 1.0 / single["se"], s=12, color="#444")
-    for i, rec in enumerate(estimates):
-        if np.isfinite(rec.get("estimate", np.nan)):
-            ax.axvline(
-                rec["estimate"],
-                color=COLOURS[i % len(COLOURS)],
-                lw=1.2,
-                label=labels.get(rec["method"], rec["method"]),
-            )
-    ax.set_xlabel("Wald ratio estimate")
-    ax.set_ylabel("1 / SE")
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7, frameon=False)
-    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.12, top=0.92)
+    for rec, colour, label in _method_lines(estimates, labels):
+        ax.axvline(rec["estimate"], color=colour, lw=1.2, label=label)
+    _finish(fig, ax, "Wald ratio estimate", "1 / SE", title, left=0.14)
     return fig
 
 
