@@ -422,7 +422,8 @@ def _harmonise(
     res = harmonise_many(
         stacked, out_rows, by="_exposure", action=h.action, proxies=proxies, outcome_id=outcome
     )
-    return tables | res.tables(dropped=mine[~keep], outcome=outcome)
+    built = res.tables(dropped=mine[~keep], outcome=outcome)
+    return tables | {str(k): v for k, v in built.items()}
 
 
 def _versions() -> dict[str, str]:
