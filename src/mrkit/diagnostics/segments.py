@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
-from mrkit._core.arrays import FloatArray
+from mrkit._core.arrays import FloatArray, chi2_sf
 from mrkit.methods._kernels import Columns, Segments, ci_p
 
 
@@ -129,7 +128,7 @@ def leave_one_out(
         **ci_p(b_i, se, alpha),
         "q": q,
         "q_df": df,
-        "q_pval": stats.chi2.sf(q, np.maximum(df, 1)),
+        "q_pval": chi2_sf(q, np.maximum(df, 1)),
         "rse": phi,
     }
 
