@@ -306,7 +306,7 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
         elif s.dtype.kind in "iub":
             cols.append(s.tolist())
         else:
-            cols.append([plain(v) for v in s.tolist()])
+            cols.append([v if type(v) is str else plain(v) for v in s.tolist()])
     names = [str(c) for c in df.columns]
     return [dict(zip(names, row, strict=True)) for row in zip(*cols, strict=True)]
 

@@ -125,11 +125,11 @@ def mr_command(
     if json_out is not None:
         import orjson  # exact round-trip floats, ~10x faster than json on large tables
 
-        text = orjson.dumps(res.to_dict(), option=orjson.OPT_INDENT_2).decode()
+        data = orjson.dumps(res.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
         if str(json_out) == "-":
-            typer.echo(text)
+            typer.echo(data.decode(), nl=False)
         else:
-            json_out.write_text(text + "\n")
+            json_out.write_bytes(data)
             console.print(f"wrote {json_out}")
     elif csv_out is None:
         print_analysis(res)
