@@ -53,7 +53,7 @@ def fmt_num(v: Any, digits: int = 4, *, reason: str | None = None) -> str:
         x = float(v)
         if math.isinf(x):
             return "inf" if x > 0 else "-inf"
-        if abs(x) < 1e15 and (x == round(x) and abs(x) >= 1 or abs(x) >= 10**digits):
+        if abs(x) < 1e15 and ((x == round(x) and abs(x) >= 1) or abs(x) >= 10**digits):
             return f"{x:,.0f}"  # counts stored as floats (47,429) and large values in full
         if x != 0 and abs(x) < 1e-3:
             return f"{x:.{max(digits - 1, 0)}e}"
