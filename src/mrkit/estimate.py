@@ -337,18 +337,14 @@ class _Run:
         self.estimates.append(pd.DataFrame(frame))
 
     def _per_pair(self, order: int, spec: MethodSpec, kw: dict[str, Any]) -> None:
+        short = seg_kernels.too_few(self.n, spec.min_snps, spec.name)
         todo = []
         for p in range(self.pairs.npairs):
             k = int(self.n[p])
             if k == 0:
                 continue
-            if k < spec.min_snps:
-                s = "s" if spec.min_snps != 1 else ""
-                self.skip(
-                    spec.name,
-                    p,
-                    f"`{spec.name}` needs at least {spec.min_snps} variant{s}, got {k}",
-                )
+            if (why := short[p]) is not None:
+                self.skip(spec.name, p, why)
             elif spec.max_snps is not None and k > spec.max_snps:
                 why = f"`{spec.name}` applies to at most {spec.max_snps} variant(s), got {k}"
                 self.skip(spec.name, p, why)
@@ -414,20 +410,20 @@ class _Run:
         self.tables["strength"] = pd.DataFrame(
             {"_pair": idx, **{k: np.asarray(v)[idx] for k, v in st.items()}}
         )
-        zero = seg.sum((pr.bx == 0).astype(float)) > 0
+        zero = seg.any(pr.bx == 0)
         for p in np.flatnonzero(zero):
             self.skip("single_snp", int(p), "a variant has bx = 0, so its Wald ratio is undefined")
         single = dseg.single_snp(pr.bx, pr.sy, pr.by, alpha=alpha)
         self.tables["single_snp"] = self._per_row(single, ~zero[pr.group])
-        self._need("leave_one_out", live & (n < 3), 3, "`leave_one_out (ivw)`")
+        self._need("leave_one_out", live & (n < 3), 3, "leave_one_out (ivw)")
         loo = dseg.leave_one_out(*args, alpha=alpha)
         self.tables["leave_one_out"] = self._per_row(loo, n[pr.group] >= 3)
 
     def _need(self, name: str, short: NDArray[np.bool_], k: int, what: str = "") -> None:
         """Skip rows for the pairs in ``short`` (fewer than ``k`` variants)."""
+        why = seg_kernels.too_few(self.n, k, what or name)
         for p in np.flatnonzero(short):
-            label = what or f"`{name}`"
-            self.skip(name, int(p), f"{label} needs at least {k} variants, got {self.n[p]}")
+            self.skip(name, int(p), str(why[p]))
 
     @staticmethod
     def _pick(cols: Columns, idx: NDArray[np.int64], method: str) -> pd.DataFrame:

@@ -15,12 +15,13 @@ them against the slow oracles of ``tests/reference.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
-from mrkit._core.arrays import FloatArray, chi2_sf, norm_isf, norm_sf, t_isf, t_sf
+from mrkit._core.arrays import FloatArray, chi2_sf, norm_isf, pvalue, t_isf
 from mrkit.errors import InputError
 from mrkit.methods.egger import _QR_TOL
 
@@ -45,10 +46,14 @@ class Segments:
     group: IntArray
     npairs: int
 
-    @property
+    @cached_property
     def n(self) -> IntArray:
-        """Rows of every pair."""
+        """Rows of every pair (counted once)."""
         return np.bincount(self.group, minlength=self.npairs)
+
+    def any(self, mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
+        """Whether any row of each pair is set in ``mask``."""
+        return np.bincount(self.group, weights=mask, minlength=self.npairs) > 0
 
     def sum(self, values: FloatArray) -> FloatArray:
         """:math:`\\sum_{i \\in p}` values, for every pair p."""
@@ -64,17 +69,12 @@ def ci_p(
     est: FloatArray, se: FloatArray, alpha: float, dist: str = "normal", df: Any = None
 ) -> Columns:
     """Interval and two-sided p-value on the normal or t(df) distribution."""
+    if dist not in ("normal", "t"):
+        msg = f"`dist` must be 'normal' or 't', got {dist!r}"
+        raise InputError(msg)
+    crit = norm_isf(alpha / 2) if dist == "normal" else t_isf(alpha / 2, df)
     with np.errstate(invalid="ignore", divide="ignore"):
-        z = est / se
-        if dist == "normal":
-            crit = norm_isf(alpha / 2)
-            p = 2 * norm_sf(np.abs(z))
-        elif dist == "t":
-            crit = t_isf(alpha / 2, df)
-            p = 2 * t_sf(np.abs(z), df)
-        else:
-            msg = f"`dist` must be 'normal' or 't', got {dist!r}"
-            raise InputError(msg)
+        p = pvalue(est / se, dist=dist, df=df)  # type: ignore[arg-type]
     return {"ci_lower": est - crit * se, "ci_upper": est + crit * se, "pval": p}
 
 
@@ -105,7 +105,7 @@ def wald_ratio(
     reason: list[str | None] = [
         None if k == 1 else f"`wald_ratio` applies to a single variant, got {k}" for k in n.tolist()
     ]
-    for p in np.flatnonzero(ones & (seg.sum((bx == 0).astype(float)) > 0)):
+    for p in np.flatnonzero(ones & seg.any(bx == 0)):
         reason[p] = "`wald_ratio`: bx is 0, so the ratio is undefined"
     return {"estimate": est, "se": se, **ci_p(est, se, alpha), "reason": reason}
 

@@ -78,8 +78,7 @@ def _setup(
         msg = f"`{method}`: `seed` must be an integer or None, got {seed!r}"
         raise InputError(msg)
     reason = too_few(seg.n, MIN_SNPS, method)
-    zero = seg.sum((bx == 0).astype(float)) > 0
-    for p in np.flatnonzero(zero):
+    for p in np.flatnonzero(seg.any(bx == 0)):
         if reason[p] is None:
             reason[p] = f"`{method}`: a variant has bx = 0, so its ratio estimate is undefined"
     return reason, np.array([r is None for r in reason], dtype=bool)
