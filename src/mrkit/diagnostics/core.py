@@ -23,9 +23,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
-from mrkit._core.arrays import as_arrays, critical
+from mrkit._core.arrays import FloatArray, as_arrays, critical
 from mrkit.diagnostics import segments
 from mrkit.diagnostics.rucker import RuckerResult, rucker
 from mrkit.errors import InputError, TooFewVariantsError
@@ -33,34 +33,18 @@ from mrkit.methods import _kernels as kernels
 from mrkit.methods import get_method
 from mrkit.results import MRResult
 
-FloatArray = NDArray[np.float64]
-
 # The closed-form diagnostics below are the segment kernels of
 # mrkit.diagnostics.segments and mrkit.methods._kernels run on one pair: one code
 # path for one pair and for the engine's many.
 
 
-def _one(n: int) -> kernels.Segments:
-    """The segments of a single pair of ``n`` rows."""
-    return kernels.Segments(np.zeros(n, dtype=np.int64), 1)
-
-
 def _egger(bx: FloatArray, sx: FloatArray, by: FloatArray, sy: FloatArray, name: str) -> dict:
     """The Egger kernel on one pair; a collinear design raises, naming ``name``."""
-    e = kernels.egger(bx, sx, by, sy, _one(bx.shape[0]))
+    e = kernels.egger(bx, sx, by, sy, kernels.Segments.single(bx.shape[0]))
     reason = e.pop("reason")[0]
     if reason is not None:
-        hint = "use IVW, or LD-prune / add variants with different exposure effects"
-        raise InputError(f"{reason.replace('`egger`', f'`{name}`')}; {hint}")
+        raise InputError(f"{reason.replace('`egger`', f'`{name}`')}; {kernels.COLLINEAR_HINT}")
     return {k: v[0] for k, v in e.items()}
-
-
-def _row(cols: dict, j: int) -> tuple[float, float, float, float, float]:
-    """Row ``j`` of a kernel's core columns: estimate, se, ci_lower, ci_upper, pval."""
-    e, se, lo, hi, p = (
-        float(cols[k][j]) for k in ("estimate", "se", "ci_lower", "ci_upper", "pval")
-    )
-    return e, se, lo, hi, p
 
 
 # ------------------------------------------------------------------ heterogeneity
@@ -86,7 +70,7 @@ def heterogeneity(bx: ArrayLike, sx: ArrayLike, by: ArrayLike, sy: ArrayLike) ->
         Egger's NA row); fewer than 2 raises :class:`~mrkit.errors.TooFewVariantsError`.
     """
     bx_, sx_, by_, sy_ = as_arrays(bx, sx, by, sy, method="heterogeneity", min_snps=2)
-    ivw = kernels.ivw(bx_, sx_, by_, sy_, _one(bx_.shape[0]))
+    ivw = kernels.ivw(bx_, sx_, by_, sy_, kernels.Segments.single(bx_.shape[0]))
     out = [_q_record("ivw", ivw["q"][0], ivw["q_df"][0], ivw["q_pval"][0])]
     if bx_.shape[0] >= 3:
         e = _egger(bx_, sx_, by_, sy_, "heterogeneity")
@@ -148,7 +132,7 @@ def i2gx(bx: ArrayLike, sx: ArrayLike, *, absolute: bool = True) -> float:
         definition). ``False``: the signed associations (``Isq(beta.exposure, ...)``).
     """
     b, s = _pair(bx, sx, "i2gx", min_snps=2)
-    return float(segments.i2gx(b, s, _one(b.shape[0]), absolute=absolute)[0])
+    return float(segments.i2gx(b, s, kernels.Segments.single(b.shape[0]), absolute=absolute)[0])
 
 
 def f_statistics(bx: ArrayLike, sx: ArrayLike) -> FloatArray:
@@ -164,7 +148,7 @@ def f_statistics(bx: ArrayLike, sx: ArrayLike) -> FloatArray:
 def f_mean(bx: ArrayLike, sx: ArrayLike) -> float:
     """Mean of the per-variant F statistics, :math:`\\bar F = J^{-1}\\sum_j F_j`."""
     b, s = _pair(bx, sx, "f_statistics")
-    return float(segments.strength(b, s, _one(b.shape[0]))["f_mean"][0])
+    return float(segments.strength(b, s, kernels.Segments.single(b.shape[0]))["f_mean"][0])
 
 
 def r2_from_f(f: ArrayLike, n: ArrayLike) -> FloatArray:
@@ -233,7 +217,8 @@ def single_snp(
     critical(alpha)  # checks alpha
     cols = segments.single_snp(bx_, sy_, by_, alpha=alpha)
     return [
-        MRResult("wald_ratio", *_row(cols, j), 1, alpha, {"index": j}) for j in range(bx_.shape[0])
+        MRResult("wald_ratio", *kernels.core_row(cols, j), 1, alpha, {"index": j})
+        for j in range(bx_.shape[0])
     ]
 
 
@@ -266,12 +251,12 @@ def leave_one_out(
         raise TooFewVariantsError(f"leave_one_out ({spec.name})", needed, n)
     if spec.name == "ivw" and not opts:
         critical(alpha)  # checks alpha
-        cols = segments.leave_one_out(bx_, sx_, by_, sy_, _one(n), alpha=alpha)
+        cols = segments.leave_one_out(bx_, sx_, by_, sy_, kernels.Segments.single(n), alpha=alpha)
         extras = ("q", "q_df", "q_pval", "rse")
         return [
             MRResult(
                 "ivw",
-                *_row(cols, i),
+                *kernels.core_row(cols, i),
                 n - 1,
                 alpha,
                 {

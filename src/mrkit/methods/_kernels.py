@@ -23,9 +23,13 @@ from numpy.typing import NDArray
 
 from mrkit._core.arrays import FloatArray, chi2_sf, norm_isf, pvalue, t_isf
 from mrkit.errors import InputError
-from mrkit.methods.egger import _QR_TOL
 
 IntArray = NDArray[np.int64]
+# lm()'s QR pivoting tolerance: a column whose residual norm falls below this
+# fraction of its norm is declared collinear (R returns NA for its coefficient).
+QR_TOL = 1e-7
+#: What to do when MR-Egger's slope is not identified (appended to the error).
+COLLINEAR_HINT = "use IVW, or LD-prune / add variants with different exposure effects"
 Columns = dict[str, Any]
 
 
@@ -50,6 +54,11 @@ class Segments:
     def n(self) -> IntArray:
         """Rows of every pair (counted once)."""
         return np.bincount(self.group, minlength=self.npairs)
+
+    @classmethod
+    def single(cls, n: int) -> Segments:
+        """The segments of one pair of ``n`` rows (a one-pair call of a kernel)."""
+        return cls(np.zeros(n, dtype=np.int64), 1)
 
     def any(self, mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
         """Whether any row of each pair is set in ``mask``."""
@@ -76,6 +85,14 @@ def ci_p(
     with np.errstate(invalid="ignore", divide="ignore"):
         p = pvalue(est / se, dist=dist, df=df)  # type: ignore[arg-type]
     return {"ci_lower": est - crit * se, "ci_upper": est + crit * se, "pval": p}
+
+
+def core_row(cols: Columns, j: int = 0) -> tuple[float, float, float, float, float]:
+    """Row ``j`` of a kernel's core columns: estimate, se, ci_lower, ci_upper, pval."""
+    e, se, lo, hi, p = (
+        float(cols[k][j]) for k in ("estimate", "se", "ci_lower", "ci_upper", "pval")
+    )
+    return e, se, lo, hi, p
 
 
 def too_few(n: IntArray, needed: int, method: str) -> list[str | None]:
@@ -193,7 +210,7 @@ def egger(
         se = scale * np.sqrt(1.0 / sxx)
         se0 = scale * np.sqrt(1.0 / sw + mx * mx / sxx)
         q = sigma**2 * df
-    collinear = ~(sxx > (_QR_TOL**2) * seg.sum(w * x * x))
+    collinear = ~(sxx > (QR_TOL**2) * seg.sum(w * x * x))
     reason = too_few(n, 3, "egger")
     for p in np.flatnonzero(collinear & (n >= 3)):
         reason[p] = (

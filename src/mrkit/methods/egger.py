@@ -31,16 +31,13 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from mrkit._core.arrays import FloatArray, as_arrays, chi2_sf, interval, pvalue
+from mrkit._core.arrays import FloatArray, as_arrays
 from mrkit.errors import InputError
+from mrkit.methods import _kernels as kernels
 from mrkit.methods import register
 from mrkit.results import MRResult
 
 EGGER_DOI = "doi:10.1093/ije/dyv080"
-
-# lm()'s QR pivoting tolerance: a column whose residual norm falls below this
-# fraction of its norm is declared collinear (R returns NA for its coefficient).
-_QR_TOL = 1e-7
 
 
 def orient(bx: FloatArray, by: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -64,11 +61,11 @@ def egger_fit(
     my = float(np.dot(w, by)) / sw
     dx = bx - mx
     sxx = float(np.dot(w, dx * dx))
-    if not sxx > (_QR_TOL**2) * float(np.dot(w, bx * bx)):
+    if not sxx > (kernels.QR_TOL**2) * float(np.dot(w, bx * bx)):
         msg = (
             f"`{method}`: the variant-exposure associations are collinear with the "
             "intercept (all |bx| equal), so the Egger slope is not identified; "
-            "use IVW, or LD-prune / add variants with different exposure effects"
+            + kernels.COLLINEAR_HINT
         )
         raise InputError(msg)
     slope = float(np.dot(w, dx * (by - my))) / sxx
@@ -127,34 +124,31 @@ def egger(
     Raises :class:`~mrkit.errors.InputError` when all :math:`|\\beta_{Xj}|` are
     equal (TwoSampleMR warns about collinearity and returns NA).
     """
-    bx_, _sx, by_, sy_ = as_arrays(bx, sx, by, sy, method="egger", min_snps=3)
+    bx_, sx_, by_, sy_ = as_arrays(bx, sx, by, sy, method="egger", min_snps=3)
     n = bx_.shape[0]
-    n_flipped = int(np.count_nonzero(bx_ < 0))
-    x, y = orient(bx_, by_)
-    w = sy_**-2.0
-    b, b0, se_b1, se_01, sigma = egger_fit(x, y, w)
-    scale = max(1.0, sigma)
-    se = se_b1 * scale
-    se0 = se_01 * scale
-    df = n - 2
-    lo, hi = interval(b, se, alpha, dist=dist, df=df)
-    lo0, hi0 = interval(b0, se0, alpha, dist=dist, df=df)
-    q = sigma**2 * df
-    extras = {
-        "egger_intercept": b0,
-        "egger_intercept_se": se0,
-        "egger_intercept_pval": float(pvalue(b0 / se0, dist=dist, df=df)),
-        "egger_intercept_ci_lower": lo0,
-        "egger_intercept_ci_upper": hi0,
-        "q": q,
-        "q_df": df,
-        "q_pval": float(chi2_sf(q, df)),
-        "rse": sigma,
-        "n_flipped": n_flipped,
-    }
-    return MRResult(
-        "egger", b, se, lo, hi, float(pvalue(b / se, dist=dist, df=df)), n, alpha, extras
-    )
+    cols = kernels.egger(bx_, sx_, by_, sy_, kernels.Segments.single(n), alpha=alpha, dist=dist)
+    if (reason := cols.pop("reason")[0]) is not None:
+        msg = f"{reason}; {kernels.COLLINEAR_HINT}"
+        raise InputError(msg)
+    b, se, lo, hi, pv = kernels.core_row(cols)
+    extras = {k: float(cols[k][0]) for k in _EXTRAS}
+    extras.update(q_df=int(cols["q_df"][0]), n_flipped=int(cols["n_flipped"][0]))
+    return MRResult("egger", b, se, lo, hi, pv, n, alpha, extras)
+
+
+#: The extras of :func:`egger`, in order (``q_df`` and ``n_flipped`` are integers).
+_EXTRAS = (
+    "egger_intercept",
+    "egger_intercept_se",
+    "egger_intercept_pval",
+    "egger_intercept_ci_lower",
+    "egger_intercept_ci_upper",
+    "q",
+    "q_df",
+    "q_pval",
+    "rse",
+    "n_flipped",
+)
 
 
 __all__ = ["egger", "egger_fit", "orient"]

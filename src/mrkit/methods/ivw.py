@@ -28,13 +28,10 @@ from numpy.typing import ArrayLike
 
 from mrkit._core.arrays import (
     as_arrays,
-    chi2_sf,
-    interval,
-    pvalue,
     require_nonzero_bx,
-    wls_slope,
 )
 from mrkit.errors import InputError
+from mrkit.methods import _kernels as kernels
 from mrkit.methods import register
 from mrkit.results import MRResult
 
@@ -62,7 +59,7 @@ def wald_ratio(
     Exactly one variant is accepted: use :func:`mrkit.diagnostics.core.single_snp`
     for a ratio per variant.
     """
-    bx_, _, by_, sy_ = as_arrays(bx, sx, by, sy, method="wald_ratio", min_snps=1)
+    bx_, sx_, by_, sy_ = as_arrays(bx, sx, by, sy, method="wald_ratio", min_snps=1)
     if bx_.shape[0] != 1:
         msg = (
             f"`wald_ratio` takes exactly one variant, got {bx_.shape[0]}; "
@@ -70,10 +67,8 @@ def wald_ratio(
         )
         raise InputError(msg)
     require_nonzero_bx(bx_, "wald_ratio")
-    b = float(by_[0] / bx_[0])
-    se = float(sy_[0] / abs(bx_[0]))
-    lo, hi = interval(b, se, alpha)
-    return MRResult("wald_ratio", b, se, lo, hi, float(pvalue(b / se)), 1, alpha)
+    cols = kernels.wald_ratio(bx_, sx_, by_, sy_, kernels.Segments.single(1), alpha=alpha)
+    return MRResult("wald_ratio", *kernels.core_row(cols), 1, alpha)
 
 
 def _ivw_core(
@@ -90,32 +85,21 @@ def _ivw_core(
 ) -> MRResult:
     bx_, sx_, by_, sy_ = as_arrays(bx, sx, by, sy, method=method, min_snps=2)
     n = bx_.shape[0]
-    if weights == "first":
-        w = sy_**-2.0
-    else:
-        w = 1.0 / (sy_**2 + by_**2 * sx_**2 / bx_**2)
-    b, se_fe, sigma = wls_slope(bx_, by_, w)
-    if model == "default":  # MendelianRandomization: fixed for <= 3 variants
-        model = "fixed" if n <= 3 else "random"
-    if model == "fixed":
-        se = se_fe
-    elif model == "mre":
-        se = se_fe * sigma
-    else:
-        se = se_fe * max(1.0, sigma)
-    df = n - 1
-    q = sigma**2 * df
-    lo, hi = interval(b, se, alpha, dist=dist, df=df)
-    extras = {
-        "q": q,
-        "q_df": df,
-        "q_pval": float(chi2_sf(q, df)),
-        "rse": sigma,
-        "model": model,
-    }
-    return MRResult(
-        method, b, se, lo, hi, float(pvalue(b / se, dist=dist, df=df)), n, alpha, extras
+    cols = kernels.ivw(
+        bx_, sx_, by_, sy_, kernels.Segments.single(n),
+        method=method, alpha=alpha, model=model, weights=weights, dist=dist,
+    )  # fmt: skip
+    b, se, lo, hi, pv = (
+        float(cols[k][0]) for k in ("estimate", "se", "ci_lower", "ci_upper", "pval")
     )
+    extras = {
+        "q": float(cols["q"][0]),
+        "q_df": int(cols["q_df"][0]),
+        "q_pval": float(cols["q_pval"][0]),
+        "rse": float(cols["rse"][0]),
+        "model": str(cols["model"][0]),
+    }
+    return MRResult(method, b, se, lo, hi, pv, n, alpha, extras)
 
 
 @register(
