@@ -1,4 +1,4 @@
-"""Checks and weights shared by the bootstrap estimators of the ratio estimates.
+"""Checks, weights and mode rows shared by the bootstrap estimators of the ratio estimates.
 
 The medians (:mod:`mrkit.methods.median`), the modes (:mod:`mrkit.methods.mode`),
 their many-pair kernels (:mod:`mrkit.methods._rows`), the bootstrap MR-Egger and
@@ -7,11 +7,21 @@ the multivariable median check their inputs and penalise their weights alike.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 from numpy.typing import ArrayLike
 
-from mrkit._core.arrays import FloatArray, as_arrays, chi2_sf, require_nonzero_bx
+from mrkit._core.arrays import (
+    FloatArray,
+    as_arrays,
+    chi2_sf,
+    ratio_variance,
+    require_nonzero_bx,
+    row_blocks,
+)
 from mrkit.errors import InputError
+from mrkit.methods._density import bandwidth_mode
 
 #: Fewest variants of a median or mode estimate.
 MIN_SNPS = 3
@@ -52,4 +62,63 @@ def penalised_weights(
     return w * np.minimum(1.0, penalty * penk)
 
 
-__all__ = ["MIN_SNPS", "penalised_weights", "ratio_arrays", "require_nboot"]
+def ratio_weights(
+    bx: FloatArray,
+    sx: FloatArray,
+    by: FloatArray,
+    sy: FloatArray,
+    order: Literal["second", "first"],
+) -> FloatArray:
+    """Inverse variances of the ratio estimates, first or second order."""
+    return 1.0 / ratio_variance(bx, sx, by, sy, order)
+
+
+MIN_BW = 1e-8
+
+Kind = Literal["simple", "weighted", "penalised"]
+
+
+def mode_rows(theta: FloatArray, w: FloatArray | None, phi: float) -> FloatArray:
+    """Mode-based estimate of each row of ``theta`` (rows x variants).
+
+    ``w``: weights, 1-D (per variant), one row per row of ``theta`` or one row
+    per block of consecutive rows (:func:`~mrkit._core.arrays.row_blocks`);
+    ``None`` weights equally. Each row's weights are standardised to sum to one.
+    """
+    theta = np.atleast_2d(theta)
+    w = np.ones(theta.shape[1]) if w is None else np.asarray(w, dtype=np.float64)
+    return bandwidth_mode(theta, w / w.sum(axis=-1, keepdims=True), phi=phi, min_bw=MIN_BW)
+
+
+def mode_estimate_rows(
+    theta: FloatArray, se: FloatArray, *, kind: Kind, phi: float, penk: float = 20.0
+) -> FloatArray:
+    """Simple, weighted or penalised mode of each row of ``theta`` (rows x variants).
+
+    ``se`` are the ratio SEs giving the weights :math:`\\mathrm{se}^{-2}`: 1-D
+    (shared by every row), one row per row of ``theta``, or one row per block of
+    consecutive rows (the draws of one pair). The shared core of the one-pair
+    estimators and :mod:`mrkit.methods._rows`.
+    """
+    if kind == "simple":
+        return mode_rows(theta, None, phi)
+    wm = mode_rows(theta, se**-2.0, phi)
+    if kind == "weighted":
+        return wm
+    # penalised: each row penalised around its own weighted mode, with the
+    # weights of the point data (TwoSampleMR mr_mode)
+    w, rep = row_blocks(se**-2.0, np.atleast_2d(theta).shape[0])
+    return mode_rows(theta, penalised_weights(theta, np.repeat(w, rep, axis=0), wm, penk), phi)
+
+
+__all__ = [
+    "MIN_BW",
+    "MIN_SNPS",
+    "Kind",
+    "mode_estimate_rows",
+    "mode_rows",
+    "penalised_weights",
+    "ratio_arrays",
+    "ratio_weights",
+    "require_nboot",
+]

@@ -4,7 +4,7 @@ Rows are stacked as in :mod:`mrkit.methods._kernels` (a :class:`Segments` of pai
 codes). Pairs are bucketed by their number of variants :math:`J`; each bucket
 becomes a (pairs x draws x variants) array whose rows the compiled one-pair cores
 (:func:`mrkit.methods._wmedian.weighted_median_rows`,
-:func:`mrkit.methods.mode.mode_estimate_rows`) evaluate threaded over the cores.
+:func:`mrkit.methods._ratio.mode_estimate_rows`) evaluate threaded over the cores.
 Buckets are cut into chunks of at most ``max_cells`` numbers, so memory does not
 grow with the number of pairs.
 
@@ -29,10 +29,16 @@ from mrkit._core.arrays import FloatArray, ratio_variance
 from mrkit.errors import InputError
 from mrkit.methods._density import r_mad, silverman_bickel
 from mrkit.methods._kernels import Columns, Segments, ci_p, too_few
-from mrkit.methods._ratio import MIN_SNPS, penalised_weights, require_nboot
+from mrkit.methods._ratio import (
+    MIN_BW,
+    MIN_SNPS,
+    Kind,
+    mode_estimate_rows,
+    penalised_weights,
+    ratio_weights,
+    require_nboot,
+)
 from mrkit.methods._wmedian import bootstrap_median_rows, weighted_median_rows
-from mrkit.methods.median import ratio_weights
-from mrkit.methods.mode import _MIN_BW, Kind, mode_estimate_rows
 
 IntArray = NDArray[np.int64]
 MAX_CELLS = 2_000_000  # numbers per (pairs x draws x variants) chunk: ~16 MB each
@@ -168,7 +174,7 @@ def mode(
     for pairs, bxr, sxr, byr, syr in _buckets((bx, sx, by, sy), seg, nboot, max_cells, ok):
         k, j = bxr.shape
         theta = byr / bxr
-        bw[pairs] = np.maximum(_MIN_BW, silverman_bickel(theta) * phi)
+        bw[pairs] = np.maximum(MIN_BW, silverman_bickel(theta) * phi)
         s = syr / np.abs(bxr) if nome else np.sqrt(ratio_variance(bxr, sxr, byr, syr))
         est[pairs] = mode_estimate_rows(theta, s, kind=kind, phi=phi, penk=penk)
         (z,) = _normals(seed, k, (nboot, j), 1)

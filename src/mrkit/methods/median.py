@@ -29,9 +29,10 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from mrkit._core.arrays import FloatArray, interval, pvalue, ratio_variance
+from mrkit.methods import _rows as rows
 from mrkit.methods import register
-from mrkit.methods._ratio import penalised_weights, ratio_arrays
+from mrkit.methods._kernels import Segments, core_row
+from mrkit.methods._ratio import ratio_arrays
 from mrkit.methods._wmedian import weighted_median_rows
 from mrkit.results import MRResult
 
@@ -44,29 +45,6 @@ def weighted_median(theta: ArrayLike, weights: ArrayLike) -> float:
     """Interpolated weighted median of the ratio estimates ``theta`` (see module doc)."""
     t = np.asarray(theta, dtype=np.float64)[None, :]
     return float(weighted_median_rows(t, np.asarray(weights, dtype=np.float64))[0])
-
-
-def bootstrap_draws(
-    bx: FloatArray,
-    sx: FloatArray,
-    by: FloatArray,
-    sy: FloatArray,
-    nboot: int,
-    seed: int | None,
-) -> FloatArray:
-    """Ratio estimates of ``nboot`` parametric bootstrap draws, shape (nboot, J)."""
-    rng = np.random.default_rng(seed)
-    n = bx.shape[0]
-    xb = bx + sx * rng.standard_normal((nboot, n))
-    yb = by + sy * rng.standard_normal((nboot, n))
-    return yb / xb
-
-
-def ratio_weights(
-    bx: FloatArray, sx: FloatArray, by: FloatArray, sy: FloatArray, order: Weights
-) -> FloatArray:
-    """Inverse variances of the ratio estimates, first or second order."""
-    return 1.0 / ratio_variance(bx, sx, by, sy, order)
 
 
 def _median_core(
@@ -86,24 +64,14 @@ def _median_core(
 ) -> MRResult:
     bx_, sx_, by_, sy_ = ratio_arrays(method, bx, sx, by, sy, nboot)
     n = bx_.shape[0]
-    theta = by_ / bx_
-    if kind == "simple":
-        w = np.full(n, 1.0 / n)
-    else:
-        w = ratio_weights(bx_, sx_, by_, sy_, weights)
-        if kind == "penalised":
-            w = penalised_weights(theta, w, weighted_median(theta, w), penk)
-    b = weighted_median(theta, w)
-    boot = weighted_median_rows(bootstrap_draws(bx_, sx_, by_, sy_, nboot, seed), w)
-    se = float(np.std(boot, ddof=1))
-    df = n - 1
-    lo, hi = interval(b, se, alpha, dist=dist, df=df)
+    cols = rows.median(
+        bx_, sx_, by_, sy_, Segments.single(n), method=method, kind=kind,
+        weights=weights, penk=penk, nboot=nboot, seed=seed, alpha=alpha, dist=dist,
+    )  # fmt: skip
     extras: dict[str, object] = {"nboot": nboot, "seed": seed}
     if kind != "simple":
         extras["weights"] = weights
-    return MRResult(
-        method, b, se, lo, hi, float(pvalue(b / se, dist=dist, df=df)), n, alpha, extras
-    )
+    return MRResult(method, *core_row(cols), n, alpha, extras)
 
 
 _DOC_COMMON = """

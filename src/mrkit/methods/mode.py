@@ -42,53 +42,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-import numpy as np
 from numpy.typing import ArrayLike
 
-from mrkit._core.arrays import FloatArray, interval, pvalue, ratio_variance, row_blocks
-from mrkit.errors import InputError
+from mrkit.methods import _rows as rows
 from mrkit.methods import register
-from mrkit.methods._density import bandwidth_mode, r_mad, silverman_bickel
-from mrkit.methods._ratio import penalised_weights, ratio_arrays
+from mrkit.methods._kernels import Segments, core_row
+from mrkit.methods._ratio import Kind, mode_estimate_rows, mode_rows, ratio_arrays
 from mrkit.results import MRResult
 
 MODE_DOI = "doi:10.1093/ije/dyx102"
-_MIN_BW = 1e-8
-
-Kind = Literal["simple", "weighted", "penalised"]
-
-
-def mode_rows(theta: FloatArray, w: FloatArray | None, phi: float) -> FloatArray:
-    """Mode-based estimate of each row of ``theta`` (rows x variants).
-
-    ``w``: weights, 1-D (per variant), one row per row of ``theta`` or one row
-    per block of consecutive rows (:func:`~mrkit._core.arrays.row_blocks`);
-    ``None`` weights equally. Each row's weights are standardised to sum to one.
-    """
-    theta = np.atleast_2d(theta)
-    w = np.ones(theta.shape[1]) if w is None else np.asarray(w, dtype=np.float64)
-    return bandwidth_mode(theta, w / w.sum(axis=-1, keepdims=True), phi=phi, min_bw=_MIN_BW)
-
-
-def mode_estimate_rows(
-    theta: FloatArray, se: FloatArray, *, kind: Kind, phi: float, penk: float = 20.0
-) -> FloatArray:
-    """Simple, weighted or penalised mode of each row of ``theta`` (rows x variants).
-
-    ``se`` are the ratio SEs giving the weights :math:`\\mathrm{se}^{-2}`: 1-D
-    (shared by every row), one row per row of ``theta``, or one row per block of
-    consecutive rows (the draws of one pair). The shared core of the one-pair
-    estimators and :mod:`mrkit.methods._rows`.
-    """
-    if kind == "simple":
-        return mode_rows(theta, None, phi)
-    wm = mode_rows(theta, se**-2.0, phi)
-    if kind == "weighted":
-        return wm
-    # penalised: each row penalised around its own weighted mode, with the
-    # weights of the point data (TwoSampleMR mr_mode)
-    w, rep = row_blocks(se**-2.0, np.atleast_2d(theta).shape[0])
-    return mode_rows(theta, penalised_weights(theta, np.repeat(w, rep, axis=0), wm, penk), phi)
 
 
 def _mode_core(
@@ -109,28 +71,12 @@ def _mode_core(
 ) -> MRResult:
     bx_, sx_, by_, sy_ = ratio_arrays(method, bx, sx, by, sy, nboot)
     n = bx_.shape[0]
-    if not phi > 0:
-        msg = f"`{method}`: bandwidth factor `phi` must be > 0, got {phi!r}"
-        raise InputError(msg)
-    theta = by_ / bx_
-    se1 = sy_ / np.abs(bx_)
-    se2 = np.sqrt(ratio_variance(bx_, sx_, by_, sy_))
-    se = se1 if nome else se2
-
-    b = float(mode_estimate_rows(theta[None, :], se, kind=kind, phi=phi, penk=penk)[0])
-    rng = np.random.default_rng(seed)
-    draws = theta + se * rng.standard_normal((nboot, n))
-    boot = mode_estimate_rows(draws, se, kind=kind, phi=phi, penk=penk)
-    s = float(r_mad(boot))
-    df = n - 1
-    lo, hi = interval(b, s, alpha)
-    extras = {
-        "phi": phi,
-        "nboot": nboot,
-        "seed": seed,
-        "bandwidth": max(_MIN_BW, float(silverman_bickel(theta)) * phi),
-    }
-    return MRResult(method, b, s, lo, hi, float(pvalue(b / s, dist=dist, df=df)), n, alpha, extras)
+    cols = rows.mode(
+        bx_, sx_, by_, sy_, Segments.single(n), method=method, kind=kind, nome=nome,
+        phi=phi, penk=penk, nboot=nboot, seed=seed, alpha=alpha, dist=dist,
+    )  # fmt: skip
+    extras = {"phi": phi, "nboot": nboot, "seed": seed, "bandwidth": float(cols["bandwidth"][0])}
+    return MRResult(method, *core_row(cols), n, alpha, extras)
 
 
 _DOC_COMMON = """

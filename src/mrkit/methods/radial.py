@@ -37,7 +37,7 @@ from scipy import optimize, stats
 from mrkit._core.arrays import as_arrays, interval, pvalue
 from mrkit.errors import InputError
 from mrkit.methods import register
-from mrkit.methods.median import ratio_weights
+from mrkit.methods._ratio import ratio_weights
 from mrkit.results import MRResult
 
 RADIAL_DOI = "doi:10.1093/ije/dyy101"
