@@ -29,6 +29,7 @@ LAYERS: list[set[str]] = [
     {"harmonise"},
     {"methods"},
     {"diagnostics"},
+    {"coloc"},
     {"estimate"},
     {"simulate", "report"},
     {"study"},
