@@ -9,12 +9,13 @@ The IVW denominator is debiased by subtracting the exposure variances, which
 removes the weak-instrument bias towards zero. With :math:`\\mu_j =
 \\beta_{Xj}/\\sigma_{Xj}`, :math:`r_j = \\sigma_{Xj}/\\sigma_{Yj}` and the
 over-dispersion :math:`\\hat\\tau^2 = \\sum_j[(\\beta_{Yj} - \\hat\\beta\\beta_{Xj})^2 -
-\\sigma_{Yj}^2 - \\hat\\beta^2\\sigma_{Xj}^2]\\sigma_{Yj}^{-2} / \\sum_j\\sigma_{Yj}^{-2}`,
+\\sigma_{Yj}^2 - \\hat\\beta^2\\sigma_{Xj}^2]\\sigma_{Yj}^{-2} / \\sum_j\\sigma_{Yj}^{-2}`
+truncated at zero, :math:`\\hat\\tau^2_+ = \\max(0, \\hat\\tau^2)`,
 
 .. math::
 
     \\mathrm{SE}^2 = \\frac{\\sum_j r_j^2\\mu_j^2 + \\hat\\beta^2 r_j^4(\\mu_j^2 + 1)
-                    + \\hat\\tau^2 r_j^2\\mu_j^2/\\sigma_{Yj}^2}
+                    + \\hat\\tau^2_+ r_j^2\\mu_j^2/\\sigma_{Yj}^2}
                    {\\big(\\sum_j r_j^2(\\mu_j^2 - 1)\\big)^2}.
 
 References
@@ -55,13 +56,18 @@ def divw(
     Parameters
     ----------
     over_dispersion
-        Include the estimated over-dispersion :math:`\\hat\\tau^2` in the SE
-        (default true, as ``mr_divw``); false sets :math:`\\tau^2 = 0`.
+        Include the estimated over-dispersion in the SE (default true, as
+        ``mr_divw``), truncated at zero as ``mr_divw`` does
+        (``max(0, tau.square)``): a negative :math:`\\hat\\tau^2` (under-dispersion,
+        common with valid instruments) would shrink the SE, or make it NaN with
+        few variants. False sets :math:`\\tau^2 = 0`.
 
     Notes
     -----
-    Normal p-value and interval. Extras: ``tau2`` (the estimate, even when not
-    used; it may be negative, as in R) and ``condition``, the instrument-strength
+    Normal p-value and interval. Extras: ``tau2`` (the untruncated estimate
+    :math:`\\hat\\tau^2`, even when not used; it may be negative), ``tau2_used`` (the
+    value in the SE: :math:`\\max(0, \\hat\\tau^2)`, or 0 without over-dispersion)
+    and ``condition``, the instrument-strength
     diagnostic :math:`(\\overline{\\mu^2} - 1)\\sqrt{J}` (R's ``Condition``; values
     well above 20 indicate that dIVW is reliable).
     """
@@ -73,7 +79,7 @@ def divw(
     ratio = sx_ / sy_
     condition = float((np.mean(mu**2) - 1.0) * np.sqrt(n))
     tau2_hat = float(np.sum(((by_ - b * bx_) ** 2 - sy_**2 - b**2 * sx_**2) * w) / np.sum(w))
-    tau2 = tau2_hat if over_dispersion else 0.0
+    tau2 = max(0.0, tau2_hat) if over_dispersion else 0.0
     v1 = float(
         np.sum(
             ratio**2 * mu**2 + b**2 * ratio**4 * (mu**2 + 1.0) + tau2 * ratio**2 / sy_**2 * mu**2
@@ -82,7 +88,12 @@ def divw(
     v2 = float(np.sum(ratio**2 * (mu**2 - 1.0)))
     se = float(np.sqrt(v1 / v2**2))
     lo, hi = interval(b, se, alpha)
-    extras = {"tau2": tau2_hat, "over_dispersion": over_dispersion, "condition": condition}
+    extras = {
+        "tau2": tau2_hat,
+        "tau2_used": tau2,
+        "over_dispersion": over_dispersion,
+        "condition": condition,
+    }
     return MRResult("divw", b, se, lo, hi, float(pvalue(b / se)), n, alpha, extras)
 
 
