@@ -5,10 +5,12 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from conftest import UNIVARIABLE, ref_arrays, ref_results, rel_close, requires_shared
+from conftest import REFERENCE, UNIVARIABLE, ref_arrays, ref_results, rel_close, requires_shared
 from mrkit.errors import InputError
+from mrkit.estimate import Pairs, analyse
 from mrkit.methods import get_method
 from mrkit.methods.raps import loss_constants, raps
 
@@ -102,3 +104,54 @@ def test_raps_seed_independent_and_registered():
     assert get_method("raps").label.startswith("Robust adjusted")
     with pytest.raises(InputError, match="loss"):
         raps(*a, loss="cauchy")
+
+
+@pytest.mark.parametrize("ds", UNIVARIABLE)
+@pytest.mark.parametrize(
+    ("key", "loss"), [("mr.raps.simple", "l2"), ("mr.raps.simple.robust_huber", "huber")]
+)
+def test_raps_naive_se_and_chi_sq_test(ds, key, loss):
+    """mr.raps.simple(bx, by, bxse, byse)$naive.se / $chi.sq.test and
+    mr.raps.simple.robust(bx, by, bxse, byse, loss.function = "huber") (R's optimize
+    tolerance on beta limits agreement to ~1e-7)."""
+    ref = ref_results(ds)["mr.raps"][key]["result"]
+    res = _raps(ds, solver="mle", loss=loss, over_dispersion=False)
+    assert rel_close(res.extras["naive_se"], ref["naive.se"], rtol=1e-6)
+    assert rel_close(res.extras["chi_sq_test"], ref["chi.sq.test"], rtol=1e-6)
+
+
+def test_raps_overdispersed_l2_tau2_bound_as_mr_raps():
+    """mr.raps 0.4.2 bounds tau2 by quantile(se_out^2, 0.95) * 100 (it was * 10 here).
+
+    R (issue 14, mr.raps CRP -> CAD at selection p < 5e-8, 4 variants)::
+
+        mr.raps.overdispersed(b_exp, b_out, se_exp, se_out)   # beta.se 0.180
+
+    mrkit with the old bound gave 0.138 (tau2 stuck at the bound).
+    """
+    df = pd.read_csv(REFERENCE / "extra" / "mrraps_crp_cad_p5e8.csv")
+    cols = ("beta_exposure", "se_exposure", "beta_outcome", "se_outcome")
+    args = [df[c].to_numpy(float) for c in cols]
+    res = raps(*args, loss="l2", over_dispersion=True, solver="mle")
+    assert abs(res.se - 0.180) < 5e-4
+    bound = float(np.quantile(df["se_outcome"].to_numpy() ** 2, 0.95)) * 10
+    assert res.extras["tau2"] > bound  # beyond the old bound, inside mr.raps's
+
+
+def test_raps_tukey_divergence_is_reported_as_skipped():
+    """The first-generation Tukey fit on presso_summarystats ran off to beta = 1e19
+    with only a warning; it now raises, and the engine lists `raps` under skipped."""
+    with pytest.raises(InputError, match="diverges"):
+        _raps("presso_summarystats", solver="mle", loss="tukey", over_dispersion=True)
+    pairs = Pairs.from_arrays(*ref_arrays("presso_summarystats"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = analyse(
+            pairs,
+            ["raps"],
+            options={"raps": {"loss": "tukey", "solver": "mle"}},
+            diagnostics=False,
+        )
+    assert res.estimates.empty
+    assert res.skipped["method"].tolist() == ["raps"]
+    assert "diverges" in res.skipped["reason"].iloc[0]

@@ -17,7 +17,7 @@ import numpy as np
 from scipy import optimize
 
 from mrkit._core.arrays import FloatArray
-from mrkit.errors import StatisticalWarning
+from mrkit.errors import InputError, StatisticalWarning
 from mrkit.methods._raps_loss import Loss, loss_constants, psi, rho
 
 __all__ = ["mle_overdispersed", "mle_simple"]
@@ -41,18 +41,50 @@ def _maximise(f, lo: float, hi: float) -> float:
     return float(res.x)
 
 
+#: Doublings of the search interval for beta before the fit is declared divergent.
+MAX_DOUBLINGS = 60
+
+
 def _maximise_beta(f, bound: float) -> float:
+    """Maximise over [-bound, bound], doubling the bound while the maximum is at its edge.
+
+    mr.raps doubles without end (or 21 times, then carries on with a warning);
+    here, a maximum still at the edge after :data:`MAX_DOUBLINGS` doublings
+    (|beta| ~ 1e18 times the ratio estimates) means the objective keeps rising
+    towards infinity (Tukey's bounded loss does when most variants are outliers
+    at every finite beta), and raises :class:`~mrkit.errors.InputError`, so the
+    engine reports the method as skipped rather than returning beta = 1e19.
+    """
+    start = bound
     beta = _maximise(f, -bound, bound)
-    for _ in range(60):
+    for _ in range(MAX_DOUBLINGS):
         if abs(beta) <= 0.95 * bound:
-            break
+            return beta
         bound *= 2.0
         beta = _maximise(f, -bound, bound)
-    return beta
+    if abs(beta) <= 0.95 * bound and np.isfinite(beta):
+        return beta
+    msg = (
+        f"`raps`: the fit diverges: the objective still increases at |beta| = {abs(beta):.3g} "
+        f"after widening the search {MAX_DOUBLINGS} times from +-{start:.3g}; the loss "
+        "(Tukey's biweight is bounded) finds no finite maximum on these data: use "
+        "loss='huber' or 'l2'"
+    )
+    raise InputError(msg)
 
 
 def mle_simple(bx, sx, by, sy, loss: Loss, k: float) -> dict[str, float]:
-    """``mr.raps.simple`` (l2) or ``mr.raps.simple.robust`` (huber/tukey)."""
+    """``mr.raps.simple`` (l2) or ``mr.raps.simple.robust`` (huber/tukey).
+
+    Besides the sandwich SE also mr.raps's ``naive.se`` :math:`I^{-1/2}` (the
+    inverse information alone, :math:`I = \\delta\\sum_j [(\\beta_{Xj}^2 -
+    \\sigma_{Xj}^2)\\sigma_{Yj}^2 + (\\beta_{Yj}^2 - \\sigma_{Yj}^2)\\sigma_{Xj}^2] /
+    (\\sigma_{Yj}^2 + \\hat\\beta^2\\sigma_{Xj}^2)^2`, :math:`\\delta = 1` for l2) and
+    ``chi.sq.test`` :math:`\\sum_j t_j^2`, the sum of the squared standardised
+    residuals :math:`t_j = (\\beta_{Yj} - \\hat\\beta\\beta_{Xj}) / (\\sigma_{Yj}^2 +
+    \\hat\\beta^2\\sigma_{Xj}^2)^{1/2}` (a heterogeneity statistic, about
+    :math:`\\chi^2_{J-1}` without pleiotropy).
+    """
 
     def objective(b: float) -> float:
         t = (by - bx * b) / np.sqrt(sy**2 + sx**2 * b**2)
@@ -69,11 +101,14 @@ def mle_simple(bx, sx, by, sy, loss: Loss, k: float) -> dict[str, float]:
         delta, c1, _, _ = loss_constants(loss, k)
         score_var *= c1
         info *= delta
+    t = (by - beta * bx) / np.sqrt(sy**2 + beta**2 * sx**2)
     return {
         "beta": beta,
         "tau2": 0.0,
         "beta_se": float(np.sqrt(score_var / info**2)),
         "tau2_se": 0.0,
+        "naive_se": float(np.sqrt(1.0 / info)),
+        "chi_sq_test": float(np.sum(t * t)),
     }
 
 
@@ -97,7 +132,7 @@ def _od_sandwich(bx, sx, by, sy, beta, tau2, consts) -> tuple[float, float]:
 def mle_overdispersed(bx, sx, by, sy, loss: Loss, k: float, niter: int = 20) -> dict[str, float]:
     """``mr.raps.overdispersed`` (l2) or ``mr.raps.overdispersed.robust``."""
     bound_beta = _quantile95(np.abs(by / bx)) * 10.0
-    bound_tau2 = _quantile95(sy**2) * 10.0
+    bound_tau2 = _quantile95(sy**2) * 100.0  # mr.raps 0.4.2 (both l2 and robust)
     if loss == "l2":
         beta = mle_simple(bx, sx, by, sy, "l2", k)["beta"]
         tau2 = 0.0
