@@ -499,8 +499,45 @@ def finemap_abf(
     cols: dict[str, Any] = {"snp": np.append(ds.snp, "null")}
     if ds.position is not None:
         cols["position"] = np.append(ds.position, np.nan)
-    cols.update(z=np.append(ds.z, np.nan), labf=lab, prior=prior, snp_pp=np.exp(lp - logsumexp(lp)))
+    v, r = _variance_shrinkage(ds)
+    cols.update(
+        v=np.append(v, np.nan),
+        z=np.append(ds.z, np.nan),
+        r=np.append(r, np.nan),
+        labf=lab,
+        prior=prior,
+        snp_pp=np.exp(lp - logsumexp(lp)),
+    )
     return pd.DataFrame(cols)
+
+
+def _variance_shrinkage(d: ColocDataset) -> tuple[FloatArray, FloatArray]:
+    """coloc's ``V`` (variance of beta, or its approximation from MAF and N) and ``r``."""
+    if d.beta is not None and d.varbeta is not None:
+        v = d.varbeta
+        if d.type == "quant":
+            assert d.maf is not None or d.sdy is not None
+            sdy = d.sdy if d.sdy is not None else sdy_est_quiet(d)
+            sd = EFFECT_PRIORS["quant"] * sdy
+        else:
+            sd = EFFECT_PRIORS["cc"]
+    else:
+        assert d.maf is not None
+        assert d.n is not None
+        v = 1.0 / (2.0 * d.n * d.maf * (1.0 - d.maf))
+        if d.type == "cc":
+            assert d.s is not None
+            v = v / (d.s * (1.0 - d.s))
+        sd = EFFECT_PRIORS[d.type]
+    return v, sd**2 / (sd**2 + v)
+
+
+def sdy_est_quiet(d: ColocDataset) -> float:
+    """:func:`sdy_est` of a dataset with beta, varbeta, MAF and N (no warning)."""
+    assert d.varbeta is not None
+    assert d.maf is not None
+    assert d.n is not None
+    return sdy_est(d.varbeta, d.maf, d.n)
 
 
 def credible_sets(finemap: pd.DataFrame, credible_size: float = 0.95) -> pd.DataFrame:
