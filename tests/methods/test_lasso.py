@@ -49,3 +49,30 @@ def test_lasso_fixed_lambda_and_errors():
     with pytest.raises(TooFewVariantsError):
         lasso(bx[:2], sx[:2], by[:2], sy[:2])
     assert get_method("lasso").func is lasso
+
+
+def _telomere_chd():
+    """TwoSampleMR's fixtures telomere length -> CARDIoGRAM (31 variants, alleles already
+    aligned, no ambiguous palindromes), in harmonise_data's order (sorted by SNP)."""
+    import pandas as pd
+
+    from conftest import REFERENCE
+
+    ex = pd.read_csv(REFERENCE / "extra" / "tsmr_telomere_length_exposure_raw.csv")
+    out = pd.read_csv(REFERENCE / "extra" / "tsmr_cardiogram_outcome_raw.csv")
+    m = ex.merge(out, on="SNP", suffixes=("_x", "_y")).sort_values("SNP")
+    assert (m["effect_allele_x"] == m["effect_allele_y"]).all()
+    return tuple(m[c].to_numpy(float) for c in ("beta_x", "se_x", "beta_y", "se_y"))
+
+
+def test_lasso_rounding_at_lambda_max_is_zero():
+    """R (issue 14; TwoSampleMR harmonise_data then MendelianRandomization)::
+
+        mr_lasso(mr_input(bx, bxse, by, byse))   # telomere length -> CHD: Lambda 0.628
+
+    At the largest lambda the variant that sets it has an intercept of 7e-18 from
+    rounding; counted as non-zero, the path ended one step early (lambda 0.689).
+    """
+    res = lasso(*_telomere_chd())
+    assert abs(res.extras["lambda"] - 0.628) < 5e-4
+    assert res.extras["n_valid"] == 30

@@ -26,6 +26,10 @@ lasso equals the joint minimisation over :math:`(\\theta, \\alpha)` of
 soft-threshold of the residual at :math:`t_j = n\\lambda x_{s,j}\\sigma_{Yj}^2`, so
 :math:`\\theta` minimises a convex Huber loss, found by a semismooth Newton iteration
 that ends when the set of unpenalised variants no longer changes (an exact solution).
+An :math:`\\alpha_j` whose size is within :data:`ZERO_TOL` (relative) of its threshold
+is set to exactly zero, as glmnet's coordinate descent gives it: at
+:math:`\\lambda_{max}` the variant that sets it has :math:`|r_j| = t_j` up to
+rounding, and a 7e-18 remainder would otherwise count it as invalid.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ LAMBDA_MIN_RATIO = 1e-4  # glmnet: nobs >= nvars (here nobs == nvars)
 MNLAM = 5
 FDEV = 1e-5
 DEVMAX = 0.999
+#: A pleiotropic effect within this fraction of its threshold is exactly zero.
+ZERO_TOL = 1e-10
 
 
 @dataclass(frozen=True)
@@ -112,7 +118,12 @@ def fit_at(bx, by, sy, xs, lam, theta0) -> tuple[np.ndarray, np.ndarray]:
     t = n * lam * xs * sy**2
     theta = _huber_theta(bx, by, sy, t, theta0, n)
     r = by - bx @ theta
-    alpha = np.sign(r) * np.maximum(np.abs(r) - t, 0.0)
+    excess = np.abs(r) - t
+    # |r_j| = t_j in exact arithmetic (e.g. the variant that sets lambda_max) can come
+    # out a few ulps above t_j: glmnet has an exact zero there, so excesses within
+    # rounding of the threshold are zero (else the path starts one lambda too late)
+    excess[excess <= ZERO_TOL * np.maximum(t, np.abs(r))] = 0.0
+    alpha = np.sign(r) * excess
     return alpha, theta
 
 
