@@ -410,9 +410,9 @@ def _from_frame(frame: pd.DataFrame, name: str, path: Path | None) -> ColocDatas
         ("pvalues", pvalues, lambda a: (a <= 0) | (a > 1), "in (0, 1]"),
     )
     for key, arr, is_bad, rule in checks:
-        bad = np.flatnonzero(is_bad(arr)) if arr is not None and key in cols else []
-        if len(bad):
-            i = int(bad[0])
+        hits = np.flatnonzero(is_bad(arr)) if arr is not None and key in cols else None
+        if hits is not None and hits.size:
+            i = int(hits[0])
             raise fail(f"must be {rule}, got {text(key)[i]}", line=i + 2, column=cols[key])
     seen: dict[str, int] = {}
     for i, sid in enumerate(snp.tolist()):
@@ -428,7 +428,7 @@ def _from_frame(frame: pd.DataFrame, name: str, path: Path | None) -> ColocDatas
     oa = text("other_allele") if "other_allele" in cols else None
     ds = ColocDataset(
         snp=snp,
-        type=next(iter(kinds)),  # type: ignore[arg-type]
+        type=next(iter(kinds)),
         beta=beta,
         varbeta=varbeta,
         pvalues=pvalues,
