@@ -125,7 +125,7 @@ def _write_panel(
     prefix.with_suffix(".bim").write_text(
         "".join(
             f"1\t{s}\t0\t{100 * (k + 1)}\t{x}\t{y}\n"
-            for k, (s, x, y) in enumerate(zip(snps, a1, a2))
+            for k, (s, x, y) in enumerate(zip(snps, a1, a2, strict=True))
         )
     )
     prefix.with_suffix(".fam").write_text("".join(f"f{i} i{i} 0 0 0 -9\n" for i in range(n)))
