@@ -22,6 +22,11 @@ _LAZY = {
     "analyse": "mrkit.estimate",
     "Pairs": "mrkit.estimate",
     "MRAnalysis": "mrkit.results",
+    "plot_scatter": "mrkit.report.plots",
+    "plot_forest": "mrkit.report.plots",
+    "plot_leave_one_out": "mrkit.report.plots",
+    "plot_funnel": "mrkit.report.plots",
+    "plot_radial": "mrkit.report.plots",
 }
 
 
@@ -47,4 +52,9 @@ __all__ = [
     "__version__",
     "analyse",
     "mr",
+    "plot_forest",
+    "plot_funnel",
+    "plot_leave_one_out",
+    "plot_radial",
+    "plot_scatter",
 ]

@@ -106,6 +106,14 @@ def mr_command(
     csv_out: Annotated[
         Path | None, typer.Option("--csv", help="Write the estimates as CSV.")
     ] = None,
+    plots: Annotated[
+        Path | None,
+        typer.Option(
+            "--plots",
+            help="Write scatter, forest, leave-one-out, funnel and radial plots "
+            "(PNG at 300 dpi and SVG) of every pair into this folder.",
+        ),
+    ] = None,
 ) -> None:
     """Estimate causal effects with every requested method, plus diagnostics."""
     from mrkit.errors import InputError
@@ -120,6 +128,11 @@ def mr_command(
         print_skipped(res)
         msg = f"{table}: no method could be estimated on any pair (see the reasons above)"
         raise InputError(msg)
+    if plots is not None:
+        from mrkit.report.plots import write_plots
+
+        files = write_plots(res, table, plots)
+        err_console.print(f"wrote {len(files)} figure files to {plots}", highlight=False)
     if csv_out is not None:
         res.estimates.to_csv(csv_out, index=False)
     if json_out is not None:

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from mrkit.methods import get_method
-from mrkit.report import figures
+from mrkit.report import figures, plots
 from mrkit.report.html import render_report
 
-
-def slug(text: str) -> str:
-    """File-name-safe form of an id."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
+_VECTORS = ("beta_exposure", "se_exposure", "beta_outcome", "se_outcome")
+slug = plots.slug
 
 
 def snp_flow(harmonised: pd.DataFrame) -> pd.DataFrame:
@@ -58,6 +55,35 @@ def _write_tables(
     return files
 
 
+def trait_names(
+    study: Any, infos: dict[str, dict[str, Any]], exposure: str, outcome: str
+) -> plots.Names:
+    """Axis names of a pair: each GWAS's trait and units (study file, then catalog)."""
+    entries = study.gwas_by_id()
+
+    def get(gid: str, key: str) -> str | None:
+        v = getattr(entries[gid], key, None) if gid in entries else None
+        v = v or infos.get(gid, {}).get(key)
+        return str(v) if v else None
+
+    return plots.Names(
+        exposure=get(exposure, "trait") or exposure,
+        outcome=get(outcome, "trait") or outcome,
+        exposure_units=get(exposure, "units"),
+        outcome_units=get(outcome, "units"),
+    )
+
+
+def summary_forest(results: pd.DataFrame, stem: Path, *, title: str) -> list[Path]:
+    """Primary-method estimate of every pair, significant pairs highlighted."""
+    rows = results.assign(label=results["exposure"] + " → " + results["outcome"])
+    hi = rows.loc[rows["significant"].fillna(False).astype(bool), "label"].tolist()
+    fig = figures.forest(
+        rows[["label", "estimate", "ci_lower", "ci_upper"]], title=title, highlight=hi
+    )
+    return figures.save(fig, stem)
+
+
 def detail_pairs(
     study: Any, results: pd.DataFrame, outputs: list[Any]
 ) -> set[tuple[str, str, str]]:
@@ -83,8 +109,16 @@ def detail_pairs(
 
 
 def _pair_job(job: tuple) -> tuple[tuple[str, str], dict[str, list[Path]]]:
-    key, stem, used, estimates, single, loo, title, labels = job
-    return key, figures.pair_figures(stem, used, estimates, single, loo, title=title, labels=labels)
+    key, stem, used, estimates, single, loo, names = job
+    data = tuple(used[c].to_numpy(float) for c in _VECTORS)
+    out: dict[str, list[Path]] = {}
+    for kind in plots.KINDS:
+        fig = plots.pair_figure(
+            kind, data=data, estimates=estimates, single=single, loo=loo, names=names
+        )
+        if fig is not None:
+            out[kind] = figures.save(fig, stem.with_name(f"{stem.name}_{plots.SUFFIX[kind]}"))
+    return key, out
 
 
 def _map_figures(jobs: list[tuple]) -> list[tuple[tuple[str, str], dict[str, list[Path]]]]:
@@ -146,8 +180,7 @@ def write_outputs(
                 o.estimates,
                 pd.DataFrame(o.single_snp),
                 pd.DataFrame(o.leave_one_out),
-                f"{o.exposure} → {o.outcome}",
-                labels,
+                trait_names(study, infos, o.exposure, o.outcome),
             )
         )
     pair_figs = dict(_map_figures(jobs))
@@ -161,7 +194,7 @@ def write_outputs(
             title += f": the {limit} smallest p of {len(rows)}"
             rows = rows.sort_values("pval", kind="stable").head(limit)
         if len(rows):
-            summary_figs[direction] = figures.summary_forest(
+            summary_figs[direction] = summary_forest(
                 rows, fig_dir / f"summary_{direction}", title=title
             )
     flow = snp_flow(harmonised)
