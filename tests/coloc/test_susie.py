@@ -237,8 +237,23 @@ def test_ld_forms_agree() -> None:
     shuffled = square.iloc[::-1, ::-1]
     for form in (square, shuffled, (R, snps), R):
         np.testing.assert_array_equal(ld_matrix(form, snps), R)
-    with pytest.raises(InputError, match="lacks 1 of the data's"):
+    with pytest.raises(InputError, match="1 of 500 SNPs are not in"):
         ld_matrix(square.iloc[1:, 1:], snps)
+    with pytest.raises(InputError, match="lacks 2 of the data's 500 SNPs"):
+        ld_matrix((R[2:, 2:], snps[2:]), snps)
+    with pytest.raises(InputError, match="no value for the pair"):
+        ld_matrix(ld.drop(index=1), snps)  # the long table without its entry (s1, s2)
+    np.testing.assert_array_equal(ld_matrix(ld[ld.snp_i != ld.snp_j], snps), R)
+
+
+def test_dataframe_input_as_from_a_file() -> None:
+    """A plain pandas table (NaN in the empty cells) gives the same fit as the R dataset."""
+    d, ld = _d3()
+    table = pd.read_csv(COLOC / "data" / "test_D3.csv")
+    a = runsusie_dataset(table, ld)
+    b = runsusie_dataset(d, ld)
+    np.testing.assert_array_equal(a.alpha, b.alpha)
+    assert a.snps == b.snps
 
 
 def test_runsusie_repeats_with_more_iterations() -> None:

@@ -25,6 +25,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from mrkit.coloc.abf import combine_abf, logsumexp
 from mrkit.coloc.data import ColocDataset, as_dataset
+from mrkit.coloc.ld import ld_for
 from mrkit.coloc.susie import SusieFit, runsusie
 from mrkit.errors import InputError
 
@@ -209,12 +210,14 @@ def _named_ld(ld: Any, which: str) -> tuple[FloatArray, list[str] | None]:
         r = ld["r"].to_numpy(dtype=float)
         mat[i, j] = r
         mat[j, i] = r
+        diag = np.diagonal(mat).copy()
+        np.fill_diagonal(mat, np.where(np.isnan(diag), 1.0, diag))  # a missing diagonal is 1
         return mat, [str(u) for u in uniq]
     if isinstance(ld, pd.DataFrame):
         names = [str(c) for c in ld.columns]
-        if not isinstance(ld.index, pd.RangeIndex) and [str(x) for x in ld.index] != names:
-            ld = ld.loc[ld.columns]
-        return ld.to_numpy(dtype=float), names
+        if isinstance(ld.index, pd.RangeIndex):  # rows in the order of the columns
+            return ld.to_numpy(dtype=float), names
+        return ld_for(names, ld, source=f"`{which}`"), names
     if isinstance(ld, tuple) and len(ld) == 2:
         mat = np.asarray(ld[0], dtype=float)
         names = [str(x) for x in ld[1]]
@@ -228,11 +231,15 @@ def _named_ld(ld: Any, which: str) -> tuple[FloatArray, list[str] | None]:
 def ld_matrix(ld: Any, snps: Sequence[str], which: str = "ld") -> FloatArray:
     """The LD matrix of ``snps``, in their order, from any of the accepted forms.
 
-    ``ld`` is a square DataFrame (index and columns named by SNP), a long DataFrame with
-    columns ``snp_i, snp_j, r`` (one triangle is enough; it is mirrored), a pair
+    ``ld`` is a square DataFrame labelled by SNP (as :func:`mrkit.coloc.ld.read_ld` and
+    :func:`~mrkit.coloc.ld.panel_ld` return it; checked by :func:`~mrkit.coloc.ld.ld_for`:
+    symmetric, unit diagonal, positive semi-definite), a long DataFrame with columns
+    ``snp_i, snp_j, r`` (one triangle is enough; it is mirrored), a pair
     ``(matrix, names)``, or a bare ``p x p`` array already in the order of ``snps``.
     """
     snps = list(map(str, snps))
+    if isinstance(ld, pd.DataFrame) and not isinstance(ld.index, pd.RangeIndex):
+        return ld_for(snps, ld, source=f"`{which}`")
     mat, names = _named_ld(ld, which)
     if names is None:
         if mat.shape != (len(snps), len(snps)):
@@ -263,6 +270,8 @@ def runsusie_dataset(d: Any, ld: Any, *, name: str = "dataset", **options: Any) 
     ``varbeta`` and one sample size ``N``, or ``n=`` among the options); ``ld`` any form
     :func:`ld_matrix` accepts. ``options`` go to :func:`~mrkit.coloc.susie.runsusie`.
     """
+    if isinstance(d, pd.DataFrame):  # as read_dataset reads a file: text, empty = absent
+        d = d.astype(str).mask(d.isna(), "")
     ds: ColocDataset = as_dataset(d, name)
     if ld is None:
         msg = f"{name}: SuSiE needs an LD matrix (`ld`)"
