@@ -198,9 +198,13 @@ def _share(bf: FloatArray, keep: NDArray[np.intp]) -> FloatArray:
     return out
 
 
+def _is_long(ld: Any) -> bool:
+    return isinstance(ld, pd.DataFrame) and {"snp_i", "snp_j", "r"} <= set(ld.columns)
+
+
 def _named_ld(ld: Any, which: str) -> tuple[FloatArray, list[str] | None]:
     """``(matrix, names)`` from an accepted LD form; names None for a bare array."""
-    if isinstance(ld, pd.DataFrame) and {"snp_i", "snp_j", "r"} <= set(ld.columns):
+    if _is_long(ld):
         si = ld["snp_i"].astype(str).to_numpy(dtype=object)
         sj = ld["snp_j"].astype(str).to_numpy(dtype=object)
         codes, uniq = pd.factorize(np.concatenate([si, sj]))
@@ -238,7 +242,11 @@ def ld_matrix(ld: Any, snps: Sequence[str], which: str = "ld") -> FloatArray:
     ``(matrix, names)``, or a bare ``p x p`` array already in the order of ``snps``.
     """
     snps = list(map(str, snps))
-    if isinstance(ld, pd.DataFrame) and not isinstance(ld.index, pd.RangeIndex):
+    if (
+        isinstance(ld, pd.DataFrame)
+        and not _is_long(ld)
+        and not isinstance(ld.index, pd.RangeIndex)
+    ):
         return ld_for(snps, ld, source=f"`{which}`")
     mat, names = _named_ld(ld, which)
     if names is None:
