@@ -35,6 +35,24 @@ class StudySection(_Strict):
     panel: str | None = None
     output: str = "results"
     seed: int = 1
+    # what software cannot know, for the report's STROBE-MR checklist (see docs/report.md)
+    population: str | None = None
+    overlap: float | str | dict[str, float | str] | None = None
+    preregistration: str | None = None
+    funding: str | None = None
+    data_availability: str | None = None
+
+    @model_validator(mode="after")
+    def _overlap(self) -> StudySection:
+        values = self.overlap.values() if isinstance(self.overlap, dict) else [self.overlap]
+        for v in values:
+            if isinstance(v, str) and v not in ("none", "unknown"):
+                msg = '`overlap`: a number (participants or fraction), "none" or "unknown"'
+                raise ValueError(msg)
+            if isinstance(v, float | int) and v < 0:
+                msg = "`overlap` must not be negative"
+                raise ValueError(msg)
+        return self
 
 
 class GwasEntry(_Strict):
@@ -114,6 +132,7 @@ class AnalysisSection(_Strict):
     correction: Literal["bonferroni", "holm", "fdr_bh", "none"] = "bonferroni"
     alpha: float = Field(default=0.05, gt=0, lt=1)
     family: Literal["direction", "all"] = "direction"
+    correction_over: Literal["planned", "analysed"] = "planned"
     nboot: int = Field(default=1000, ge=10)
     options: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
