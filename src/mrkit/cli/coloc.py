@@ -1,0 +1,201 @@
+"""``mrkit coloc``: colocalisation of two traits in one region (coloc.abf or coloc.susie).
+
+Exit status 0 when the analysis ran (also when a trait has no SuSiE credible set: the
+summary is then empty and ``skipped`` says why), 2 for unusable input (a bad file or
+option, LD that disagrees with the data) and for ``--method signals``, which is not
+implemented yet.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from mrkit.cli import app
+
+#: Default ``p12`` per method (coloc.abf: 1e-5; coloc.susie / coloc.bf_bf: 5e-6).
+DEFAULT_P12 = {"abf": 1e-5, "susie": 5e-6}
+METHODS = ("abf", "susie", "signals")
+#: Summary columns of the JSON and CSV, in order.
+SUMMARY_KEYS = ("hit1", "hit2", "nsnps", "pp_h0", "pp_h1", "pp_h2", "pp_h3", "pp_h4")
+#: Per-SNP rows printed on the console.
+TOP_SNPS = 5
+
+
+def _records(frame: Any) -> list[dict[str, Any]]:
+    """Rows of a DataFrame as plain Python values (NaN -> None, numpy scalars unwrapped)."""
+    import math
+
+    out = []
+    for rec in frame.to_dict(orient="records"):
+        row = {}
+        for k, v in rec.items():
+            v = v.item() if hasattr(v, "item") else v
+            row[str(k)] = None if isinstance(v, float) and math.isnan(v) else v
+        out.append(row)
+    return out
+
+
+def _run_abf(d1: Any, d2: Any, p1: float, p2: float, p12: float) -> dict[str, Any]:
+    from mrkit.coloc.abf import coloc_abf
+
+    res = coloc_abf(d1, d2, p1, p2, p12)
+    summary = {"hit1": None, "hit2": None, **res.summary}
+    return {
+        "method": "abf",
+        "summary": [summary],
+        "snps": _records(res.results),
+        "priors": dict(res.priors),
+        "skipped": [],
+        "notes": list(res.notes),
+    }
+
+
+def _run_susie(
+    d1: Any, d2: Any, ld: Any, ld2: Any, p1: float, p2: float, p12: float
+) -> dict[str, Any]:
+    from mrkit.coloc.susie_coloc import coloc_susie
+
+    res = coloc_susie(d1, d2, ld, ld2=ld2, p1=p1, p2=p2, p12=p12)
+    return {
+        "method": "susie",
+        "summary": _records(res.summary),
+        "snps": _records(res.snps),
+        "priors": dict(getattr(res, "priors", {"p1": p1, "p2": p2, "p12": p12})),
+        "skipped": [str(s) for s in res.skipped],
+        "notes": [str(n) for n in getattr(res, "notes", [])],
+    }
+
+
+def _checked(table: Any, d: Any, source: str) -> tuple[Any, list[str]]:
+    """``(matrix, snps)``: the LD of ``d``'s SNPs in their order, checked (missing, PSD, ...)."""
+    from mrkit.coloc.ld import ld_for
+
+    snps = [str(s) for s in d.snp]
+    return ld_for(snps, table, source=source), snps
+
+
+def _print(out: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    from mrkit._core.fmt import fmt_num
+    from mrkit.cli import console
+
+    t = Table(title=f"coloc ({out['method']})", title_justify="left")
+    cols = [k for k in SUMMARY_KEYS if out["method"] != "abf" or k not in ("hit1", "hit2")]
+    for c in cols:
+        t.add_column(c, justify="left" if c.startswith("hit") else "right")
+    for row in out["summary"]:
+        t.add_row(
+            *[str(row[c]) if c in ("hit1", "hit2", "nsnps") else fmt_num(row[c], 3) for c in cols]
+        )
+    console.print(t)
+    if out["method"] == "abf" and out["snps"]:
+        top = sorted(out["snps"], key=lambda r: -r["snp_pp_h4"])[:TOP_SNPS]
+        console.print(
+            "  most likely shared variant (if H4): "
+            + ", ".join(f"{r['snp']} ({fmt_num(r['snp_pp_h4'], 3)})" for r in top)
+        )
+    pri = out["priors"]
+    console.print(f"  priors: p1 = {pri['p1']:g}, p2 = {pri['p2']:g}, p12 = {pri['p12']:g}")
+
+
+@app.command("coloc")
+def coloc_command(
+    data1: Annotated[Path, typer.Argument(help="Trait 1: snp, beta, varbeta (or se), ... file.")],
+    data2: Annotated[Path, typer.Argument(help="Trait 2, the same columns.")],
+    method: Annotated[
+        str, typer.Option(help="abf (one causal variant per trait), susie, or signals.")
+    ] = "abf",
+    ld: Annotated[
+        Path | None,
+        typer.Option(help="LD (r) file: square matrix with SNP header, or snp_i, snp_j, r."),
+    ] = None,
+    panel: Annotated[
+        str | None, typer.Option(help="PLINK 1 panel prefix to compute the LD from.")
+    ] = None,
+    p1: Annotated[float, typer.Option(help="Prior: a SNP is causal for trait 1.")] = 1e-4,
+    p2: Annotated[float, typer.Option(help="Prior: a SNP is causal for trait 2.")] = 1e-4,
+    p12: Annotated[
+        float | None,
+        typer.Option(help="Prior: a SNP is causal for both (default 1e-5 abf, 5e-6 susie)."),
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the results as JSON (`-` = stdout).")
+    ] = None,
+    csv_out: Annotated[
+        Path | None, typer.Option("--csv", help="Write the summary (one row per pair) as CSV.")
+    ] = None,
+) -> None:
+    """Colocalise two traits in one region: coloc.abf, or coloc.susie with LD."""
+    from mrkit.coloc.data import align_alleles, read_dataset
+    from mrkit.errors import InputError
+
+    if method not in METHODS:
+        msg = f"unknown --method {method!r}; use abf, susie or signals"
+        raise InputError(msg)
+    if method == "signals":
+        msg = "--method signals (coloc.signals) is not implemented yet; use abf or susie"
+        raise InputError(msg)
+    if ld is not None and panel is not None:
+        msg = "give --ld FILE or --panel PREFIX, not both"
+        raise InputError(msg)
+    q12 = DEFAULT_P12[method] if p12 is None else p12
+    for name, value in (("--p1", p1), ("--p2", p2), ("--p12", q12)):
+        if not 0 < value < 1:
+            msg = f"{name} must be a probability in (0, 1), got {value:g}"
+            raise InputError(msg)
+    d1 = read_dataset(data1)
+    d2 = read_dataset(data2)
+    if method == "abf":
+        out = _run_abf(d1, d2, p1, p2, q12)
+        if ld is not None or panel is not None:
+            out["notes"].append("coloc.abf assumes one causal variant and does not use LD")
+    else:
+        from mrkit.coloc.ld import panel_ld, read_ld
+
+        if ld is not None:  # one matrix, coded like trait 1: trait 2's betas follow it
+            d2, flipped = align_alleles(d2, d1)
+            table = read_ld(ld)
+            ld1, ld2 = _checked(table, d1, str(ld)), _checked(table, d2, str(ld))
+        elif panel is not None:  # each trait's r coded by its own effect alleles
+            where = f"the LD panel {panel}"
+            ld1 = _checked(panel_ld(panel, d1), d1, where)
+            ld2 = _checked(panel_ld(panel, d2), d2, where)
+            flipped = 0
+        else:
+            msg = "--method susie needs LD: give --ld FILE or --panel PREFIX"
+            raise InputError(msg)
+        out = _run_susie(d1, d2, ld1, ld2, p1, p2, q12)
+        if flipped:
+            out["notes"].append(f"{flipped} SNP(s) of trait 2 flipped to trait 1's alleles")
+    _write(out, json_out, csv_out)
+
+
+def _write(out: dict[str, Any], json_out: Path | None, csv_out: Path | None) -> None:
+    from mrkit.cli import console, err_console
+
+    for reason in out["skipped"]:
+        err_console.print(f"skipped: {reason}", highlight=False, markup=False)
+    for note in out["notes"]:
+        err_console.print(f"note: {note}", highlight=False, markup=False)
+    if csv_out is not None:
+        import pandas as pd
+
+        rows = [
+            {"method": out["method"], **{k: r.get(k) for k in SUMMARY_KEYS}} for r in out["summary"]
+        ]
+        pd.DataFrame(rows, columns=["method", *SUMMARY_KEYS]).to_csv(csv_out, index=False)
+    if json_out is not None:
+        import orjson
+
+        data = orjson.dumps(out, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+        if str(json_out) == "-":
+            typer.echo(data.decode(), nl=False)
+        else:
+            json_out.write_bytes(data)
+            console.print(f"wrote {json_out}")
+    elif csv_out is None:
+        _print(out)
