@@ -31,7 +31,7 @@ from mrkit.ld.panel import ReferencePanel
 from mrkit.ld.proxies import find_proxies
 from mrkit.report.write import write_outputs
 from mrkit.store.catalog import Store
-from mrkit.study.correction import results_table
+from mrkit.study.correction import families, planned_tests, results_table
 from mrkit.study.engine import make_engine
 from mrkit.study.filters import TraitInfo
 from mrkit.study.parts import PairJob, run_pairs
@@ -201,7 +201,10 @@ def run_study(
     # 5. correction --------------------------------------------------------------------
     with stages.stage("correction", 1) as tick:
         estimates = [r for o in outputs for r in o.estimates]
-        results = results_table(estimates, study.analysis, {t: traits[t].binary for t in traits})
+        planned = planned_tests(pairs, study.analysis.family)
+        binary = {t: traits[t].binary for t in traits}
+        results = results_table(estimates, study.analysis, binary, planned)
+        family = families(results, study.analysis, planned)
         tick()
     harm = pd.concat([o.harmonised for o in outputs], ignore_index=True)
     diag = pd.DataFrame(
@@ -232,6 +235,7 @@ def run_study(
         "versions": _versions(),
         "pairs": [{"exposure": e, "outcome": o, "direction": d} for e, o, d in pairs],
         "analysis": pair_stats,
+        "multiple_testing": family,
         "failed_pairs": [
             {"exposure": o.exposure, "outcome": o.outcome, "reason": o.error}
             for o in outputs
