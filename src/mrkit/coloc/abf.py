@@ -103,7 +103,9 @@ class ColocABF:
 
         cols: dict[str, Any] = {"snp": self.snp}
         if self.position is not None:
-            cols["position"] = self.position
+            pos = self.position
+            integral = np.all(np.mod(pos, 1) == 0) and np.abs(pos).max() < 2**53
+            cols["position"] = pos.astype(np.int64) if integral else pos
         cols.update(
             z_df1=self.z1,
             labf_df1=self.labf1,
