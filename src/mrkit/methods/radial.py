@@ -28,6 +28,7 @@ Radial plot and Radial regression. Int J Epidemiol 47:1264-1278. doi:10.1093/ije
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Literal
 
 import numpy as np
@@ -35,9 +36,10 @@ from numpy.typing import ArrayLike
 from scipy import optimize, stats
 
 from mrkit._core.arrays import as_arrays, interval, pvalue
-from mrkit.errors import InputError
+from mrkit.errors import InputError, StatisticalWarning
 from mrkit.methods import register
 from mrkit.methods._ratio import ratio_weights
+from mrkit.methods._roptim import OPTIMIZE_TOL, r_optimize, r_sum
 from mrkit.results import MRResult
 
 RADIAL_DOI = "doi:10.1093/ije/dyy101"
@@ -77,37 +79,86 @@ def _heterogeneity(qj: np.ndarray, df: int, alpha: float, bonferroni: bool) -> d
     }
 
 
-def _radial_weights(weights: str, bx, sx, by, sy, tol: float):
+def _q_exact(beta: float, ratio, bx, sx, sy) -> float:
+    """RadialMR's ``PL2`` (phi = 1): :math:`Q(\\beta)` with exact weights, summed as R."""
+    w = 1.0 / (sy**2 / bx**2 + beta**2 * sx**2 / bx**2)
+    return r_sum(w * (ratio - beta) ** 2)
+
+
+def _exact(bx, sx, by, sy, precise: bool, notes: list[str]) -> float:
+    """The minimiser of the exact :math:`Q(\\beta)`.
+
+    RadialMR: ``optimize(PL2, interval = c(-2, 2))`` with R's default tolerance
+    (about 1e-4). When that interval does not contain the minimum (RadialMR then
+    reports an end of it), and with ``precise``, the search is over the first-order
+    estimate plus or minus 10 SEs instead, to full precision with ``precise``.
+    """
+    ratio = by / bx
+    w1 = bx**2 / sy**2
+    b1, se1, rse1 = _slope(ratio, w1)
+    wide = (b1 - 10 * se1 * max(1.0, rse1), b1 + 10 * se1 * max(1.0, rse1))
+    if precise:
+        res = optimize.minimize_scalar(
+            lambda b: _q_exact(b, ratio, bx, sx, sy),
+            bounds=wide,
+            method="bounded",
+            options={"xatol": 1e-12 * (1 + abs(b1))},
+        )
+        return float(res.x)
+    b = r_optimize(lambda v: _q_exact(v, ratio, bx, sx, sy), -2.0, 2.0)
+    if abs(b) > 2.0 - 1e-3:
+        notes.append(
+            f"RadialMR searches the exact estimate in (-2, 2) and would report {b:.4g}; "
+            "the minimum lies outside, so it was searched around the first-order estimate"
+        )
+        b = r_optimize(lambda v: _q_exact(v, ratio, bx, sx, sy), *wide)
+    return b
+
+
+def _exact_ci(b: float, se: float, df: int, alpha: float, ratio, bx, sx, sy, precise: bool):
+    """RadialMR's ``CIfunc`` for the exact (FE) estimate: where :math:`Q(\\beta)` crosses
+    :math:`\\chi^2_{df}` at level :math:`2(1 - \\Phi(t_{df,1-\\alpha/2}))`, searched by
+    minimising the squared difference on each side of the estimate."""
+    z = float(stats.t.isf(alpha / 2, df))
+    z2 = 2.0 * float(stats.norm.sf(z))
+    target = float(stats.chi2.isf(z2, df))
+
+    def pl3(v: float) -> float:
+        return (_q_exact(v, ratio, bx, sx, sy) - target) ** 2
+
+    tol = 1e-12 * (1 + abs(b)) if precise else OPTIMIZE_TOL
+    lo = r_optimize(pl3, b - 10 * se, b, tol=tol)
+    hi = r_optimize(pl3, b, b + 10 * se, tol=tol)
+    return lo, hi
+
+
+def _radial_weights(weights: str, bx, sx, by, sy, tol: float, precise: bool, notes: list[str]):
+    """Weights :math:`W_j`, the exact estimate (or None) and the iterations used."""
     ratio = by / bx
     w = bx**2 / sy**2
     if weights == "first":
-        return w, None
+        return w, None, 0
     if weights == "second":
-        return ratio_weights(bx, sx, by, sy, "second"), None
+        return ratio_weights(bx, sx, by, sy, "second"), None, 0
     b1 = _slope(ratio, w)[0]
     if weights == "modified":
-        return _w_at(b1, bx, sx, sy), None
+        return _w_at(b1, bx, sx, sy), None, 0
     if weights == "iterative":
         b = 0.0
-        for _ in range(1000):
+        step_tol = 1e-15 * (1.0 + abs(b1)) if precise else tol
+        for count in range(1, 1001):
             w = _w_at(b, bx, sx, sy)
             new = _slope(ratio, w)[0]
-            if abs(new - b) < tol:
-                return _w_at(new, bx, sx, sy), None
+            if abs(new - b) < step_tol:
+                # RadialMR reports this fit (weights at the previous estimate);
+                # `precise` updates once more so that weights and estimate agree
+                return (_w_at(new, bx, sx, sy) if precise else w), None, count
             b = new
         msg = "`ivw_radial`: iterative weights did not converge in 1000 iterations"
         raise InputError(msg)
     if weights == "exact":
-        se1 = _slope(ratio, w)[1] * max(1.0, _slope(ratio, w)[2])
-
-        def q(beta: float) -> float:
-            return float(np.dot(_w_at(beta, bx, sx, sy), (ratio - beta) ** 2))
-
-        lo, hi = b1 - 10 * se1, b1 + 10 * se1
-        res = optimize.minimize_scalar(
-            q, bounds=(lo, hi), method="bounded", options={"xatol": 1e-12 * (1 + abs(b1))}
-        )
-        return _w_at(float(res.x), bx, sx, sy), float(res.x)
+        b = _exact(bx, sx, by, sy, precise, notes)
+        return _w_at(b, bx, sx, sy), b, 0
     msg = (
         f"`ivw_radial`: unknown weights {weights!r}; use first, second, modified, "
         "iterative or exact"
@@ -134,7 +185,9 @@ def ivw_radial(
     model: Literal["mre", "fixed", "random"] = "mre",
     outlier_alpha: float = 0.05,
     bonferroni: bool = True,
-    tol: float = 1e-12,
+    tol: float = 1e-5,
+    ci_dist: Literal["t", "normal"] = "t",
+    precise: bool = False,
 ) -> MRResult:
     """Radial IVW estimate, Cochran's Q and per-variant outlier flags.
 
@@ -143,10 +196,26 @@ def ivw_radial(
     weights
         ``"modified"`` (default; RadialMR ``weights = 3``, as TwoSampleMR
         ``mr_ivw_radial``), ``"first"`` (1), ``"second"`` (2), ``"iterative"``
-        (modified weights updated until the estimate moves by less than ``tol``;
-        RadialMR's default ``tol`` is 1e-5) or ``"exact"`` (minimises the exact
-        :math:`Q(\\beta)`; SE :math:`(\\sum_j W_j)^{-1/2}`, RadialMR's "Exact (FE)",
-        found here to full precision rather than with R's ``optimize``).
+        (RadialMR's "Iterative": from 0, modified weights at the current estimate
+        until the estimate moves by less than ``tol``, default 1e-5 as RadialMR;
+        the fit reported is the last one, whose weights are those of the previous
+        estimate) or ``"exact"`` (RadialMR's "Exact (FE)": minimises the exact
+        :math:`Q(\\beta)` with R's ``optimize`` on (-2, 2) at its default tolerance
+        of about 1e-4, so the estimate is RadialMR's to that precision; SE
+        :math:`(\\sum_j W_j)^{-1/2}`; interval RadialMR's profile interval where
+        :math:`Q(\\beta)` crosses the :math:`\\chi^2_{J-1}` quantile; a minimum
+        outside (-2, 2), which RadialMR misses, is searched around the first-order
+        estimate, with a warning).
+    precise
+        Full-precision variants instead of RadialMR's numbers: ``"iterative"``
+        iterates to 1e-15 and updates once more (weights and estimate agree);
+        ``"exact"`` minimises :math:`Q(\\beta)` and finds the interval ends to
+        1e-12. Other weights are unaffected.
+    ci_dist
+        Interval from ``"t"`` on J - 1 degrees of freedom (default: R's
+        ``confint`` of RadialMR's ``lm``) or ``"normal"``. The p-value is normal
+        either way, as RadialMR's table and TwoSampleMR. For ``"exact"`` the
+        interval is the profile interval above.
     model
         SE of the radial regression: ``"mre"`` (default, the ``lm`` SE,
         :math:`\\hat\\phi/\\sqrt{\\sum W_j}`, as RadialMR and TwoSampleMR), ``"fixed"``
@@ -164,11 +233,17 @@ def ivw_radial(
         p-value from the normal distribution (as TwoSampleMR). Extras: ``q``,
         ``q_df`` (J - 1), ``q_pval``, ``qj`` and ``qj_pval`` (per variant),
         ``outliers`` (0-based indices), ``outlier_threshold``, ``weights`` (the
-        :math:`W_j`), ``rse``, ``mean_f`` (mean of :math:`\\beta_X^2/\\sigma_X^2`).
+        :math:`W_j`), ``rse``, ``mean_f`` (mean of :math:`\\beta_X^2/\\sigma_X^2`),
+        ``iterations`` (``"iterative"``: RadialMR's "Number of iterations"),
+        ``ci_dist``, ``precise`` and ``warnings``.
     """
     bx_, sx_, by_, sy_ = as_arrays(bx, sx, by, sy, method="ivw_radial", min_snps=2)
+    if ci_dist not in ("t", "normal"):
+        msg = f"`ivw_radial`: ci_dist must be 't' or 'normal', got {ci_dist!r}"
+        raise InputError(msg)
     ratio = by_ / bx_
-    w, b_exact = _radial_weights(weights, bx_, sx_, by_, sy_, tol)
+    notes: list[str] = []
+    w, b_exact, iterations = _radial_weights(weights, bx_, sx_, by_, sy_, tol, precise, notes)
     b, se_fe, sigma = _slope(ratio, w)
     if b_exact is not None:  # the minimiser of Q(beta), not the WLS slope at its weights
         b = b_exact
@@ -181,13 +256,22 @@ def ivw_radial(
         se = se_fe * max(1.0, sigma)
     n = bx_.shape[0]
     qj = w * (ratio - b) ** 2
-    lo, hi = interval(b, se, alpha)
+    if b_exact is not None:
+        lo, hi = _exact_ci(b, float(se), n - 1, alpha, ratio, bx_, sx_, sy_, precise)
+    else:
+        lo, hi = interval(b, se, alpha, dist=ci_dist, df=n - 1)
+    for note in notes:
+        warnings.warn(note, StatisticalWarning, stacklevel=2)
     extras = {
         **_heterogeneity(qj, n - 1, outlier_alpha, bonferroni),
         "weights": w.tolist(),
         "weighting": weights,
         "rse": sigma,
         "mean_f": float(np.mean(bx_**2 / sx_**2)),
+        "iterations": iterations,
+        "ci_dist": ci_dist,
+        "precise": precise,
+        "warnings": notes,
     }
     return MRResult("ivw_radial", b, float(se), lo, hi, float(pvalue(b / se)), n, alpha, extras)
 
