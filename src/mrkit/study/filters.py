@@ -222,8 +222,17 @@ def presso_step(
         notes.skipped.append({"method": "presso", "reason": str(exc)})
         return tab
     notes.warnings.extend(res.extras.get("warnings") or [])
-    notes.diagnostics["presso_global_pval"] = res.extras.get("global_pval")
-    notes.diagnostics["presso_outliers"] = len(res.extras.get("outliers", []))
+    ex = res.extras
+    notes.diagnostics["presso_global_pval"] = ex.get("global_pval")
+    outliers = list(ex.get("outliers") or [])
+    notes.diagnostics["presso_outliers"] = len(outliers)
+    # outliers as SNP ids (the method may give row indices of `used` or the ids themselves)
+    snps = used["snp"].astype(str).tolist()
+    ids = [snps[int(o)] if isinstance(o, int | np.integer) else str(o) for o in outliers]
+    notes.diagnostics["presso_outlier_snps"] = "; ".join(ids)
+    for key in ("n_distributions", "distortion_pval", "corrected_estimate", "corrected_se"):
+        notes.diagnostics[f"presso_{key}"] = ex.get(key)
+    notes.diagnostics["presso_corrected_pval"] = ex.get("corrected_pval")
     if not correct:
         return tab
     marked = mark_presso_outliers(used, res)
