@@ -16,7 +16,8 @@ from scipy import stats
 from conftest import UNIVARIABLE, ref_arrays, ref_results, rel_close, requires_shared
 from mrkit.errors import InputError
 from mrkit.methods import default_methods, get_method
-from mrkit.methods._density import density_mode, r_mad, r_seq
+from mrkit.methods._density import r_mad, r_seq
+from mrkit.methods._kde_mode import density_mode
 
 pytestmark = requires_shared
 

@@ -58,14 +58,14 @@ import threading
 import numba as nb
 import numpy as np
 
-from mrkit._core.arrays import FloatArray, for_row_chunks, row_blocks
+from mrkit._core.arrays import FloatArray, for_row_chunks
 
 NGRID = 512
 _N2 = 2 * NGRID
 _CUT = 3.0
 _MIN_RATIO = 3.0  # h / s from which the closed-form kernel spectrum is exact
-_MAX_EXPONENT = 50.0  # spectrum terms below exp(-50) of the first are dropped
-_CHUNK = 128  # rows per batch: (rows x 1024) float64 arrays of 1 MB stay in cache
+MAX_EXPONENT = 50.0  # spectrum terms below exp(-50) of the first are dropped
+CHUNK = 128  # rows per batch: (rows x 1024) float64 arrays of 1 MB stay in cache
 
 
 def r_seq(start: FloatArray, stop: FloatArray, num: int) -> FloatArray:
@@ -200,7 +200,7 @@ def _median_near(a, guess, lo, hi):  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True, nogil=True)
-def _silverman_bickel(x, out):  # pragma: no cover - compiled
+def silverman_bickel_rows(x, out):  # pragma: no cover - compiled
     n = x.shape[1]
     dev = np.empty(n)
     lo = np.empty(n)
@@ -232,28 +232,33 @@ def silverman_bickel(x: FloatArray) -> FloatArray:
     x = np.asarray(x, dtype=np.float64)
     rows = np.ascontiguousarray(x.reshape(-1, x.shape[-1]))
     out = np.empty(rows.shape[0])
-    for_row_chunks(rows.shape[0], lambda a, b: _silverman_bickel(rows[a:b], out[a:b]))
+    for_row_chunks(rows.shape[0], lambda a, b: silverman_bickel_rows(rows[a:b], out[a:b]))
     return out.reshape(x.shape[:-1])
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def row_limits(xi, h, lim):  # pragma: no cover - compiled
+    """Step 1 for one row: ``lim[:] = (from, to, lo, up)``; returns ``(lo, up)``."""
+    xmin = xi[0]
+    xmax = xi[0]
+    for v in xi:
+        xmin = min(xmin, v)
+        xmax = max(xmax, v)
+    frm = xmin - _CUT * h
+    to = xmax + _CUT * h
+    lim[0] = frm
+    lim[1] = to
+    lim[2] = frm - 4.0 * h
+    lim[3] = to + 4.0 * h
+    return lim[2], lim[3]
+
+
 @nb.njit(cache=True, nogil=True)
-def _bin(x, w, rep, offset, bw, y, limits):  # pragma: no cover - compiled
+def bin_masses(x, w, rep, offset, bw, y, limits):  # pragma: no cover - compiled
     """Steps 1-2: ``limits[i] = (from, to, lo, up)`` and C ``BinDist`` into ``y[i]``."""
     n = NGRID
     for i in range(x.shape[0]):
-        xmin = x[i, 0]
-        xmax = x[i, 0]
-        for v in x[i]:
-            xmin = min(xmin, v)
-            xmax = max(xmax, v)
-        frm = xmin - _CUT * bw[i]
-        to = xmax + _CUT * bw[i]
-        lo = frm - 4.0 * bw[i]
-        up = to + 4.0 * bw[i]
-        limits[i, 0] = frm
-        limits[i, 1] = to
-        limits[i, 2] = lo
-        limits[i, 3] = up
+        lo, up = row_limits(x[i], bw[i], limits[i])
         delta = (up - lo) / (n - 1)
         wi = w[(offset + i) // rep]
         for k in range(x.shape[1]):
@@ -286,7 +291,7 @@ def _smooth(spec, ratio, size):  # pragma: no cover - compiled
         k0 = c * root
         for j in range(spec.shape[1]):
             e = a * j * j
-            if e > _MAX_EXPONENT:
+            if e > MAX_EXPONENT:
                 spec[i, j:] = 0.0
                 break
             spec[i, j] *= k0 * math.exp(-e)
@@ -307,57 +312,74 @@ def _approx_at(conv_i, v, j, lo, up, by_o, n):  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True, nogil=True)
-def _argmax_interp(conv, limits, out):  # pragma: no cover - compiled
-    """Step 4: the first argmax of R's ``approx`` of ``max(conv, 0)`` onto the output grid.
+def top_threshold(ci, lim, jlo, jhi):  # pragma: no cover - compiled
+    """The first highest bin of ``ci[jlo:jhi + 1]`` and a lower bound of the maximum:
+    R's ``approx`` value (times ``1 - 1e-12``) at the output grid point nearest it."""
+    n = NGRID
+    frm, to, lo, up = lim[0], lim[1], lim[2], lim[3]
+    by_o = (up - lo) / (n - 1)
+    by_g = (to - frm) / (n - 1)
+    top = jlo
+    for j in range(jlo + 1, jhi + 1):
+        if ci[j] > ci[top]:
+            top = j
+    xt = _seq_at(lo, up, by_o, top, n)
+    k = min(max(round((xt - frm) / by_g), 0), n - 1)
+    v = _seq_at(frm, to, by_g, k, n)
+    j = min(max(int((v - lo) / by_o), 0), n - 2)
+    while j > 0 and v < _seq_at(lo, up, by_o, j, n):
+        j -= 1
+    while j < n - 2 and v >= _seq_at(lo, up, by_o, j + 1, n):
+        j += 1
+    return top, _approx_at(ci, v, j, lo, up, by_o, n) * (1.0 - 1e-12)
+
+
+@nb.njit(cache=True, nogil=True)
+def scan_argmax(ci, lim, thr, jlo, jhi):  # pragma: no cover - compiled
+    """The first output grid point with the largest ``approx`` of ``max(ci, 0)``.
 
     An interpolated value never exceeds the larger end of its bin interval, so
-    only the grid points in intervals whose larger end reaches a lower bound of
-    the maximum (the value next to the highest bin) are interpolated.
+    only intervals whose larger end reaches ``thr`` (a lower bound of the
+    maximum, :func:`top_threshold`) are interpolated; the other bins of ``ci``
+    may be unknown (``-inf``) below ``thr``, and those outside ``jlo..jhi`` are
+    not read (all intervals reaching ``thr`` must lie inside).
     """
     n = NGRID
+    frm, to, lo, up = lim[0], lim[1], lim[2], lim[3]
+    by_o = (up - lo) / (n - 1)
+    by_g = (to - frm) / (n - 1)
+    best = -1.0
+    best_v = frm
+    k = 0
+    for j in range(jlo, min(jhi, n - 1)):
+        if max(ci[j], ci[j + 1], 0.0) < thr:
+            continue
+        x0 = _seq_at(lo, up, by_o, j, n)
+        x1 = _seq_at(lo, up, by_o, j + 1, n)
+        if x1 <= frm or x0 > to:
+            continue
+        # grid points in this interval (the last interval also holds v == up)
+        k = max(k, min(max(int((x0 - frm) / by_g) - 1, 0), n - 1))
+        while k < n and _seq_at(frm, to, by_g, k, n) < x0:
+            k += 1
+        while k < n:
+            v = _seq_at(frm, to, by_g, k, n)
+            if v >= x1 and j < n - 2:
+                break
+            yv = _approx_at(ci, v, j, lo, up, by_o, n)
+            if yv > best:
+                best = yv
+                best_v = v
+            k += 1
+    return best_v
+
+
+@nb.njit(cache=True, nogil=True)
+def _argmax_interp(conv, limits, out):  # pragma: no cover - compiled
+    """Step 4: the first argmax of R's ``approx`` of ``max(conv, 0)`` onto the output grid."""
     for i in range(conv.shape[0]):
-        ci = conv[i]
-        frm, to, lo, up = limits[i, 0], limits[i, 1], limits[i, 2], limits[i, 3]
-        by_o = (up - lo) / (n - 1)
-        by_g = (to - frm) / (n - 1)
-        top = 0
-        for j in range(1, n):
-            if ci[j] > ci[top]:
-                top = j
-        # a lower bound: the interpolated value at the grid point nearest the top bin
-        xt = _seq_at(lo, up, by_o, top, n)
-        k = min(max(round((xt - frm) / by_g), 0), n - 1)
-        v = _seq_at(frm, to, by_g, k, n)
-        j = min(max(int((v - lo) / by_o), 0), n - 2)
-        while j > 0 and v < _seq_at(lo, up, by_o, j, n):
-            j -= 1
-        while j < n - 2 and v >= _seq_at(lo, up, by_o, j + 1, n):
-            j += 1
-        thr = _approx_at(ci, v, j, lo, up, by_o, n) * (1.0 - 1e-12)
-        best = -1.0
-        best_v = frm
-        k = 0
-        for j in range(n - 1):
-            if max(ci[j], ci[j + 1], 0.0) < thr:
-                continue
-            x0 = _seq_at(lo, up, by_o, j, n)
-            x1 = _seq_at(lo, up, by_o, j + 1, n)
-            if x1 <= frm or x0 > to:
-                continue
-            # grid points in this interval (the last interval also holds v == up)
-            k = max(k, min(max(int((x0 - frm) / by_g) - 1, 0), n - 1))
-            while k < n and _seq_at(frm, to, by_g, k, n) < x0:
-                k += 1
-            while k < n:
-                v = _seq_at(frm, to, by_g, k, n)
-                if v >= x1 and j < n - 2:
-                    break
-                yv = _approx_at(ci, v, j, lo, up, by_o, n)
-                if yv > best:
-                    best = yv
-                    best_v = v
-                k += 1
-        out[i] = best_v
+        _, thr = top_threshold(conv[i], limits[i], 0, NGRID - 1)
+        out[i] = scan_argmax(conv[i], limits[i], thr, 0, NGRID - 1)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -387,23 +409,24 @@ class _Workspace(threading.local):
     """Per-thread buffers for one chunk: fresh arrays would page-fault on every chunk."""
 
     def __init__(self) -> None:
-        self.y = np.zeros((_CHUNK, NGRID))
-        self.spec = np.zeros((_CHUNK, NGRID // 2 + 1), dtype=np.complex128)
-        self.conv = np.zeros((_CHUNK, NGRID))
+        self.y = np.zeros((CHUNK, NGRID))
+        self.spec = np.zeros((CHUNK, NGRID // 2 + 1), dtype=np.complex128)
+        self.conv = np.zeros((CHUNK, NGRID))
 
 
 _WORK = _Workspace()
 
 
-def _density_mode(
+def exact_mode_rows(
     x: FloatArray, w: FloatArray, rep: int, offset: int, bw: FloatArray
 ) -> FloatArray:
+    """Steps 1-4 for at most ``CHUNK`` rows (weight row ``(offset + i) // rep`` for row i)."""
     nrow = x.shape[0]
     work = _WORK
     y, spec, conv = work.y[:nrow], work.spec[:nrow], work.conv[:nrow]
     y.fill(0.0)
     limits = np.empty((nrow, 4))
-    _bin(x, w, rep, offset, bw, y, limits)
+    bin_masses(x, w, rep, offset, bw, y, limits)
     ratio = bw / (2.0 * (limits[:, 3] - limits[:, 2]) / (_N2 - 1))
     # Masses sit >= 7h inside [lo, up] and the output grid >= 4h inside, so a
     # 512-point circular convolution wraps only kernel lags beyond 11h (below
@@ -421,57 +444,17 @@ def _density_mode(
     return out
 
 
-def _prepare(x: FloatArray, w: FloatArray) -> tuple[FloatArray, FloatArray, int]:
-    x = np.ascontiguousarray(np.atleast_2d(np.asarray(x, dtype=np.float64)))
-    w, rep = row_blocks(w, x.shape[0])
-    return x, w, rep
-
-
-def _modes(x: FloatArray, w: FloatArray, rep: int, bw: FloatArray, a: int, b: int) -> FloatArray:
-    """:func:`_density_mode` of rows ``a:b`` (bandwidths ``bw``) in workspace-sized pieces."""
-    out = np.empty(b - a)
-    for s in range(a, b, _CHUNK):
-        e = min(s + _CHUNK, b)
-        out[s - a : e - a] = _density_mode(x[s:e], w, rep, s, bw[s - a : e - a])
-    return out
-
-
-def density_mode(x: FloatArray, w: FloatArray, bw: FloatArray) -> FloatArray:
-    """Argmax of R's ``density(x[i], weights = w[i], bw = bw[i])`` for each row i.
-
-    ``x`` is (rows, J), ``bw`` is (rows,). ``w`` is 1-D (shared), (rows, J), or
-    one row per block of consecutive rows (see
-    :func:`~mrkit._core.arrays.row_blocks`). Weights need not sum to one (the
-    argmax does not depend on the scale).
-    """
-    x, w, rep = _prepare(x, w)
-    nrow = x.shape[0]
-    bw = np.ascontiguousarray(np.broadcast_to(np.asarray(bw, dtype=np.float64), (nrow,)))
-    out = np.empty(nrow)
-
-    def chunk(a: int, b: int) -> None:
-        out[a:b] = _modes(x, w, rep, bw[a:b], a, b)
-
-    for_row_chunks(nrow, chunk, chunk=8 * _CHUNK)
-    return out
-
-
-def bandwidth_mode(x: FloatArray, w: FloatArray, *, phi: float, min_bw: float) -> FloatArray:
-    """:func:`density_mode` with each row's bandwidth ``max(min_bw, phi * silverman_bickel)``.
-
-    Bandwidths and modes are computed chunk by chunk in one pass over the rows.
-    """
-    x, w, rep = _prepare(x, w)
-    nrow = x.shape[0]
-    out = np.empty(nrow)
-
-    def chunk(a: int, b: int) -> None:
-        h = np.empty(b - a)
-        _silverman_bickel(x[a:b], h)
-        out[a:b] = _modes(x, w, rep, np.maximum(min_bw, h * phi), a, b)
-
-    for_row_chunks(nrow, chunk, chunk=8 * _CHUNK)
-    return out
-
-
-__all__ = ["bandwidth_mode", "density_mode", "r_mad", "r_seq", "silverman_bickel"]
+__all__ = [
+    "CHUNK",
+    "MAX_EXPONENT",
+    "NGRID",
+    "bin_masses",
+    "exact_mode_rows",
+    "r_mad",
+    "r_seq",
+    "row_limits",
+    "scan_argmax",
+    "silverman_bickel",
+    "silverman_bickel_rows",
+    "top_threshold",
+]

@@ -21,7 +21,7 @@ from mrkit._core.arrays import (
     row_blocks,
 )
 from mrkit.errors import InputError
-from mrkit.methods._density import bandwidth_mode
+from mrkit.methods._kde_mode import bandwidth_mode
 
 #: Fewest variants of a median or mode estimate.
 MIN_SNPS = 3
