@@ -167,6 +167,8 @@ INDEX: dict[str, str] = {
     "ivw_radial": "radial", "egger_radial": "radial", "raps": "raps", "presso": "presso",
     "conmix": "conmix", "lasso": "lasso", "maxlik": "maxlik", "divw": "divw", "sign": "sign",
     "ivw_correl": "correlated", "egger_correl": "correlated", "maxlik_correl": "correlated",
+    "ivw_robust": "robust", "ivw_penalized": "robust",
+    "egger_robust": "robust", "egger_penalized": "robust",
 }  # fmt: skip
 
 
