@@ -185,3 +185,79 @@ def test_panel_ld_errors(tmp_path: Path, panel: tuple[Path, np.ndarray]) -> None
     no_alleles = read_dataset(_data(tmp_path, None, None, ["rs1", "rs2"]))
     with pytest.warns(StatisticalWarning, match="panel's A1"):
         panel_ld(prefix, no_alleles)
+
+
+# ------------------------------------------------- the command line with --panel / --ld
+def _simulate(tmp_path: Path) -> tuple[Path, Path, Path, Path]:
+    """A 30-SNP panel with LD; two traits sharing causal SNP rs11; trait 2's alleles swapped
+    on every third SNP (beta negated), as if from another GWAS."""
+    rng = np.random.default_rng(11)
+    n, m = 600, 30
+
+    def haplotypes() -> np.ndarray:
+        h = np.empty((n, m), dtype=int)
+        h[:, 0] = rng.random(n) < 0.4
+        for j in range(1, m):
+            copy = rng.random(n) < 0.8
+            h[:, j] = np.where(copy, h[:, j - 1], rng.random(n) < 0.4)
+        return h
+
+    g = haplotypes() + haplotypes()
+    snps = [f"rs{j + 1}" for j in range(m)]
+    a1, a2 = ["A"] * m, ["G"] * m
+    prefix = tmp_path / "panel"
+    _write_panel(prefix, g, snps, a1, a2)
+    gc = g - g.mean(axis=0)
+    paths = []
+    for k, effect in ((1, 0.35), (2, 0.3)):
+        y = effect * g[:, 10] + rng.normal(size=n)
+        yc = y - y.mean()
+        beta = gc.T @ yc / (gc * gc).sum(axis=0)
+        resid = yc[:, None] - gc * beta
+        varbeta = (resid * resid).sum(axis=0) / (n - 2) / (gc * gc).sum(axis=0)
+        ea, oa = np.array(a1, dtype=object), np.array(a2, dtype=object)
+        if k == 2:
+            swap = np.arange(m) % 3 == 0
+            beta = np.where(swap, -beta, beta)
+            ea, oa = np.where(swap, oa, ea), np.where(swap, ea, oa)
+        t = pd.DataFrame({"snp": snps, "beta": beta, "varbeta": varbeta, "effect_allele": ea,
+                          "other_allele": oa, "N": n, "type": "quant", "sdY": y.std()})  # fmt: skip
+        paths.append(tmp_path / f"trait{k}.csv")
+        t.to_csv(paths[-1], index=False)
+    r = np.corrcoef(g.T.astype(float))
+    iu = np.triu_indices(m)
+    ld = tmp_path / "ld.csv"
+    pd.DataFrame(
+        {"snp_i": np.array(snps)[iu[0]], "snp_j": np.array(snps)[iu[1]], "r": r[iu]}
+    ).to_csv(ld, index=False)
+    return prefix, paths[0], paths[1], ld
+
+
+def test_cli_susie_with_panel_or_ld_file(tmp_path: Path) -> None:
+    import json
+
+    from mrkit.cli import main
+
+    prefix, t1, t2, ld = _simulate(tmp_path)
+    outs = {}
+    for name, opt in (("panel", ["--panel", str(prefix)]), ("ld", ["--ld", str(ld)])):
+        out = tmp_path / f"{name}.json"
+        assert main(["coloc", str(t1), str(t2), "--method", "susie", *opt, "--json", str(out)]) == 0
+        outs[name] = json.loads(out.read_text())
+    a, b = outs["panel"], outs["ld"]
+    assert a["summary"], a["skipped"]
+    assert len(a["summary"]) == len(b["summary"])
+    for ra, rb in zip(a["summary"], b["summary"], strict=True):
+        assert (ra["hit1"], ra["hit2"]) == (rb["hit1"], rb["hit2"])
+        np.testing.assert_allclose(
+            [ra[f"pp_h{h}"] for h in range(5)],
+            [rb[f"pp_h{h}"] for h in range(5)],
+            rtol=1e-6,
+            atol=1e-12,
+        )
+    assert max(r["pp_h4"] for r in a["summary"]) > 0.5
+    assert any("flipped to trait 1's alleles" in n for n in b["notes"])
+    # abf needs no LD and agrees that the signal is shared
+    out = tmp_path / "abf.json"
+    assert main(["coloc", str(t1), str(t2), "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["summary"][0]["pp_h4"] > 0.5
