@@ -180,3 +180,41 @@ def test_steiger_reverse_direction():
     assert res["steiger_pval"] < 1e-3
     flt = st.steiger_filtering([0.001, 0.01], [0.01, 0.001], 5000, [5000, 6000])
     assert flt.steiger_dir.tolist() == [False, True]
+
+
+def test_r2_binary_without_zapsmall():
+    """TwoSampleMR 0.7.9 (c14776b8) get_population_allele_frequency, vectorised, no
+    zapsmall (older releases rounded the 2x2 table to 7 significant digits)::
+
+        d <- pmax(0, b^2 - 4 * a * c_); z_pos <- (-b + sqrt(d)) / (2 * a)
+        valid_pos <- z_pos >= -1e-7 & (prop - z_pos) >= -1e-7 & (af - z_pos) >= -1e-7 &
+                     (1 + z_pos - af - prop) >= -1e-7
+        z <- ifelse(valid_pos, z_pos, z_neg)
+        (af - z) / (1 - prop) * (1 - prevalence) + z / prop * prevalence
+
+    CHD treated as binary on the BMI -> CHD table (60,801 cases, 123,504 controls,
+    prevalence 0.05): get_r_from_lor(...)^2 replayed from the R code above.
+    """
+    df = pd.read_csv(REFERENCE / "data" / "tsmr_bmi_chd.csv")
+    lor, af = df["beta_outcome"].to_numpy(), df["eaf_outcome"].to_numpy()
+    n1, n0, k = 60801.0, 123504.0, 0.05
+    prop = n1 / (n1 + n0)
+    orr = np.exp(lor)
+    a, b, c = orr - 1, (af + prop) * (1 - orr) - 1, orr * af * prop
+    d = np.maximum(0, b**2 - 4 * a * c)
+    zp, zn = (-b + np.sqrt(d)) / (2 * a), (-b - np.sqrt(d)) / (2 * a)
+    ok = (zp >= -1e-7) & (prop - zp >= -1e-7) & (af - zp >= -1e-7) & (1 + zp - af - prop >= -1e-7)
+    z = np.where(ok, zp, zn)
+    pop = (af - z) / (1 - prop) * (1 - k) + z / prop * k
+    vg = lor**2 * pop * (1 - pop)
+    want = vg / (vg + np.pi**2 / 3)
+    got = st.r2_binary(lor, af, n1, n0, k)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    # the old zapsmall'd table: 7 significant digits of the largest cell
+    cells = np.stack([z, prop - z, af - z, 1 + z - af - prop])
+    dec = 7 - np.ceil(np.log10(np.abs(cells).max(axis=0)))
+    zz = np.round(cells * 10**dec) / 10**dec
+    old_pop = zz[2] / (zz[2] + zz[3]) * (1 - k) + zz[0] / (zz[0] + zz[1]) * k
+    old_vg = lor**2 * old_pop * (1 - old_pop)
+    old = old_vg / (old_vg + np.pi**2 / 3)
+    assert np.max(np.abs(old / want - 1)) > 1e-7
