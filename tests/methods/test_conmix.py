@@ -19,7 +19,11 @@ def test_conmix_matches_r(ds):
     entry = ref_results(ds)["MendelianRandomization"]["conmix_default"]
     assert entry["call"] == "MendelianRandomization::mr_conmix(mri)"
     r = entry["result"]
-    res = conmix(*ref_arrays(ds))
+    res = conmix(*ref_arrays(ds), grid="r")
+    default = conmix(*ref_arrays(ds))  # R's grid extended by whole steps: same answer
+    for key in ("estimate", "ci_lower", "ci_upper", "pval"):
+        assert rel_close(getattr(default, key), getattr(res, key), rtol=1e-9, atol=1e-12)
+    assert default.extras["ci_min"] <= res.extras["ci_min"]
     assert rel_close(res.estimate, r["Estimate"])
     assert rel_close(res.extras["psi"], r["Psi"])
     assert rel_close(res.ci_lower, r["CILower"])
@@ -55,3 +59,28 @@ def test_conmix_grid_must_contain_estimate():
 
 def test_conmix_registered():
     assert get_method("conmix").func is conmix
+
+
+def test_conmix_default_grid_contains_every_ratio_interval():
+    """mr.raps CRP -> CAD (4 variants, three with bx < 0). R (issue 14)::
+
+        mr_conmix(mr_input(bx, bxse, by, byse))   # grid min((by-2sy)/bx)..max((by+2sy)/bx)
+
+    R's grid ignores the sign of bx and ends at -0.236, where R reports its
+    "estimate"; the maximum of the profile likelihood is -0.31 (p = 0.032).
+    """
+    import pandas as pd
+
+    from conftest import REFERENCE
+
+    df = pd.read_csv(REFERENCE / "extra" / "mrraps_crp_cad_p5e8.csv")
+    cols = ("beta_exposure", "se_exposure", "beta_outcome", "se_outcome")
+    bx, sx, by, sy = (df[c].to_numpy(float) for c in cols)
+    res = conmix(bx, sx, by, sy)
+    assert abs(res.estimate - (-0.31)) < 0.01
+    assert abs(res.pval - 0.032) < 5e-4
+    ratio, rse = by / bx, sy / np.abs(bx)
+    assert res.extras["ci_min"] <= np.min(ratio - 2 * rse)
+    assert res.extras["ci_max"] >= np.max(ratio + 2 * rse)
+    with pytest.raises(InputError, match="grid='all'"):
+        conmix(bx, sx, by, sy, grid="r")
