@@ -61,6 +61,10 @@ class MRResult:
         Significance level of the interval.
     extras
         Method-specific named quantities (e.g. ``egger_intercept``, ``q``).
+    companions
+        Further result rows the same fit gives (MR-PRESSO's outlier-corrected
+        estimate, method ``presso_corrected``); :func:`mrkit.estimate.analyse`
+        lists them right after this row.
     """
 
     method: str
@@ -72,6 +76,7 @@ class MRResult:
     nsnp: int
     alpha: float = 0.05
     extras: Mapping[str, Any] = field(default_factory=dict)
+    companions: tuple[MRResult, ...] = ()
 
     def to_record(self) -> dict[str, Any]:
         """A flat dict: the core fields, then the extras (plain Python types)."""
