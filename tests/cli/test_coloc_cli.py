@@ -173,11 +173,12 @@ def test_susie_without_credible_set_is_skipped(
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--method", "signals"], "not implemented yet"),
         (["--method", "bayes"], "unknown --method 'bayes'"),
         (["--method", "susie"], "needs LD: give --ld FILE or --panel PREFIX"),
         (["--ld", "x.csv", "--panel", "ref"], "not both"),
         (["--p12", "2"], "--p12 must be a probability"),
+        (["--method", "signals", "--signals-method", "cond"], "--signals-method cond needs LD"),
+        (["--method", "signals", "--mode", "both"], "--mode iterative or allbutone (got 'both')"),
     ],
 )
 def test_bad_options_exit_2(
@@ -227,3 +228,47 @@ def test_ld_missing_snps_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert err.count("\n") == 0
     assert "1 of 500 SNPs are not in" in err
     assert "ld.csv: s7" in err
+
+
+def test_signals_not_there_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without mrkit.coloc.signals, ``--method signals`` is one clear error."""
+    monkeypatch.setitem(sys.modules, "mrkit.coloc.signals", None)  # import fails
+    rc, err = _coloc(
+        [str(D / "test_D1.csv"), str(D / "test_D2.csv"), "--method", "signals"], capsys
+    )
+    assert rc == 2
+    assert "--method signals (coloc.signals) is not implemented yet" in err
+
+
+def _signals_calls() -> list[str]:
+    path = COLOC / "results" / "coloc_signals.json"
+    if not path.is_file():
+        return []
+    return [k for k in json.loads(path.read_text())["calls"] if k.startswith("signals_")]
+
+
+@pytest.mark.parametrize("call_id", _signals_calls())
+def test_signals_match_r(call_id: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--method signals`` through the CLI against coloc.signals (rows matched by hits)."""
+    import re
+
+    pytest.importorskip("mrkit.coloc.signals")
+    call = json.loads((COLOC / "results" / "coloc_signals.json").read_text())["calls"][call_id]
+    args = dict(re.findall(r"(\w+)\s*=\s*'?([\w.+-]+)'?", call["call"]))
+    out = tmp_path / "s.json"
+    ld = str(D / "test_LD_D3D4_upper.csv.gz")
+    cmd = [str(D / "test_D3.csv"), str(D / "test_D4.csv"), "--method", "signals",
+           "--signals-method", args["method"], "--mode", args.get("mode", "iterative"),
+           "--p12", args["p12"], "--ld", ld, "--json", str(out)]  # fmt: skip
+    rc, err = _coloc(cmd, capsys)
+    assert rc == 0, err
+    d = json.loads(out.read_text())
+    assert d["method"] == "signals"
+    ref = call["result"]["summary"]
+    mine = {(r["hit1"], r["hit2"]): r for r in d["summary"]}
+    assert set(mine) == set(zip(ref["hit1"], ref["hit2"], strict=True))
+    for k, key in enumerate(zip(ref["hit1"], ref["hit2"], strict=True)):
+        assert mine[key]["nsnps"] == ref["nsnps"][k]
+        np.testing.assert_allclose(_pp(mine[key]), _rpp(ref, k), rtol=1e-6)

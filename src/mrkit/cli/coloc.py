@@ -16,8 +16,11 @@ import typer
 from mrkit.cli import app
 
 #: Default ``p12`` per method (coloc.abf: 1e-5; coloc.susie / coloc.bf_bf: 5e-6).
-DEFAULT_P12 = {"abf": 1e-5, "susie": 5e-6}
+#: (coloc.signals has none; 1e-6 is its vignette's value and the reference calls').
+DEFAULT_P12 = {"abf": 1e-5, "susie": 5e-6, "signals": 1e-6}
 METHODS = ("abf", "susie", "signals")
+SIGNALS_METHODS = ("single", "mask", "cond")
+SIGNALS_MODES = ("iterative", "allbutone")
 #: Summary columns of the JSON and CSV, in order.
 SUMMARY_KEYS = ("hit1", "hit2", "nsnps", "pp_h0", "pp_h1", "pp_h2", "pp_h3", "pp_h4")
 #: Per-SNP rows printed on the console.
@@ -59,11 +62,16 @@ def _run_susie(
     from mrkit.coloc.susie_coloc import coloc_susie
 
     res = coloc_susie(d1, d2, ld, ld2=ld2, p1=p1, p2=p2, p12=p12)
+    return _output("susie", res, p1, p2, p12)
+
+
+def _output(method: str, res: Any, p1: float, p2: float, p12: float) -> dict[str, Any]:
+    """The JSON document of a multi-row result (``summary``/``snps`` tables, ``skipped``)."""
     return {
-        "method": "susie",
+        "method": method,
         "summary": _records(res.summary),
         "snps": _records(res.snps),
-        "priors": dict(getattr(res, "priors", {"p1": p1, "p2": p2, "p12": p12})),
+        "priors": dict(getattr(res, "priors", None) or {"p1": p1, "p2": p2, "p12": p12}),
         "skipped": [str(s) for s in res.skipped],
         "notes": [str(n) for n in getattr(res, "notes", [])],
     }
@@ -83,7 +91,9 @@ def _print(out: dict[str, Any]) -> None:
     from mrkit._core.fmt import fmt_num
     from mrkit.cli import console
 
-    t = Table(title=f"coloc ({out['method']})", title_justify="left")
+    how = out.get("signals")
+    label = out["method"] + (f" {how['method']}, {how['mode']}" if how else "")
+    t = Table(title=f"coloc ({label})", title_justify="left")
     cols = [k for k in SUMMARY_KEYS if out["method"] != "abf" or k not in ("hit1", "hit2")]
     for c in cols:
         t.add_column(c, justify="left" if c.startswith("hit") else "right")
@@ -120,8 +130,16 @@ def coloc_command(
     p2: Annotated[float, typer.Option(help="Prior: a SNP is causal for trait 2.")] = 1e-4,
     p12: Annotated[
         float | None,
-        typer.Option(help="Prior: a SNP is causal for both (default 1e-5 abf, 5e-6 susie)."),
+        typer.Option(
+            help="Prior: a SNP is causal for both (default 1e-5 abf, 5e-6 susie, 1e-6 signals)."
+        ),
     ] = None,
+    signals_method: Annotated[
+        str, typer.Option("--signals-method", help="coloc.signals: single, mask or cond.")
+    ] = "single",
+    mode: Annotated[
+        str, typer.Option(help="coloc.signals: iterative or allbutone (cond, mask).")
+    ] = "iterative",
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the results as JSON (`-` = stdout).")
     ] = None,
@@ -130,14 +148,17 @@ def coloc_command(
     ] = None,
 ) -> None:
     """Colocalise two traits in one region: coloc.abf, or coloc.susie with LD."""
-    from mrkit.coloc.data import align_alleles, read_dataset
+    from mrkit.coloc.data import read_dataset
     from mrkit.errors import InputError
 
     if method not in METHODS:
         msg = f"unknown --method {method!r}; use abf, susie or signals"
         raise InputError(msg)
-    if method == "signals":
-        msg = "--method signals (coloc.signals) is not implemented yet; use abf or susie"
+    if signals_method not in SIGNALS_METHODS or mode not in SIGNALS_MODES:
+        msg = (
+            f"--signals-method must be single, mask or cond (got {signals_method!r}) and "
+            f"--mode iterative or allbutone (got {mode!r})"
+        )
         raise InputError(msg)
     if ld is not None and panel is not None:
         msg = "give --ld FILE or --panel PREFIX, not both"
@@ -147,31 +168,64 @@ def coloc_command(
         if not 0 < value < 1:
             msg = f"{name} must be a probability in (0, 1), got {value:g}"
             raise InputError(msg)
+    signals = _signals_function() if method == "signals" else None
     d1 = read_dataset(data1)
     d2 = read_dataset(data2)
     if method == "abf":
         out = _run_abf(d1, d2, p1, p2, q12)
         if ld is not None or panel is not None:
             out["notes"].append("coloc.abf assumes one causal variant and does not use LD")
-    else:
-        from mrkit.coloc.ld import panel_ld, read_ld
-
-        if ld is not None:  # one matrix, coded like trait 1: trait 2's betas follow it
-            d2, flipped = align_alleles(d2, d1)
-            table = read_ld(ld)
-            ld1, ld2 = _checked(table, d1, str(ld)), _checked(table, d2, str(ld))
-        elif panel is not None:  # each trait's r coded by its own effect alleles
-            where = f"the LD panel {panel}"
-            ld1 = _checked(panel_ld(panel, d1), d1, where)
-            ld2 = _checked(panel_ld(panel, d2), d2, where)
-            flipped = 0
-        else:
-            msg = "--method susie needs LD: give --ld FILE or --panel PREFIX"
-            raise InputError(msg)
+        _write(out, json_out, csv_out)
+        return
+    need_ld = method == "susie" or signals_method != "single"
+    if need_ld and ld is None and panel is None:
+        what = "--method susie" if method == "susie" else f"--signals-method {signals_method}"
+        msg = f"{what} needs LD: give --ld FILE or --panel PREFIX"
+        raise InputError(msg)
+    d2, ld1, ld2, flipped = _load_ld(d1, d2, ld, panel)
+    if method == "susie":
         out = _run_susie(d1, d2, ld1, ld2, p1, p2, q12)
-        if flipped:
-            out["notes"].append(f"{flipped} SNP(s) of trait 2 flipped to trait 1's alleles")
+    else:
+        assert signals is not None
+        res = signals(d1, d2, ld1, ld2=ld2, p1=p1, p2=p2, p12=q12, method=signals_method, mode=mode)
+        out = _output("signals", res, p1, p2, q12)
+        out["signals"] = {"method": signals_method, "mode": mode}
+    if flipped:
+        out["notes"].append(f"{flipped} SNP(s) of trait 2 flipped to trait 1's alleles")
     _write(out, json_out, csv_out)
+
+
+def _signals_function() -> Any:
+    """``mrkit.coloc.signals.coloc_signals``, or exit 2 while it is not there."""
+    from mrkit.errors import InputError
+
+    try:
+        from mrkit.coloc.signals import coloc_signals
+    except ImportError:
+        msg = "--method signals (coloc.signals) is not implemented yet; use abf or susie"
+        raise InputError(msg) from None
+    return coloc_signals
+
+
+def _load_ld(d1: Any, d2: Any, ld: Path | None, panel: str | None) -> tuple[Any, Any, Any, int]:
+    """``(d2, ld1, ld2, flipped)``: each trait's checked LD; with one LD file, trait 2's
+    betas are flipped to trait 1's alleles (the file is taken to be coded like trait 1)."""
+    from mrkit.coloc.data import align_alleles
+    from mrkit.coloc.ld import panel_ld, read_ld
+
+    if ld is not None:
+        d2, flipped = align_alleles(d2, d1)
+        table = read_ld(ld)
+        return d2, _checked(table, d1, str(ld)), _checked(table, d2, str(ld)), flipped
+    if panel is not None:  # each trait's r coded by its own effect alleles
+        where = f"the LD panel {panel}"
+        return (
+            d2,
+            _checked(panel_ld(panel, d1), d1, where),
+            _checked(panel_ld(panel, d2), d2, where),
+            0,
+        )
+    return d2, None, None, 0
 
 
 def _write(out: dict[str, Any], json_out: Path | None, csv_out: Path | None) -> None:
