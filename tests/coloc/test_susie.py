@@ -10,6 +10,7 @@ credible sets exactly (members and order), and the coloc.susie posteriors to 1e-
 
 from __future__ import annotations
 
+import math
 import re
 from functools import cache
 from typing import Any
@@ -376,3 +377,74 @@ def test_wide_and_long_per_snp_tables_agree() -> None:
         assert part["hit1"].iloc[0] == res.summary["hit1"].iloc[row - 1]
     s = r_summary("coloc_susie_D3_D4_default")
     assert f"{s['hit1'][0]}/{s['hit2'][0]}" in repr(res)
+
+
+# ---------------------------------------------------------- slow, obvious oracles
+def _sufficient(z: np.ndarray, R: np.ndarray, n: float) -> tuple[np.ndarray, np.ndarray]:
+    zt = z * np.sqrt((n - 1) / (z * z + n - 2))
+    return (n - 1) * R, np.sqrt(n - 1) * zt
+
+
+def test_one_effect_fixed_prior_is_the_closed_form_ser() -> None:
+    """L = 1, V fixed: alpha is the softmax of Wakefield-type log BFs, one sweep settles it."""
+    d, ld = _d3()
+    snps = [str(s) for s in d["snp"]]
+    R = ld_matrix(ld, snps)
+    n = float(d["N"])
+    z = d["beta"] / np.sqrt(d["varbeta"])
+    fit = susie_rss(z, R, n, L=1, estimate_prior_variance=False, scaled_prior_variance=0.1)
+    xtx, xty = _sufficient(z, R, n)
+    dd = np.diag(xtx)
+    bhat, s2 = xty / dd, 1.0 / dd
+    lbf = np.array(
+        [
+            math.log(math.sqrt(s / (0.1 + s))) + 0.5 * b * b * (1 / s - 1 / (0.1 + s))
+            for b, s in zip(bhat, s2, strict=True)
+        ]
+    )
+    np.testing.assert_allclose(fit.lbf_variable[0], lbf, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(fit.alpha[0], np.exp(lbf) / np.exp(lbf).sum(), rtol=1e-10)
+    np.testing.assert_allclose(fit.mu[0], xty / (1 / 0.1 + dd), rtol=1e-12)
+    assert fit.niter == 2  # the second sweep repeats the first exactly
+    assert fit.elbo[1] == fit.elbo[0]
+
+
+def test_elbo_is_the_direct_formula() -> None:
+    """The ELBO trace's last value, recomputed with full matrix products (susieR's get_ER2_ss)."""
+    fit = evaluate(find_call("runsusie_D3")["call"])
+    d, ld = _d3()
+    snps = [str(s) for s in d["snp"]]
+    n = float(d["N"])
+    xtx, xty = _sufficient(d["beta"] / np.sqrt(d["varbeta"]), ld_matrix(ld, snps), n)
+    B = fit.alpha * fit.mu
+    bbar = B.sum(axis=0)
+    er2 = (
+        (n - 1)
+        - 2 * bbar @ xty
+        + bbar @ xtx @ bbar
+        - np.sum((B @ xtx) * B)
+        + np.diag(xtx) @ (fit.alpha * fit.mu2).sum(axis=0)
+    )
+    elbo = -n / 2 * math.log(2 * math.pi * fit.sigma2) - er2 / (2 * fit.sigma2) - fit.KL.sum()
+    assert fit.elbo[-1] == pytest.approx(elbo, rel=1e-12)
+    assert np.all(np.diff(fit.elbo) >= 0)
+
+
+def test_estimated_residual_variance_and_options() -> None:
+    d, ld = _d3()
+    snps = [str(s) for s in d["snp"]]
+    R = ld_matrix(ld, snps)
+    n = float(d["N"])
+    z = d["beta"] / np.sqrt(d["varbeta"])
+    fit = susie_rss(z, R, n, snps=snps, estimate_residual_variance=True, tol=1e-6)
+    assert fit.converged
+    assert 0 < fit.sigma2 < 1  # the signals explain part of var(y) = 1
+    assert [s.snps for s in fit.sets][:1] == [
+        s.snps for s in evaluate(find_call("runsusie_D3")["call"]).sets
+    ][:1]
+    small = susie_rss(z[:5], R[:5, :5], n, L=10)
+    assert small.alpha.shape == (5, 5)  # L is capped at p, as in susieR
+    w = np.ones(500)
+    w[snps.index("s105")] = 0.0  # a variable with prior weight 0 is never chosen
+    fit_w = susie_rss(z, R, n, prior_weights=w)
+    assert np.all(fit_w.alpha[:, snps.index("s105")] == 0)

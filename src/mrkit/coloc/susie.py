@@ -22,6 +22,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -358,7 +359,7 @@ def runsusie(
     snps: Sequence[str] | None = None,
     max_iter: int = 100,
     repeat_until_convergence: bool = True,
-    **options: object,
+    **options: Any,
 ) -> SusieFit:
     """coloc's ``runsusie``: :func:`susie_rss`, re-run with 100 x ``max_iter`` if not converged.
 
@@ -366,9 +367,9 @@ def runsusie(
     capped at ``100 * max_iter`` sweeps. A fit still not converged then is returned with
     ``converged = False`` and a :class:`UserWarning` (R would multiply the cap again).
     """
-    fit = susie_rss(z, R, n, snps=snps, max_iter=max_iter, **options)  # type: ignore[arg-type]
+    fit = susie_rss(z, R, n, snps=snps, max_iter=max_iter, **options)
     if not fit.converged and repeat_until_convergence:
-        fit = susie_rss(z, R, n, snps=snps, max_iter=100 * max_iter, **options)  # type: ignore[arg-type]
+        fit = susie_rss(z, R, n, snps=snps, max_iter=100 * max_iter, **options)
     if not fit.converged:
         warnings.warn(
             f"SuSiE did not converge in {fit.niter} iterations; check that the LD matches "
