@@ -41,6 +41,7 @@ BRENT_TOL = math.sqrt(np.finfo(float).eps)
 LOG_V_BOUNDS = (-30.0, 15.0)
 _GOLDEN = (3.0 - math.sqrt(5.0)) * 0.5
 _SQRT_EPS = math.sqrt(np.finfo(float).eps)
+_DBL_MAX = float(np.finfo(float).max)
 
 
 def brent_fmin(f: Callable[[float], float], lower: float, upper: float, tol: float) -> float:
@@ -196,7 +197,8 @@ def optimize_prior_variance(
     if method == "optim":
 
         def neg(lv: float) -> float:
-            return -loglik(math.exp(lv))
+            f = -loglik(math.exp(lv))
+            return f if math.isfinite(f) else _DBL_MAX  # as R's optimize replaces NA/Inf
 
         lv = brent_fmin(neg, *LOG_V_BOUNDS, BRENT_TOL)
         lv_old = math.log(v) if v > 0 else -math.inf
