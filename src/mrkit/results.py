@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
+import orjson
 import pandas as pd
 
 from mrkit._core.fmt import fmt_num, fmt_p, plain
@@ -198,6 +199,35 @@ class MRAnalysis:
         cols = [*self.key_columns, *CORE_FIELDS]
         return est[[c for c in cols if c in est.columns]]
 
+    def _parts(self) -> list[tuple[str, Any]]:
+        """The ``--json`` contract's keys in order; tables as DataFrames, the rest JSON-ready."""
+        keys = self.key_columns
+        parts: list[tuple[str, Any]] = [
+            ("estimates", self.estimates),
+            ("heterogeneity", self.heterogeneity),
+        ]
+        if self.multi:
+            parts += [
+                ("pleiotropy", self.pleiotropy),
+                ("i2gx", self.strength[[*keys, "i2gx"]]),
+                ("f_mean", self.strength[[*keys, "f_mean"]]),
+            ]
+        else:
+            pl = records(self.pleiotropy)
+            st = records(self.strength)
+            parts += [
+                ("pleiotropy", pl[0] if pl else None),
+                ("i2gx", st[0]["i2gx"] if st else None),
+                ("f_mean", st[0]["f_mean"] if st else None),
+            ]
+        parts += [
+            ("leave_one_out", self.leave_one_out),
+            ("single_snp", self.single_snp),
+            ("skipped", self.skipped),
+            ("parameters", {k: plain(v) for k, v in self.parameters.items()}),
+        ]
+        return parts
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict with the keys of the ``mrkit mr --json`` contract.
 
@@ -206,26 +236,29 @@ class MRAnalysis:
         ``pleiotropy`` is a dict (or null) and ``i2gx``/``f_mean`` numbers; for
         named pairs they are lists of records carrying the pair's keys.
         """
-        out: dict[str, Any] = {
-            "estimates": records(self.estimates),
-            "heterogeneity": records(self.heterogeneity),
-        }
-        keys = self.key_columns
-        if self.multi:
-            out["pleiotropy"] = records(self.pleiotropy)
-            out["i2gx"] = records(self.strength[[*keys, "i2gx"]])
-            out["f_mean"] = records(self.strength[[*keys, "f_mean"]])
-        else:
-            pl = records(self.pleiotropy)
-            out["pleiotropy"] = pl[0] if pl else None
-            st = records(self.strength)
-            out["i2gx"] = st[0]["i2gx"] if st else None
-            out["f_mean"] = st[0]["f_mean"] if st else None
-        out["leave_one_out"] = records(self.leave_one_out)
-        out["single_snp"] = records(self.single_snp)
-        out["skipped"] = records(self.skipped)
-        out["parameters"] = {k: plain(v) for k, v in self.parameters.items()}
-        return out
+        return {k: records(v) if isinstance(v, pd.DataFrame) else v for k, v in self._parts()}
+
+    def write_json(self, out: BinaryIO, *, chunk: int = 20_000) -> None:
+        """Write :meth:`to_dict` as JSON to the binary stream ``out``, one record per line.
+
+        Tables are converted ``chunk`` rows at a time, so the memory taken does
+        not grow with the number of rows (``to_dict`` of 10,000 pairs holds
+        millions of leave-one-out dicts at once).
+        """
+        out.write(b"{")
+        for n, (key, value) in enumerate(self._parts()):
+            out.write(b"%s\n  %s: " % (b"," if n else b"", orjson.dumps(key)))
+            if not isinstance(value, pd.DataFrame):
+                out.write(orjson.dumps(value))
+                continue
+            out.write(b"[")
+            sep = b"\n    "
+            for a in range(0, len(value), chunk):
+                for rec in records(value.iloc[a : a + chunk]):
+                    out.write(sep + orjson.dumps(rec))
+                    sep = b",\n    "
+            out.write(b"\n  ]" if len(value) else b"]")
+        out.write(b"\n}\n")
 
     def __repr__(self) -> str:
         head = (

@@ -7,8 +7,11 @@ method or option, or nothing estimable at all).
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
 import typer
 
@@ -18,6 +21,8 @@ from mrkit.cli import app, console, err_console
 MAX_PRINTED = 20
 #: Skipped items listed on stderr before the rest is counted.
 MAX_SKIPS = 20
+#: Labels of result rows that are not registered methods (a method's further rows).
+ROW_LABELS = {"presso_corrected": "MR-PRESSO (outlier-corrected)"}
 
 
 def print_analysis(res: Any) -> None:
@@ -41,7 +46,7 @@ def print_analysis(res: Any) -> None:
             t.add_column(col, justify="left" if col == "method" else "right")
         for r in pair.estimates.to_dict(orient="records"):
             t.add_row(
-                get_method(r["method"]).label,
+                ROW_LABELS.get(r["method"]) or get_method(r["method"]).label,
                 fmt_int(r["nsnp"]),
                 fmt_num(r["estimate"]),
                 fmt_num(r["se"]),
@@ -76,6 +81,17 @@ def print_skipped(res: Any) -> None:
         err_console.print(f"skipped {what}{where}: {rec['reason']}", highlight=False, markup=False)
     if len(skipped) > MAX_SKIPS:
         err_console.print(f"... {len(skipped) - MAX_SKIPS:,} more skipped (listed in the JSON)")
+
+
+def _write_atomic(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """``write`` into a temporary file beside ``path``, then rename it over ``path``."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            write(fh)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 @app.command("mr")
@@ -134,15 +150,13 @@ def mr_command(
         files = write_plots(res, table, plots)
         err_console.print(f"wrote {len(files)} figure files to {plots}", highlight=False)
     if csv_out is not None:
-        res.estimates.to_csv(csv_out, index=False)
+        _write_atomic(csv_out, lambda fh: res.estimates.to_csv(fh, index=False))
     if json_out is not None:
-        import orjson  # exact round-trip floats, ~10x faster than json on large tables
-
-        data = orjson.dumps(res.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
         if str(json_out) == "-":
-            typer.echo(data.decode(), nl=False)
+            res.write_json(sys.stdout.buffer)
+            sys.stdout.flush()
         else:
-            json_out.write_bytes(data)
+            _write_atomic(json_out, res.write_json)
             console.print(f"wrote {json_out}")
     elif csv_out is None:
         print_analysis(res)
