@@ -81,6 +81,22 @@ def test_prior_weights_follow_their_snps() -> None:
     close(a.pp, b.pp, rtol=1e-12)
 
 
+def test_tables_and_weight_pairs_are_accepted() -> None:
+    """pandas tables as read from the DATA files; ``prior_weights=(w1, w2)``."""
+    import pandas as pd
+
+    a, b = pd.read_csv(COLOC / "data/test_D1.csv"), pd.read_csv(COLOC / "data/test_D2.csv")
+    s = find_call("abf_D1_D2_default")["result"]["summary"]
+    close(coloc_abf(a, b).pp, [s[f"PP.H{h}.abf"] for h in range(5)])
+    w = dataset("w1")
+    one = coloc_abf(a, b, prior_weights=(w, None)).pp
+    close(one, coloc_abf(a, b, prior_weights1=w).pp, rtol=1e-15)
+    both = coloc_abf(a, b, prior_weights=(w, w[::-1])).pp
+    assert not np.allclose(both, one)
+    with pytest.raises(InputError, match="not both"):
+        coloc_abf(a, b, prior_weights1=w, prior_weights=(w, None))
+
+
 def test_prior_weights_quirk_reproduced() -> None:
     """R's abf_D1_D2_priorweights1 = the input-order weights put on name-sorted rows."""
     res, _ = run("abf_D1_D2_default")

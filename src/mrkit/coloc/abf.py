@@ -155,6 +155,7 @@ def coloc_abf(
     *,
     prior_weights1: ArrayLike | None = None,
     prior_weights2: ArrayLike | None = None,
+    prior_weights: tuple[ArrayLike | None, ArrayLike | None] | None = None,
 ) -> ColocABF:
     r"""Bayesian colocalisation of two traits under one causal variant each (coloc's ``coloc.abf``).
 
@@ -174,12 +175,18 @@ def coloc_abf(
         Optional non-negative per-SNP weights in the row order of ``d1`` / ``d2``. They
         follow their SNPs; coloc 6.0.1 applies them in input order to name-sorted rows
         (misaligned unless the input is sorted by name), see ``docs/coloc.md``.
+    prior_weights
+        The pair ``(prior_weights1, prior_weights2)`` in one argument (either may be None).
 
     Notes
     -----
     When ``nsnps * p >= 1`` a prior is set to ``1/(nsnps + 1)``, with a warning, as coloc.
     The per-SNP rows keep dataset 1's order; coloc sorts them by SNP name.
     """
+    if prior_weights is not None:
+        if prior_weights1 is not None or prior_weights2 is not None:
+            raise InputError("give `prior_weights` or `prior_weights1`/`prior_weights2`, not both")
+        prior_weights1, prior_weights2 = prior_weights
     a = as_dataset(d1, "dataset1")
     b = as_dataset(d2, "dataset2")
     notes: list[str] = []

@@ -17,6 +17,7 @@ allowed.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -164,9 +165,10 @@ class ColocDataset:
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
                 raise InputError(f"{who} `{key}` is missing or infinite for SNP {self.snp[i]}")
-        _, first, counts = np.unique(self.snp, return_index=True, return_counts=True)
-        if (counts > 1).any():
-            dup = self.snp[np.sort(first[counts > 1])]
+        names = self.snp.tolist()
+        if len(set(names)) < m:
+            counts = Counter(names)
+            dup = [x for x in counts if counts[x] > 1]
             raise InputError(f"{who} duplicated SNP(s) {', '.join(map(str, dup[:5]))}")
         self._positive(self.varbeta, "varbeta", who)
         self._positive(self.n, "N", who)
@@ -203,8 +205,7 @@ class ColocDataset:
             raise InputError(
                 f"{who} give `sdY` for a quantitative trait, or MAF and N to estimate it"
             )
-        if self.type == "cc" and self.has_estimates is False and self.s is None:
-            raise InputError(f"{who} `s` is needed for a case-control trait")
+        object.__setattr__(self, "_checked", True)  # as_dataset need not check it again
         return self
 
     def _positive(self, a: FloatArray | None, key: str, who: str) -> None:
@@ -239,7 +240,7 @@ def as_dataset(obj: Any, name: str = "dataset") -> ColocDataset:
     DATA file (aliases accepted, see the module docstring).
     """
     if isinstance(obj, ColocDataset):
-        return obj.check()
+        return obj if getattr(obj, "_checked", False) else obj.check()
     if hasattr(obj, "columns"):
         return _from_frame(obj, name, None)
     if not isinstance(obj, Mapping):
@@ -333,9 +334,9 @@ def _from_frame(frame: pd.DataFrame, name: str, path: Path | None) -> ColocDatas
 
     def text(canon: str) -> NDArray[Any]:
         s = frame[cols[canon]]
-        if s.dtype != object:
-            s = s.astype(str)
-        return np.asarray(s.str.strip().to_numpy(), dtype=object)
+        out = s.astype(str).str.strip().to_numpy(dtype=object)
+        out[s.isna().to_numpy()] = ""  # NaN/None of a table given in memory = empty
+        return out
 
     def numbers(canon: str, *, required: bool) -> FloatArray | None:
         if canon not in cols:
