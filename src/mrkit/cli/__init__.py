@@ -68,7 +68,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Multivariable MR: direct effects of several exposures, conditional F and Q_A.",
     ),
     "run": ("run", "Import, select instruments, harmonise, estimate, correct and report."),
-    "coloc": ("coloc", "Colocalise two traits in one region: coloc.abf, or coloc.susie with LD."),
+    "coloc": (
+        "coloc",
+        "Colocalise two traits in one region: coloc.abf, coloc.susie or coloc.signals.",
+    ),
     "phewas": ("phewas", "Phenome-wide MR: the same pipeline and outputs as `mrkit run`."),
     "simulate": (
         "simulate",

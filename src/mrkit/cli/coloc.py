@@ -1,9 +1,9 @@
-"""``mrkit coloc``: colocalisation of two traits in one region (coloc.abf or coloc.susie).
+"""``mrkit coloc``: colocalisation of two traits in one region (coloc.abf, .susie, .signals).
 
 Exit status 0 when the analysis ran (also when a trait has no SuSiE credible set: the
 summary is then empty and ``skipped`` says why), 2 for unusable input (a bad file or
-option, LD that disagrees with the data) and for ``--method signals``, which is not
-implemented yet.
+option, LD that disagrees with the data). ``--method signals`` runs
+:mod:`mrkit.coloc.signals` (and exits 2, "not implemented yet", in a build without it).
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ def coloc_command(
         Path | None, typer.Option("--csv", help="Write the summary (one row per pair) as CSV.")
     ] = None,
 ) -> None:
-    """Colocalise two traits in one region: coloc.abf, or coloc.susie with LD."""
+    """Colocalise two traits in one region: coloc.abf, coloc.susie or coloc.signals."""
     from mrkit.coloc.data import read_dataset
     from mrkit.errors import InputError
 
