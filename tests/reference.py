@@ -324,14 +324,26 @@ def run_method(
     bx: Any, sx: Any, by: Any, sy: Any, *,
     options: Mapping[str, Any] | None = None,
     alpha: float = 0.05, seed: int | None = 1, nboot: int = 1000,
-) -> Record | str:  # fmt: skip
-    """One registered method on one pair, as a user calls it: its record or why it failed."""
+    snp: Sequence[str] | None = None,
+) -> list[Record] | str:  # fmt: skip
+    """One registered method on one pair, as a user calls it: its records or why it failed.
+
+    The method's row, then its companion rows (MR-PRESSO's ``presso_corrected``);
+    a row's ``outlier_index`` also gives ``outliers``, the SNP ids (``snp``).
+    """
     spec = get_method(name)
     kw = {**spec.accepted({"alpha": alpha, "seed": seed, "nboot": nboot}), **(options or {})}
     try:
-        return spec.func(bx, sx, by, sy, **kw).to_record()
+        res = spec.func(bx, sx, by, sy, **kw)
     except ONE_PAIR_ERRORS as exc:
         return f"{type(exc).__name__}: {exc}"
+    out = []
+    for r in (res, *res.companions):
+        rec = r.to_record()
+        if rec.get("outlier_index") is not None and snp is not None:
+            rec["outliers"] = [str(snp[i]) for i in rec["outlier_index"]]
+        out.append(rec)
+    return out
 
 
 def analyse_pair(
@@ -368,12 +380,13 @@ def analyse_pair(
         return out
     for name in names:
         r = run_method(
-            name, bx, sx, by, sy, options=opts[name], alpha=alpha, seed=seed, nboot=nboot
-        )
+            name, bx, sx, by, sy, options=opts[name], alpha=alpha, seed=seed, nboot=nboot,
+            snp=snp,
+        )  # fmt: skip
         if isinstance(r, str):
             out["skipped"][name] = r
         else:
-            out["estimates"].append(r)
+            out["estimates"].extend(r)
     if not diagnostics:
         return out
     skip = out["skipped"]

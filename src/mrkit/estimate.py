@@ -364,14 +364,23 @@ class _Run:
                 results = list(pool.map(one, todo))
         else:
             results = [one(p) for p in todo]
-        rows = []
+        rows: list[dict[str, Any]] = []
         for p, res in zip(todo, results, strict=True):
             if isinstance(res, str):
                 self.skip(spec.name, p, res)
             else:
-                rows.append({"_pair": p, "_order": order, **res.to_record()})
+                rows.extend(self._record(p, order, r) for r in (res, *res.companions))
         if rows:
             self.estimates.append(pd.DataFrame(rows))
+
+    def _record(self, p: int, order: int, res: MRResult) -> dict[str, Any]:
+        """One estimates row; a method's ``outlier_index`` also becomes ``outliers``, SNP ids."""
+        rec = {"_pair": p, "_order": order, **res.to_record()}
+        if rec.get("outlier_index") is not None:
+            lo = int(np.searchsorted(self.pairs.group, p))
+            idx = lo + np.asarray(rec["outlier_index"], dtype=np.int64)
+            rec["outliers"] = [str(s) for s in self.pairs.snp[idx]]
+        return rec
 
     # diagnostics -------------------------------------------------------------------
     def diagnostics(self) -> None:

@@ -111,7 +111,8 @@ def test_presso_outliers_and_corrected_equal_r(ds):
     ref = ref_results(ds)["MRPRESSO"]["mr_presso"]["result"]
     res = _run(ds)
     r_out = [i - 1 for i in ref["MR-PRESSO results"]["Distortion Test"]["Outliers Indices"]]
-    assert res.extras["outliers"] == r_out
+    assert res.extras["outlier_index"] == r_out
+    assert res.extras["outliers"] == [str(i) for i in r_out]  # unnamed variants: positions
     row = ref["Main MR results"][1]
     assert rel_close(res.extras["corrected_estimate"], row["Causal Estimate"])
     assert rel_close(res.extras["corrected_se"], row["Sd"])
@@ -132,10 +133,17 @@ def test_presso_seed_reproducible_and_conclusion_stable():
 
 
 def test_presso_pvalue_text_resolution():
+    """MRPRESSO prints "<1e-04" for a global p with no exceeding draw; mrkit records the
+    bound 1/D, flagged at the limit, never 0."""
     res = _run("mr_ldlc_chd")
-    assert res.extras["global_pval"] == 0.0
+    assert res.extras["global_pval"] == 1 / 10_000
+    assert res.extras["global_pval_at_limit"] is True
+    assert res.extras["p_resolution"] == 1 / 10_000
     assert res.extras["global_pval_text"] == "<0.0001"
     assert res.extras["outlier_pvals_text"][11] == f"<{28 / 10_000:g}"
+    assert res.extras["outlier_pvals"][11] == 28 / 10_000
+    assert res.extras["outlier_pvals_at_limit"][11] is True
+    assert min(res.extras["outlier_pvals"]) > 0
 
 
 def test_presso_registered_and_errors():
@@ -167,7 +175,64 @@ def test_mark_presso_outliers():
     table = table.iloc[[n, *range(n)]].reset_index(drop=True)  # a dropped row first
     out = mark_presso_outliers(table, res)
     flagged = out.index[out["reason"] == "outlier (MR-PRESSO)"].tolist()
-    assert flagged == [i + 1 for i in res.extras["outliers"]]
+    assert flagged == [i + 1 for i in res.extras["outlier_index"]]
     assert not out.loc[flagged, "keep"].any()
     assert len(out) == len(table)
     assert table["keep"].sum() == n  # input untouched
+
+
+def test_presso_engine_lists_outliers_by_snp_id_and_corrected_row():
+    """MRPRESSO on the LDL-C table (SNP ids snp1..snp28): outliers are the ids
+    (R's "Outliers Indices" 12 and 14), and the outlier-corrected estimate is its own
+    row, method ``presso_corrected``, right after ``presso`` (R's "Main MR results"
+    row "Outlier-corrected": estimate, Sd, P-value to 1e-6; t on 25 df)."""
+    from conftest import REFERENCE
+    from mrkit.estimate import mr
+
+    ref = ref_results("mr_ldlc_chd")["MRPRESSO"]["mr_presso"]["result"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = mr(
+            REFERENCE / "data" / "mr_ldlc_chd.csv",
+            methods="presso",
+            options={"presso": {"n_distributions": 10_000}},
+            diagnostics=False,
+        )
+    est = res.estimates
+    assert est["method"].tolist() == ["presso", "presso_corrected"]
+    r_idx = ref["MR-PRESSO results"]["Distortion Test"]["Outliers Indices"]
+    assert est.iloc[0]["outliers"] == [f"snp{i}" for i in r_idx]
+    assert est.iloc[0]["outlier_index"] == [i - 1 for i in r_idx]
+    corr, row = est.iloc[1], ref["Main MR results"][1]
+    assert rel_close(corr["estimate"], row["Causal Estimate"])
+    assert rel_close(corr["se"], row["Sd"])
+    assert rel_close(corr["pval"], row["P-value"])
+    assert corr["nsnp"] == 26
+    assert corr["outliers"] == [f"snp{i}" for i in r_idx]
+    c = stats.t.isf(0.025, 25)
+    assert rel_close(corr["ci_upper"], row["Causal Estimate"] + c * row["Sd"])
+    assert res.parameters["seed"] == 1
+
+
+def test_cli_presso_n_distributions_and_snp_ids(tmp_path):
+    """mrkit mr TABLE --methods presso --set presso.n_distributions=10000 --json OUT."""
+    import json
+
+    from conftest import REFERENCE
+    from mrkit.cli import main
+
+    out = tmp_path / "presso.json"
+    table = REFERENCE / "data" / "mr_ldlc_chd.csv"
+    argv = ["mr", str(table), "--methods", "presso", "--set", "presso.n_distributions=10000"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main([*argv, "--json", str(out)]) == 0
+    d = json.loads(out.read_text())
+    rows = {r["method"]: r for r in d["estimates"]}
+    assert rows["presso"]["outliers"] == ["snp12", "snp14"]
+    assert rows["presso"]["n_distributions"] == 10_000
+    assert rows["presso"]["p_resolution"] == 1e-4
+    assert rows["presso"]["global_pval"] > 0
+    assert rows["presso_corrected"]["nsnp"] == 26
+    assert d["parameters"]["options"] == {"presso": {"n_distributions": 10_000}}
+    assert d["parameters"]["seed"] == 1

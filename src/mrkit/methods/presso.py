@@ -196,7 +196,7 @@ def presso(
     sig_threshold: float = 0.05,
     outlier_test: bool = True,
     distortion_test: bool = True,
-    seed: int | None = None,
+    seed: int | None = 1,
 ) -> MRResult:
     """MR-PRESSO global, outlier and distortion tests (R package MRPRESSO 1.0).
 
@@ -213,7 +213,8 @@ def presso(
         Run the outlier and distortion tests (``OUTLIERtest``, ``DISTORTIONtest``;
         mrkit defaults both to true, MRPRESSO to false).
     seed
-        Seed of :func:`numpy.random.default_rng`. R's random streams are not
+        Seed of :func:`numpy.random.default_rng`; default 1 (the engine's), so
+        repeated runs agree; None draws fresh entropy. R's random streams are not
         reproduced: p-values agree with MRPRESSO within Monte-Carlo error.
 
     Returns
@@ -221,14 +222,26 @@ def presso(
     MRResult
         ``estimate``/``se``/``pval`` are the raw IVW fit (t on ``J - 1`` df, as
         MRPRESSO's "Raw" row; the interval uses the same t quantile). Extras:
-        ``global_rss``, ``global_pval`` (count/D, 0 when no draw exceeds),
-        ``global_pval_text`` (``"<0.001"`` style), ``outlier_test_run``,
-        ``outlier_rss`` and ``outlier_pvals`` (Bonferroni, per variant),
-        ``outlier_pvals_text``, ``outliers`` (0-based indices), ``distortion_coef``
-        (%), ``distortion_pval`` and ``distortion_pval_text``,
+        ``global_rss``, ``global_pval`` (count/D; when no draw exceeds, the
+        resolution limit ``1/D`` with ``global_pval_at_limit`` true, so that it
+        reads ``< 1/D``, never 0), ``p_resolution`` (``1/D``), ``global_pval_text``
+        (``"<0.001"`` style), ``outlier_test_run``, ``outlier_rss`` and
+        ``outlier_pvals`` (Bonferroni, per variant; at the limit ``J/D``, flagged in
+        ``outlier_pvals_at_limit``), ``outlier_pvals_text``, ``outliers`` (the
+        outliers' SNP ids: :func:`mrkit.estimate.analyse` puts the table's ids
+        here; called directly, the variants' positions as text, the names the
+        engine gives unnamed variants), ``outlier_index`` (0-based positions),
+        ``distortion_coef`` (%), ``distortion_pval`` (at the limit ``1/D``, flagged
+        in ``distortion_pval_at_limit``) and ``distortion_pval_text``,
         ``corrected_estimate``/``corrected_se``/``corrected_t``/``corrected_pval``
         (IVW without the outliers; ``None`` when there are none),
         ``n_distributions``, ``seed`` and ``warnings``.
+
+        When outliers were removed the result carries the outlier-corrected IVW
+        fit as a second row, method ``presso_corrected`` (in
+        :attr:`~mrkit.results.MRResult.companions`; the engine lists it after the
+        ``presso`` row), with ``nsnp`` the variants kept and t on their number
+        minus one.
 
     Raises
     ------
@@ -268,11 +281,13 @@ def presso(
     g_count, o_count = _simulate(
         bx_, sx_, by_, sy_, loo_obs, mean_y, rss_obs, dif2, n_distributions, rng
     )
-    global_p = g_count / n_distributions
-    o_p = np.minimum(1.0, o_count / n_distributions * n)
-
-    run_outliers = bool(outlier_test and global_p < sig_threshold)
-    outliers = np.flatnonzero(o_p <= sig_threshold) if run_outliers else np.array([], int)
+    # decisions on the counts as MRPRESSO (a count of 0 is p = 0 there); reported
+    # p-values at the limit are the bound 1/D (J/D after Bonferroni), flagged, never 0
+    run_outliers = bool(outlier_test and g_count / n_distributions < sig_threshold)
+    o_raw = np.minimum(1.0, o_count / n_distributions * n)
+    outliers = np.flatnonzero(o_raw <= sig_threshold) if run_outliers else np.array([], int)
+    global_p = max(g_count, 1) / n_distributions
+    o_p = np.minimum(1.0, np.maximum(o_count, 1) / n_distributions * n)
     if run_outliers and n / n_distributions > sig_threshold:
         note = (
             f"MR-PRESSO outlier test unstable: the threshold {sig_threshold} is not "
@@ -293,7 +308,12 @@ def presso(
         "outlier_pvals_text": (
             [_pval_text(int(c), n_distributions, n) for c in o_count] if run_outliers else None
         ),
-        "outliers": [int(i) for i in outliers],
+        "outliers": [str(int(i)) for i in outliers],
+        "outlier_index": [int(i) for i in outliers],
+        "p_resolution": 1.0 / n_distributions,
+        "global_pval_at_limit": g_count == 0,
+        "outlier_pvals_at_limit": (o_count == 0).tolist() if run_outliers else None,
+        "distortion_pval_at_limit": None,
         "distortion_coef": None,
         "distortion_pval": None,
         "distortion_pval_text": None,
@@ -321,7 +341,8 @@ def presso(
             )
             extras.update(
                 distortion_coef=coef,
-                distortion_pval=d_count / n_distributions,
+                distortion_pval=max(d_count, 1) / n_distributions,
+                distortion_pval_at_limit=d_count == 0,
                 distortion_pval_text=_pval_text(d_count, n_distributions),
             )
     elif run_outliers and outliers.shape[0] == n:
@@ -329,19 +350,57 @@ def presso(
     extras["warnings"] = notes
     c = critical(alpha, dist="t", df=n - 1)
     est, se = raw["estimate"], raw["se"]
-    return MRResult("presso", est, se, est - c * se, est + c * se, raw["pval"], n, alpha, extras)
+    companions: tuple[MRResult, ...] = ()
+    if extras["corrected_estimate"] is not None:
+        k = n - outliers.shape[0]
+        cc = critical(alpha, dist="t", df=k - 1)
+        b, b_se = extras["corrected_estimate"], extras["corrected_se"]
+        corrected_extras = {
+            "outliers": extras["outliers"],
+            "outlier_index": extras["outlier_index"],
+            "n_outliers": int(outliers.shape[0]),
+            "global_pval": global_p,
+            "distortion_pval": extras["distortion_pval"],
+            "n_distributions": n_distributions,
+            "seed": seed,
+        }
+        companions = (
+            MRResult(
+                "presso_corrected",
+                b,
+                b_se,
+                b - cc * b_se,
+                b + cc * b_se,
+                extras["corrected_pval"],
+                k,
+                alpha,
+                corrected_extras,
+            ),
+        )
+    return MRResult(
+        "presso",
+        est,
+        se,
+        est - c * se,
+        est + c * se,
+        raw["pval"],
+        n,
+        alpha,
+        extras,
+        companions=companions,
+    )
 
 
 def mark_presso_outliers(table: Any, result: MRResult) -> Any:
     """Flag MR-PRESSO outliers in a harmonised pair table.
 
-    ``result.extras["outliers"]`` holds 0-based positions among the rows the
+    ``result.extras["outlier_index"]`` holds 0-based positions among the rows the
     estimator saw, i.e. the rows of ``table`` with ``keep`` true, in table order.
     Those rows get ``keep = False`` and ``reason = "outlier (MR-PRESSO)"``; rows are
     never deleted. Returns a new table (the input is not modified).
     """
-    if "outliers" not in result.extras:
-        msg = "mark_presso_outliers needs a result of `presso` (no `outliers` extra)"
+    if "outlier_index" not in result.extras:
+        msg = "mark_presso_outliers needs a result of `presso` (no `outlier_index` extra)"
         raise InputError(msg)
     for col in ("keep", "reason"):
         if col not in table.columns:
@@ -355,7 +414,7 @@ def mark_presso_outliers(table: Any, result: MRResult) -> Any:
             f"MR-PRESSO result used {result.nsnp}; pass the table the estimate was run on"
         )
         raise InputError(msg)
-    rows = out.index[kept[np.asarray(result.extras["outliers"], dtype=int)]]
+    rows = out.index[kept[np.asarray(result.extras["outlier_index"], dtype=int)]]
     out.loc[rows, "keep"] = False
     out.loc[rows, "reason"] = OUTLIER_REASON
     return out
