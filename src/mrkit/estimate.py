@@ -24,6 +24,7 @@ pairs in the batch.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -68,6 +69,9 @@ class Pairs:
     group: NDArray[np.int64]
     snp: NDArray[np.object_]
     keys: pd.DataFrame
+    #: Per pair, the smallest of the table's ``samplesize_exposure``/``samplesize_outcome``
+    #: (NaN where absent); given to methods with an ``n`` option (cML) unless set.
+    sample_size: FloatArray | None = None
 
     @property
     def npairs(self) -> int:
@@ -159,7 +163,7 @@ class Pairs:
                             keys[f"{key}_name"] = [str(v[0]) for v in names]
         used = df["keep"].to_numpy(bool)
         u = df.loc[used]
-        return cls.from_arrays(
+        pairs = cls.from_arrays(
             u["beta_exposure"].to_numpy(float),
             u["se_exposure"].to_numpy(float),
             u["beta_outcome"].to_numpy(float),
@@ -168,6 +172,13 @@ class Pairs:
             snp=u["snp"].astype(str).to_numpy(object),
             keys=keys.reset_index(drop=True),
         )
+        ncols = [c for c in ("n_exposure", "n_outcome") if c in u.columns]
+        if not ncols:
+            return pairs
+        nmin = u[ncols].astype(float).min(axis=1).groupby(np.asarray(codes)[used]).min()
+        size = np.full(pairs.npairs, np.nan)
+        size[nmin.index.to_numpy(int)] = nmin.to_numpy(float)
+        return dataclasses.replace(pairs, sample_size=size)
 
     def pair(self, p: int) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
         """The four vectors of pair ``p``."""
@@ -351,8 +362,13 @@ class _Run:
             else:
                 todo.append(p)
 
+        size = self.pairs.sample_size
+        pass_n = size is not None and "n" in spec.options and "n" not in kw
+
         def one(p: int) -> MRResult | str:
             try:
+                if pass_n and size is not None and np.isfinite(size[p]):
+                    return spec.func(*self.pairs.pair(p), **kw, n=float(size[p]))
                 return spec.func(*self.pairs.pair(p), **kw)
             except MrkitError as exc:
                 return str(exc)
