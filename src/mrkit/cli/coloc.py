@@ -114,8 +114,10 @@ def _print(out: dict[str, Any]) -> None:
 
 @app.command("coloc")
 def coloc_command(
-    data1: Annotated[Path, typer.Argument(help="Trait 1: snp, beta, varbeta (or se), ... file.")],
-    data2: Annotated[Path, typer.Argument(help="Trait 2, the same columns.")],
+    data1: Annotated[
+        Path, typer.Argument(help="Trait 1: snp, beta, varbeta (or se), ... file; or a GWAS id.")
+    ],
+    data2: Annotated[Path, typer.Argument(help="Trait 2, the same way.")],
     method: Annotated[
         str, typer.Option(help="abf (one causal variant per trait), susie, or signals.")
     ] = "abf",
@@ -146,8 +148,44 @@ def coloc_command(
     csv_out: Annotated[
         Path | None, typer.Option("--csv", help="Write the summary (one row per pair) as CSV.")
     ] = None,
+    store: Annotated[
+        str | None, typer.Option(help="Store of DATA1/DATA2 given as GWAS ids (with --region).")
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(help="CHR:START-END: take both traits' variants there (store or files)."),
+    ] = None,
 ) -> None:
     """Colocalise two traits in one region: coloc.abf, coloc.susie or coloc.signals."""
+    import warnings
+
+    from mrkit.errors import MrkitWarning
+
+    with warnings.catch_warnings():  # the CLI prints them as notes
+        warnings.simplefilter("ignore", MrkitWarning)
+        _coloc(
+            data1, data2, method, ld, panel, p1, p2, p12, signals_method, mode,
+            json_out, csv_out, store, region,
+        )  # fmt: skip
+
+
+def _coloc(
+    data1: Path,
+    data2: Path,
+    method: str,
+    ld: Path | None,
+    panel: str | None,
+    p1: float,
+    p2: float,
+    p12: float | None,
+    signals_method: str,
+    mode: str,
+    json_out: Path | None,
+    csv_out: Path | None,
+    store: str | None,
+    region: str | None,
+) -> None:
+    """The body of :func:`coloc_command`."""
     from mrkit.coloc.data import read_dataset
     from mrkit.errors import InputError
 
@@ -169,12 +207,24 @@ def coloc_command(
             msg = f"{name} must be a probability in (0, 1), got {value:g}"
             raise InputError(msg)
     signals = _signals_function() if method == "signals" else None
-    d1 = read_dataset(data1)
-    d2 = read_dataset(data2)
+    read_notes: list[str] = []
+    if region is not None:
+        from mrkit.coloc.region import load_region, parse_region
+
+        where = parse_region(region)
+        d1 = load_region(str(data1), where, store=store, notes=read_notes)
+        d2 = load_region(str(data2), where, store=store, notes=read_notes)
+    elif store is not None:
+        msg = "--store needs --region CHR:START-END (the region to colocalise)"
+        raise InputError(msg)
+    else:
+        d1 = read_dataset(data1)
+        d2 = read_dataset(data2)
     if method == "abf":
         out = _run_abf(d1, d2, p1, p2, q12)
         if ld is not None or panel is not None:
             out["notes"].append("coloc.abf assumes one causal variant and does not use LD")
+        out["notes"][:0] = read_notes
         _write(out, json_out, csv_out)
         return
     need_ld = method == "susie" or signals_method != "single"
@@ -183,6 +233,12 @@ def coloc_command(
         msg = f"{what} needs LD: give --ld FILE or --panel PREFIX"
         raise InputError(msg)
     d2, ld1, ld2, flipped = _load_ld(d1, d2, ld, panel)
+    if panel is not None:
+        read_notes += [
+            f"{d.name} has no effect_allele/other_allele: LD coded by the panel's A1 alleles"
+            for d in (d1, d2)
+            if d.effect_allele is None
+        ]
     if method == "susie":
         out = _run_susie(d1, d2, ld1, ld2, p1, p2, q12)
     else:
@@ -192,6 +248,7 @@ def coloc_command(
         out["signals"] = {"method": signals_method, "mode": mode}
     if flipped:
         out["notes"].append(f"{flipped} SNP(s) of trait 2 flipped to trait 1's alleles")
+    out["notes"][:0] = read_notes
     _write(out, json_out, csv_out)
 
 
