@@ -249,3 +249,19 @@ def test_bad_inputs_are_input_errors() -> None:
         coloc_abf(d1, dataset("D2"), prior_weights1=np.ones(3))
     with pytest.raises(InputError, match="sdY"):
         coloc_abf({k: v for k, v in d1.items() if k not in ("sdY", "MAF")}, dataset("D2"))
+
+
+@pytest.mark.slow
+def test_sensitivity_of_a_susie_result() -> None:
+    """sensitivity() on mrkit's own coloc_susie result (row 2) against R's table."""
+    from mrkit.coloc.ld import read_ld
+    from mrkit.coloc.susie_coloc import coloc_susie
+
+    ld = read_ld(COLOC / "data/test_LD_D3D4_upper.csv.gz")
+    res = coloc_susie(dataset("D3"), dataset("D4"), ld)
+    table = find_call("sensitivity_susie_D3_D4_row2")["result"]["table"]
+    tab = sensitivity(res, "H4 > 0.9", row=2)
+    close(tab["p12"], table["p12"], rtol=1e-12)
+    for h in range(5):  # the SuSiE fits replay R's to ~1e-8 (same IBSS iterations)
+        close(tab[f"pp_h{h}"], table[f"PP.H{h}.abf"], rtol=1e-5)
+    assert list(tab["pass"]) == table["pass"]
