@@ -11,7 +11,8 @@ import pytest
 from coloc_ref import COLOC, dataset, find_call
 
 from mrkit.coloc.abf import coloc_abf
-from mrkit.coloc.data import DataFileError, align_alleles, as_dataset, read_dataset
+from mrkit.coloc.data import DataFileError, as_dataset, read_dataset
+from mrkit.coloc.ld import align_alleles
 from mrkit.errors import InputError, StatisticalWarning
 
 pytestmark = pytest.mark.skipif(not COLOC.is_dir(), reason="../shared/reference/coloc absent")

@@ -267,8 +267,7 @@ def _signals_function() -> Any:
 def _load_ld(d1: Any, d2: Any, ld: Path | None, panel: str | None) -> tuple[Any, Any, Any, int]:
     """``(d2, ld1, ld2, flipped)``: each trait's checked LD; with one LD file, trait 2's
     betas are flipped to trait 1's alleles (the file is taken to be coded like trait 1)."""
-    from mrkit.coloc.data import align_alleles
-    from mrkit.coloc.ld import panel_ld, read_ld
+    from mrkit.coloc.ld import align_alleles, panel_ld, read_ld
 
     if ld is not None:
         d2, flipped = align_alleles(d2, d1)

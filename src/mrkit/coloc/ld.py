@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gzip
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +33,7 @@ from mrkit.ld.panel import ReferencePanel
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["LDError", "ld_for", "panel_ld", "read_ld"]
+__all__ = ["LDError", "align_alleles", "ld_for", "panel_ld", "read_ld"]
 
 #: Header names of the long format (lower case), in order of preference.
 LONG_COLUMNS = {
@@ -277,3 +278,47 @@ def panel_ld(prefix: str | Path, data: ColocDataset) -> pd.DataFrame:
             f"{snps[i]}: {ea[i]}/{oa[i]} in the data, {a1[i]}/{a2[i]} in {prefix}"
         )
     return panel.ld_matrix(snps, effect_alleles=list(ea))
+
+
+def align_alleles(d: ColocDataset, ref: ColocDataset) -> tuple[ColocDataset, int]:
+    """``d`` with ``beta`` flipped where its alleles are ``ref``'s swapped; and how many.
+
+    Only SNPs in both datasets are compared; alleles are compared in upper case. Without
+    alleles in either dataset, ``d`` is returned as it is.
+
+    Raises
+    ------
+    InputError
+        A common SNP whose two alleles are not ``ref``'s two alleles.
+    """
+    if (
+        d.effect_allele is None
+        or d.other_allele is None
+        or ref.effect_allele is None
+        or ref.other_allele is None
+    ):
+        return d, 0
+    where = {s: i for i, s in enumerate(ref.snp.tolist())}
+    idx = np.array([where.get(s, -1) for s in d.snp.tolist()], dtype=np.intp)
+    common = np.flatnonzero(idx >= 0)
+    ea, oa = d.effect_allele[common], d.other_allele[common]
+    rea, roa = ref.effect_allele[idx[common]], ref.other_allele[idx[common]]
+    same = (ea == rea) & (oa == roa)
+    swap = (ea == roa) & (oa == rea)
+    bad = np.flatnonzero(~(same | swap))
+    if bad.size:
+        k = int(common[bad[0]])
+        i = int(idx[k])
+        raise InputError(
+            f"{len(bad)} SNP(s) have different alleles in {d.name} and {ref.name}, e.g. "
+            f"{d.snp[k]}: {d.effect_allele[k]}/{d.other_allele[k]} against "
+            f"{ref.effect_allele[i]}/{ref.other_allele[i]}"
+        )
+    flip = common[swap & ~same]
+    if flip.size == 0 or d.beta is None:
+        return d, int(flip.size)
+    beta = d.beta.copy()
+    beta[flip] = -beta[flip]
+    ea2, oa2 = d.effect_allele.copy(), d.other_allele.copy()
+    ea2[flip], oa2[flip] = d.other_allele[flip], d.effect_allele[flip]
+    return replace(d, beta=beta, effect_allele=ea2, other_allele=oa2), int(flip.size)
