@@ -13,6 +13,7 @@ are in :mod:`mrkit.report.plots`.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -86,15 +87,20 @@ def _legend_above(ax: Axes, n: int) -> None:
         )
 
 
+def _wrap(label: str, width: int = 62) -> str:
+    """Long axis labels on two lines rather than cut at the figure's edge."""
+    return textwrap.fill(label, width)
+
+
 def _finish(fig: Figure, ax: Axes, xlabel: str, ylabel: str, title: str, nlegend: int) -> None:
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set_xlabel(_wrap(xlabel))
+    ax.set_ylabel(_wrap(ylabel, 55))
     _legend_above(ax, nlegend)
     rows = (nlegend + 1) // 2
     if title:
         fig.suptitle(title, fontsize=9, y=0.995, va="top")
     top_in = 0.12 + 0.15 * rows + (0.25 if title else 0.0)
-    fig.subplots_adjust(left=0.15, right=0.97, bottom=0.11, top=1 - top_in / fig.get_figheight())
+    fig.subplots_adjust(left=0.15, right=0.97, bottom=0.13, top=1 - top_in / fig.get_figheight())
 
 
 def scatter(
@@ -168,7 +174,7 @@ def forest(
     ax.axvline(0, color="#999999", lw=0.6, ls="--")
     ax.set_yticks(ys, labels, fontsize=font)
     ax.set_ylim(ys.min() - 0.8 if len(ys) else -1, 0.8)
-    ax.set_xlabel(xlabel)
+    ax.set_xlabel(_wrap(xlabel))
     if title:
         ax.set_title(title, fontsize=9)
     longest = max((len(s) for s in labels), default=4)

@@ -9,7 +9,8 @@ import pandas as pd
 
 from mrkit.methods import get_method
 from mrkit.report import figures, plots
-from mrkit.report.html import render_report
+from mrkit.report.html import render_report, strobe_rows
+from mrkit.report.supplement import write_supplement
 
 _VECTORS = ("beta_exposure", "se_exposure", "beta_outcome", "se_outcome")
 slug = plots.slug
@@ -53,6 +54,15 @@ def _write_tables(
     h.to_parquet(files["harmonised"], index=False)
     diagnostics.to_csv(files["diagnostics"], index=False, float_format="%.10g")
     return files
+
+
+def _total_n(trait: Any) -> float | None:
+    """A trait's sample size: ``n``, else cases plus controls."""
+    n = getattr(trait, "n", None)
+    if n:
+        return float(n)
+    total = (getattr(trait, "ncase", 0) or 0) + (getattr(trait, "ncontrol", 0) or 0)
+    return float(total) or None
 
 
 def trait_names(
@@ -151,12 +161,16 @@ def write_outputs(
     instruments: dict[str, pd.DataFrame],
     manifest: dict[str, Any],
     pair_log: pd.DataFrame | None = None,
+    traits: dict[str, Any] | None = None,
+    families: list[dict[str, Any]] | None = None,
 ) -> dict[str, Path]:
     """Write every output file; returns ``{name: path}``.
 
     Per-pair figures and report sections are drawn for the pairs chosen by
     :func:`detail_pairs`; ``pairs.csv`` (from ``pair_log``) lists every pair's
-    status, error and time.
+    status, error and time; ``supplement/`` holds the tables for a paper
+    (:mod:`mrkit.report.supplement`). ``traits`` (binary, N, cases of each
+    GWAS) give odds ratios and power; ``families`` the multiple-testing families.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     files = _write_tables(out_dir, results, harmonised, diagnostics)
@@ -198,6 +212,18 @@ def write_outputs(
                 rows, fig_dir / f"summary_{direction}", title=title
             )
     flow = snp_flow(harmonised)
+    traits = traits or {}
+    n_exposure = {k: _total_n(t) for k, t in traits.items()}
+    checklist = strobe_rows(study, labels, manifest, families or [])
+    supp = write_supplement(
+        out_dir / "supplement",
+        results=results,
+        diagnostics=diagnostics,
+        outputs=outputs,
+        n_exposure=n_exposure,
+        checklist=checklist,
+    )
+    files.update({f"supplement_{k}": v for k, v in supp.items()})
     html = render_report(
         study=study,
         results=results,
@@ -212,6 +238,10 @@ def write_outputs(
         labels=labels,
         detailed=detailed,
         pair_log=pair_log,
+        traits=traits,
+        families=families,
+        base=out_dir,
+        supplement={f"{k}.csv": v for k, v in supp.items()},
     )
     files["report"] = out_dir / "report.html"
     files["report"].write_text(html, encoding="utf-8")

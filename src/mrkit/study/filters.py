@@ -224,13 +224,22 @@ def presso_step(
     notes.warnings.extend(res.extras.get("warnings") or [])
     ex = res.extras
     notes.diagnostics["presso_global_pval"] = ex.get("global_pval")
-    outliers = list(ex.get("outliers") or [])
+    # outliers as SNP ids: `outlier_index` (positions among `used`), else `outliers` as
+    # positions (older results) or ids
+    index = ex.get("outlier_index")
+    outliers = list(index if index is not None else ex.get("outliers") or [])
     notes.diagnostics["presso_outliers"] = len(outliers)
-    # outliers as SNP ids (the method may give row indices of `used` or the ids themselves)
     snps = used["snp"].astype(str).tolist()
     ids = [snps[int(o)] if isinstance(o, int | np.integer) else str(o) for o in outliers]
     notes.diagnostics["presso_outlier_snps"] = "; ".join(ids)
-    for key in ("n_distributions", "distortion_pval", "corrected_estimate", "corrected_se"):
+    for key in (
+        "n_distributions",
+        "global_pval_at_limit",
+        "distortion_pval",
+        "distortion_pval_at_limit",
+        "corrected_estimate",
+        "corrected_se",
+    ):
         notes.diagnostics[f"presso_{key}"] = ex.get(key)
     notes.diagnostics["presso_corrected_pval"] = ex.get("corrected_pval")
     if not correct:

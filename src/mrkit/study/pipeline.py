@@ -254,6 +254,8 @@ def run_study(
             instruments=instruments,
             manifest=manifest,
             pair_log=pair_log,
+            traits=traits,
+            families=family,
         )
         tick()
     manifest["timings_s"] = stages.timings
