@@ -125,6 +125,15 @@ def test_combine_abf_is_stable_in_log_space() -> None:
     assert np.log(pp[3] / pp[4]) == pytest.approx(lh3 - lh4, rel=1e-12)
 
 
+def test_combine_abf_one_snp_has_no_h3() -> None:
+    """With one SNP two distinct causal variants are impossible: PP.H3 = 0, as in coloc."""
+    pp = combine_abf([3.0], [4.0], 1e-4, 1e-4, 1e-5)
+    assert pp[3] == 0.0
+    assert pp.sum() == pytest.approx(1.0)
+    lh = np.array([0.0, np.log(1e-4) + 3, np.log(1e-4) + 4, -np.inf, np.log(1e-5) + 7])
+    close(pp, np.exp(lh) / np.exp(lh).sum(), rtol=1e-12)
+
+
 def test_combine_abf_rejects_mismatch() -> None:
     with pytest.raises(InputError, match="equal length"):
         combine_abf([1.0, 2.0], [1.0], 1e-4, 1e-4, 1e-5)

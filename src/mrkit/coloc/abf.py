@@ -243,7 +243,9 @@ def finemap_abf(
     Returns
     -------
     pandas.DataFrame
-        ``snp, position (if given), z, labf, prior, snp_pp``.
+        ``snp, position (if given), v, z, r, labf, prior, snp_pp``: coloc's ``V.``
+        (varbeta, or its approximation from MAF and N), ``z.``, ``r.`` (shrinkage
+        ``W/(W+V)``), ``lABF.``, ``prior`` and ``SNP.PP``.
     """
     import pandas as pd
 
