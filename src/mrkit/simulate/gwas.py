@@ -73,6 +73,7 @@ from scipy import stats
 from mrkit._core.columns import SUMSTATS_COLUMNS
 from mrkit.errors import InputError
 from mrkit.simulate.panel import PanelGenotypes, read_panel
+from mrkit.simulate.regions import RegionSpec, check_regions, region_effects, region_mask
 from mrkit.simulate.spec import EffectSpec, TraitSpec, _check_variance, topological_order
 
 __all__ = ["COLUMNS", "GwasSimulation", "simulate_gwas", "total_effects"]
@@ -185,6 +186,7 @@ def simulate_gwas(
     seed: int = 1,
     flip_alleles: bool = True,
     ld_window: int = 500_000,
+    regions: Sequence[RegionSpec] = (),
 ) -> GwasSimulation:
     """Genome-wide summary statistics of several traits over a panel's SNPs.
 
@@ -205,6 +207,10 @@ def simulate_gwas(
     ld_window
         Reach, in bp, of a causal SNP's LD in the expected z (between one and
         two windows).
+    regions
+        Causal variants placed in windows, shared by several traits or distinct
+        (:mod:`mrkit.simulate.regions`); the traits' own causal SNPs are then
+        drawn outside every region.
 
     Returns
     -------
@@ -213,11 +219,12 @@ def simulate_gwas(
         effect_allele, other_allele, eaf, beta, se, p, log10p, n`` (plus
         ``ncase, ncontrol`` for a binary trait), sorted as the panel; the truth
         (causal and pleiotropic SNPs with their per-allele effects, true
-        effects between traits) is in ``.truth``.
+        effects between traits, and with regions their variants) is in ``.truth``.
     """
     pan = panel if isinstance(panel, PanelGenotypes) else read_panel(panel)
     order = topological_order(traits, effects)
-    _check_variance(traits, effects)
+    check_regions(regions, [t.name for t in traits])
+    _check_variance(traits, effects, regions)
     if ld_window <= 0:
         raise InputError(f"`ld_window` must be positive, got {ld_window}")
     spec = {t.name: t for t in traits}
@@ -231,6 +238,12 @@ def simulate_gwas(
     moments = [(mu, np.where(sd > 0, sd, 1.0)) for mu, sd in moments]
     poly = np.flatnonzero(sd_all > 0)
     het = 2.0 * freq * (1.0 - freq)
+    placed: dict[str, np.ndarray] = {}
+    region_info: list[dict[str, Any]] = []
+    cand = poly
+    if regions:
+        cand = poly[~region_mask(bim, regions)[poly]]
+        placed, region_info = region_effects(regions, bim, freq, pan.genotypes, seed)
 
     # Effects per SD of standardised genotype on each trait's liability, in causal order.
     total: dict[str, np.ndarray] = {}
@@ -239,7 +252,9 @@ def simulate_gwas(
     pleio: list[dict[str, Any]] = []
     for name in order:
         t = spec[name]
-        a, idx = _own_effects(t, seed, poly, het, m)
+        a, idx = _own_effects(t, seed, cand, het, m)
+        if name in placed:
+            a = a + placed[name]
         own_idx[name], own_eff[name] = idx, a
         tot = a.copy()
         for e in effects:
@@ -261,6 +276,30 @@ def simulate_gwas(
     for ti, t in enumerate(traits):
         out[t.name] = _sumstats(t, bim, freq, z[poly, ti], poly, seed, flip_alleles)
     out.truth = _truth(traits, effects, spec, bim, sd_all, own_idx, own_eff, pleio)
+    if region_info:
+        out.truth["regions"] = _region_truth(region_info, spec, bim, sd_all)
+    return out
+
+
+def _region_truth(info, spec, bim, sd) -> list[dict[str, Any]]:
+    """Each region with its variants' per-allele effects (panel A1) in the traits' units."""
+    out = []
+    for reg in info:
+        variants = []
+        for v in reg.pop("variants"):
+            t, row = spec[v["trait"]], v["row"]
+            beta = v["sign"] * math.sqrt(v["h2"]) / sd[row] * t.logodds_per_liability
+            variants.append(
+                {
+                    "trait": t.name,
+                    "snp": str(bim["snp"].iloc[row]),
+                    "pos": int(bim["pos"].iloc[row]),
+                    "effect_allele": str(bim["a1"].iloc[row]),
+                    "beta": float(beta),
+                    "h2": v["h2"],
+                }
+            )
+        out.append({**reg, "variants": variants})
     return out
 
 

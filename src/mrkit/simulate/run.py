@@ -27,12 +27,14 @@ import pandas as pd
 
 from mrkit.simulate.gwas import COLUMNS, GwasSimulation, simulate_gwas, total_effects
 from mrkit.simulate.panel import simulate_panel
+from mrkit.simulate.regions import RegionSpec
 from mrkit.simulate.spec import EffectSpec, SimulationConfig, TraitSpec, load_config
 
 __all__ = [
     "COLUMNS",
     "EffectSpec",
     "GwasSimulation",
+    "RegionSpec",
     "SimulationConfig",
     "TraitSpec",
     "load_config",
@@ -114,7 +116,9 @@ def simulate_from_config(
     if not isinstance(config, SimulationConfig):
         config = load_config(config, seed=seed)
     elif seed is not None:
-        config = SimulationConfig(config.traits, config.effects, config.panel, config.gwas, seed)
+        config = SimulationConfig(
+            config.traits, config.effects, config.panel, config.gwas, seed, config.regions
+        )
     out_dir = Path(out_dir)
     key = _key(config)
     truth_path = out_dir / "truth.json"
@@ -154,7 +158,12 @@ def simulate_from_config(
     t1 = time.perf_counter()
     say("simulating summary statistics")
     sim = simulate_gwas(
-        panel_prefix, config.traits, config.effects, seed=config.seed, **config.gwas
+        panel_prefix,
+        config.traits,
+        config.effects,
+        seed=config.seed,
+        regions=config.regions,
+        **config.gwas,
     )
     t2 = time.perf_counter()
     for name, df in sim.items():
@@ -185,6 +194,7 @@ def simulate_study(
     seed: int = 1,
     force: bool = False,
     workers: int | None = None,
+    regions: Sequence[RegionSpec] = (),
 ) -> dict[str, Any]:
     """Simulate a panel and one GWAS per trait into ``out_dir``, with ``truth.json``.
 
@@ -210,6 +220,9 @@ def simulate_study(
         and a panel made with the same panel parameters and seed is reused.
     workers
         Processes for the panel's chromosomes (see ``simulate_panel``).
+    regions
+        :class:`~mrkit.simulate.regions.RegionSpec` list: causal variants shared by
+        several traits, or distinct, in given windows (cis-MR, colocalisation).
 
     Returns
     -------
@@ -218,5 +231,7 @@ def simulate_study(
         ``cached`` and ``timings`` (seconds per stage).
     """
     effs = tuple(e if isinstance(e, EffectSpec) else EffectSpec(*e) for e in effects)
-    config = SimulationConfig(tuple(traits), effs, dict(panel or {}), dict(gwas or {}), seed)
+    config = SimulationConfig(
+        tuple(traits), effs, dict(panel or {}), dict(gwas or {}), seed, tuple(regions)
+    )
     return simulate_from_config(config, out_dir, force=force, workers=workers)

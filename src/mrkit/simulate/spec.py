@@ -39,6 +39,13 @@ A simulation config (``mrkit simulate --config sim.toml``) is a TOML file::
     # pleiotropy_h2 = 0.0         #   effects on the outcome, and the outcome variance
     # pleiotropy_directional = false  # they explain; directional: same sign as on exposure
 
+    [[region]]                    # optional: strong causal variants in one window
+    chrom = 1                     # (cis-MR, colocalisation; see mrkit.simulate.regions)
+    start = 800_000
+    end = 1_200_000
+    causal = "shared"             # or "distinct": one variant per trait, in low LD
+    h2 = { ms = 0.01, serum_iron = 0.02 }
+
 Unknown keys, missing keys and bad values raise :class:`~mrkit.errors.InputError`
 naming the key.
 """
@@ -56,10 +63,12 @@ from typing import Any
 from scipy import stats
 
 from mrkit.errors import InputError
+from mrkit.simulate.regions import RegionSpec, check_regions, region_h2
 
 __all__ = [
     "DEFAULT_TOML",
     "EffectSpec",
+    "RegionSpec",
     "SimulationConfig",
     "TraitSpec",
     "default_config",
@@ -262,10 +271,14 @@ def topological_order(traits: Sequence[TraitSpec], effects: Sequence[EffectSpec]
     return order
 
 
-def _check_variance(traits: Sequence[TraitSpec], effects: Sequence[EffectSpec]) -> None:
+def _check_variance(
+    traits: Sequence[TraitSpec],
+    effects: Sequence[EffectSpec],
+    regions: Sequence[RegionSpec] = (),
+) -> None:
     spec = {t.name: t for t in traits}
     for t in traits:
-        total = t.h2
+        total = t.h2 + region_h2(regions, t.name)
         for e in effects:
             if e.outcome == t.name:
                 g = e.gamma * spec[e.exposure].logodds_per_liability / t.logodds_per_liability
@@ -279,31 +292,39 @@ def _check_variance(traits: Sequence[TraitSpec], effects: Sequence[EffectSpec]) 
 
 @dataclass(frozen=True)
 class SimulationConfig:
-    """A whole simulated study: panel options, traits, effects, GWAS options, seed."""
+    """A whole simulated study: panel options, traits, effects, GWAS options, seed, regions."""
 
     traits: tuple[TraitSpec, ...]
     effects: tuple[EffectSpec, ...] = ()
     panel: Mapping[str, Any] = field(default_factory=dict)
     gwas: Mapping[str, Any] = field(default_factory=dict)
     seed: int = 1
+    regions: tuple[RegionSpec, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.traits:
             raise InputError("a simulation needs at least one `[[trait]]`")
         topological_order(self.traits, self.effects)
-        _check_variance(self.traits, self.effects)
+        check_regions(self.regions, [t.name for t in self.traits])
+        _check_variance(self.traits, self.effects, self.regions)
         _unknown(self.panel, PANEL_KEYS, "panel")
         _unknown(self.gwas, GWAS_KEYS, "gwas")
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-data form (JSON-ready), used for the cache key and ``truth.json``."""
-        return {
+        """Plain-data form (JSON-ready), used for the cache key and ``truth.json``.
+
+        ``regions`` appears only when there are some (older keys stay valid).
+        """
+        out: dict[str, Any] = {
             "seed": self.seed,
             "panel": dict(self.panel),
             "gwas": dict(self.gwas),
             "traits": [asdict(t) for t in self.traits],
             "effects": [asdict(e) for e in self.effects],
         }
+        if self.regions:
+            out["regions"] = [r.as_dict() for r in self.regions]
+        return out
 
 
 def _unknown(table: Mapping[str, Any], allowed: Iterable[str], where: str) -> None:
@@ -328,16 +349,24 @@ def _build(cls: type, table: Any, where: str) -> Any:
 
 def parse_config(data: Mapping[str, Any], *, seed: int | None = None) -> SimulationConfig:
     """Build a :class:`SimulationConfig` from the parsed TOML (``seed`` overrides)."""
-    _unknown(data, ("seed", "panel", "gwas", "trait", "effect"), "config")
+    _unknown(data, ("seed", "panel", "gwas", "trait", "effect", "region"), "config")
     raw_traits = data.get("trait", [])
     raw_effects = data.get("effect", [])
-    if not isinstance(raw_traits, list) or not isinstance(raw_effects, list):
-        raise InputError("`trait` and `effect` must be arrays of tables ([[trait]], [[effect]])")
+    raw_regions = data.get("region", [])
+    if not all(isinstance(x, list) for x in (raw_traits, raw_effects, raw_regions)):
+        raise InputError(
+            "`trait`, `effect` and `region` must be arrays of tables ([[trait]], [[effect]], "
+            "[[region]])"
+        )
     traits = tuple(
         _build(TraitSpec, t, f"trait[{i}]" if "name" not in t else f"trait `{t['name']}`")
         for i, t in enumerate(raw_traits)
     )
     effects = tuple(_build(EffectSpec, e, f"effect[{i}]") for i, e in enumerate(raw_effects))
+    regions = tuple(
+        _build(RegionSpec, r, f"region[{i}]" if "name" not in r else f"region `{r['name']}`")
+        for i, r in enumerate(raw_regions)
+    )
     use_seed = data.get("seed", 1) if seed is None else seed
     if not isinstance(use_seed, int) or use_seed < 0:
         raise InputError(f"`seed` must be a non-negative integer, got {use_seed!r}")
@@ -345,7 +374,7 @@ def parse_config(data: Mapping[str, Any], *, seed: int | None = None) -> Simulat
     gwas = data.get("gwas", {})
     if not isinstance(panel, Mapping) or not isinstance(gwas, Mapping):
         raise InputError("`panel` and `gwas` must be tables")
-    return SimulationConfig(traits, effects, dict(panel), dict(gwas), use_seed)
+    return SimulationConfig(traits, effects, dict(panel), dict(gwas), use_seed, regions)
 
 
 def load_config(path: str | Path, *, seed: int | None = None) -> SimulationConfig:
