@@ -79,7 +79,8 @@ _DOC_COMMON = """
     ----------
     nboot, seed
         Number of bootstrap draws for the SE (TwoSampleMR: 1000;
-        MendelianRandomization: 10000) and the seed of ``numpy.random.default_rng``.
+        MendelianRandomization: 10000) and the seed of ``numpy.random.default_rng``
+        (default 1, the engine's, so repeated calls agree; None: fresh entropy).
         R's random streams are not reproduced: SEs agree within Monte-Carlo error.
     dist
         ``"normal"`` (default, both packages) or ``"t"`` on :math:`J-1` degrees of
@@ -104,7 +105,7 @@ def simple_median(
     *,
     alpha: float = 0.05,
     nboot: int = 1000,
-    seed: int | None = None,
+    seed: int | None = 1,
     dist: Literal["normal", "t"] = "normal",
 ) -> MRResult:
     """Median of the ratio estimates, each weighted :math:`1/J`.
@@ -147,7 +148,7 @@ def weighted_median_estimator(
     alpha: float = 0.05,
     weights: Weights = "second",
     nboot: int = 1000,
-    seed: int | None = None,
+    seed: int | None = 1,
     dist: Literal["normal", "t"] = "normal",
 ) -> MRResult:
     """Weighted median of the ratio estimates (TwoSampleMR ``mr_weighted_median``).
@@ -197,7 +198,7 @@ def penalised_weighted_median(
     weights: Weights = "second",
     penk: float = 20.0,
     nboot: int = 1000,
-    seed: int | None = None,
+    seed: int | None = 1,
     dist: Literal["normal", "t"] = "normal",
 ) -> MRResult:
     """Penalised weighted median (TwoSampleMR ``mr_penalised_weighted_median``).

@@ -86,7 +86,8 @@ _DOC_COMMON = """
         Bandwidth factor (1 in both packages).
     nboot, seed
         Bootstrap draws for the SE (TwoSampleMR 1000, MendelianRandomization
-        10000) and the seed of ``numpy.random.default_rng``; R's random streams
+        10000) and the seed of ``numpy.random.default_rng`` (default 1, the
+        engine's; None: fresh entropy); R's random streams
         are not reproduced, SEs agree within Monte-Carlo error.
     dist
         p-value distribution: ``"t"`` on :math:`J-1` df (default, TwoSampleMR) or
@@ -115,7 +116,7 @@ def _make(name: str, label: str, kind: Kind, nome: bool, default: bool, r_name: 
         alpha: float = 0.05,
         phi: float = 1.0,
         nboot: int = 1000,
-        seed: int | None = None,
+        seed: int | None = 1,
         dist: Literal["normal", "t"] = "t",
     ) -> MRResult:
         return _mode_core(
