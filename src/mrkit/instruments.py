@@ -24,6 +24,8 @@ from mrkit.ld.panel import ReferencePanel
 
 #: The extended MHC region on chromosome 6 (as used by LD Score regression and MR studies).
 MHC = {"GRCh37": (28_477_797, 33_448_354), "GRCh38": (28_510_120, 33_480_577)}
+#: Drop reason of a candidate outside the region of a cis-MR study (``region=``).
+REASON_OUTSIDE_REGION = "outside region"
 
 
 def _select_p(t: pd.DataFrame, p: float) -> tuple[np.ndarray, np.ndarray | None]:
@@ -54,6 +56,7 @@ def select_instruments(
     exclude_mhc: bool = False,
     build: str = "GRCh37",
     missing: str = "keep",
+    region: tuple[str, int, int] | None = None,
 ) -> pd.DataFrame:
     """Candidate instruments of one exposure GWAS, each with ``keep`` and ``reason``.
 
@@ -78,13 +81,16 @@ def select_instruments(
     missing
         Variants absent from the panel: ``"keep"`` as their own clumps
         (``in_panel = False``) or ``"drop"`` (reason ``not in LD panel``).
+    region
+        ``(chromosome, start, end)`` (bp, inclusive): cis-MR; variants outside
+        are dropped before clumping (reason ``outside region``).
 
     Returns
     -------
     pandas.DataFrame
         The rows with ``p <= p``, in input order, plus ``f_stat``, ``keep``,
         ``reason``, and with clumping ``in_panel``, ``index_snp``,
-        ``r2_index``. Reasons: ``MHC region``, ``clumped``,
+        ``r2_index``. Reasons: ``outside region``, ``MHC region``, ``clumped``,
         ``not in LD panel``, ``weak (F < 10)``.
     """
     if build not in MHC:
@@ -99,13 +105,20 @@ def select_instruments(
         cand["f_stat"] = (b / s) ** 2
     elif min_f is not None:
         raise InputError("min_f needs `beta` and `se` columns")
+    if region is not None:
+        if not {"chr", "pos"} <= set(tc.columns):
+            raise InputError("region needs `chr` and `pos` columns")
+        chrom = tc["chr"].astype(str).map(normalise_chr)
+        pos = pd.to_numeric(tc["pos"], errors="coerce")
+        inside = (chrom == normalise_chr(str(region[0]))) & pos.between(region[1], region[2])
+        reason[~inside] = REASON_OUTSIDE_REGION
     if exclude_mhc:
         if not {"chr", "pos"} <= set(tc.columns):
             raise InputError("exclude_mhc needs `chr` and `pos` columns")
         lo, hi = MHC[build]
         chrom = tc["chr"].astype(str).map(normalise_chr)
         pos = pd.to_numeric(tc["pos"], errors="coerce")
-        reason[(chrom == "6") & (pos >= lo) & (pos <= hi)] = REASON_MHC
+        reason[(reason == "") & (chrom == "6") & (pos >= lo) & (pos <= hi)] = REASON_MHC
     if clump:
         if panel is None:
             raise InputError(

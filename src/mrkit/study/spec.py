@@ -11,12 +11,20 @@ name. See ``docs/study-file.md``.
 from __future__ import annotations
 
 import fnmatch
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from mrkit.errors import InputError, MrkitError, StudyError, UnknownMethodError
 from mrkit.estimate import Pairs, analyse
@@ -83,8 +91,36 @@ class GwasEntry(_Strict):
         return self.ncase is not None or (self.units or "").lower() in {"log-odds", "logodds"}
 
 
+Region = tuple[str, int, int]
+_REGION = re.compile(r"\s*(?:chr)?([0-9]+|X|Y|XY|MT|M)\s*:\s*([\d,_]+)\s*-\s*([\d,_]+)\s*", re.I)
+
+
+def parse_region(text: str, key: str) -> Region:
+    """``"CHR:START-END"`` (bp, inclusive; ``chr`` prefix and ``,``/``_`` allowed) -> parts.
+
+    ``key`` names the study-file key in the error (``instruments.region``).
+
+    >>> parse_region("chr19:11,100,000-11,250,000", "region")
+    ('19', 11100000, 11250000)
+    """
+    m = _REGION.fullmatch(str(text))
+    if m is None:
+        msg = f'`{key}`: {text!r} is not CHR:START-END (e.g. "19:11100000-11250000")'
+        raise ValueError(msg)
+    start, end = (int(m.group(k).replace(",", "").replace("_", "")) for k in (2, 3))
+    if end < start:
+        msg = f"`{key}`: {text!r} ends before it starts"
+        raise ValueError(msg)
+    chrom = m.group(1).upper()
+    return ("MT" if chrom == "M" else chrom), start, end
+
+
 class InstrumentsSection(_Strict):
-    """``[instruments]``: selection of each exposure's instruments."""
+    """``[instruments]``: selection of each exposure's instruments.
+
+    ``region`` (or ``gene`` with ``chrom``, ``gene_start``, ``gene_end``) makes
+    a cis-MR study: only variants in that region are instruments.
+    """
 
     p: float = Field(default=5e-8, gt=0, le=1)
     clump: bool = True
@@ -93,6 +129,41 @@ class InstrumentsSection(_Strict):
     min_f: float | None = Field(default=10.0, ge=0)
     exclude_mhc: bool = False
     steiger: bool = False
+    region: str | None = None
+    gene: str | None = None
+    chrom: str | int | None = None
+    gene_start: int | None = Field(default=None, ge=0)
+    gene_end: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _region(self) -> InstrumentsSection:
+        if self.region is not None:
+            parse_region(self.region, "region")
+            extra = [k for k in ("gene", "chrom", "gene_start", "gene_end") if getattr(self, k)]
+            if extra:
+                msg = f"give `region` or `gene` with its coordinates, not both (`{extra[0]}`)"
+                raise ValueError(msg)
+        coords = ("chrom", "gene_start", "gene_end")
+        given = [k for k in coords if getattr(self, k) is not None]
+        if self.gene is not None or given:
+            lacking = [k for k in ("gene", *coords) if getattr(self, k) is None]
+            if lacking:
+                msg = (
+                    f"`gene` needs `chrom`, `gene_start` and `gene_end` (no gene database is "
+                    f"used); `{lacking[0]}` is missing"
+                )
+                raise ValueError(msg)
+            parse_region(f"{self.chrom}:{self.gene_start}-{self.gene_end}", "gene_end")
+        return self
+
+    @property
+    def bounds(self) -> Region | None:
+        """``(chromosome, start, end)`` of a cis-MR study, else None."""
+        if self.region is not None:
+            return parse_region(self.region, "region")
+        if self.gene is not None:
+            return parse_region(f"{self.chrom}:{self.gene_start}-{self.gene_end}", "gene")
+        return None
 
 
 class HarmoniseSection(_Strict):
@@ -159,6 +230,42 @@ class ReportSection(_Strict):
     max_pairs: int = Field(default=50, ge=0)
 
 
+class ColocSection(_Strict):
+    """``[coloc]``: colocalise every exposure-outcome pair (see ``docs/study-file.md``).
+
+    ``regions`` given, or else the region of each kept instrument ± ``window_kb``
+    (overlapping windows merged). ``p12`` defaults to coloc's: 1e-5 for
+    ``abf``, 5e-6 for ``susie``.
+    """
+
+    regions: list[str] = Field(default_factory=list)
+    window_kb: float = Field(default=500, gt=0)
+    method: Literal["abf", "susie"] = "abf"
+    p1: float = Field(default=1e-4, gt=0, lt=1)
+    p2: float = Field(default=1e-4, gt=0, lt=1)
+    p12: float | None = Field(default=None, gt=0, lt=1)
+    plots: bool = True
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, value: list[str]) -> list[str]:
+        for i, text in enumerate(value):
+            parse_region(text, f"regions[{i}]")
+        return value
+
+    @property
+    def bounds(self) -> list[Region]:
+        """The ``regions`` as ``(chromosome, start, end)``."""
+        return [parse_region(t, "regions") for t in self.regions]
+
+    @property
+    def prior_p12(self) -> float:
+        """``p12``, or the method's default."""
+        if self.p12 is not None:
+            return self.p12
+        return 1e-5 if self.method == "abf" else 5e-6
+
+
 class Study(_Strict):
     """A validated study file."""
 
@@ -169,6 +276,7 @@ class Study(_Strict):
     analysis: AnalysisSection
     engine: EngineSection = Field(default_factory=EngineSection)
     report: ReportSection = Field(default_factory=ReportSection)
+    coloc: ColocSection | None = None
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Study:
@@ -266,6 +374,13 @@ def _check_semantics(study: Study, base: Path, path: Path) -> Study:
         raise StudyError(msg)
     if study.harmonise.proxies and study.study.panel is None:
         msg = f"{path}: harmonise.proxies = true needs study.panel (a PLINK reference prefix)"
+        raise StudyError(msg)
+    correl = [m for m in study.analysis.methods if get_method(m).name.endswith("_correl")]
+    if correl and study.study.panel is None:
+        msg = f"{path}: analysis.methods: `{correl[0]}` needs study.panel (the LD of the variants)"
+        raise StudyError(msg)
+    if study.coloc is not None and study.coloc.method == "susie" and study.study.panel is None:
+        msg = f'{path}: coloc.method = "susie" needs study.panel (a PLINK reference prefix)'
         raise StudyError(msg)
     if study.engine.address and study.engine.kind != "dask":
         msg = f'{path}: engine.address is only used with engine.kind = "dask"'
