@@ -341,6 +341,7 @@ def _instruments(
         min_f=ins.min_f,
         exclude_mhc=ins.exclude_mhc,
         build=info.get("build") or "GRCh37",
+        region=ins.bounds,
     )
 
 
