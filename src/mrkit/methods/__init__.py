@@ -169,7 +169,7 @@ INDEX: dict[str, str] = {
     "ivw_correl": "correlated", "egger_correl": "correlated", "maxlik_correl": "correlated",
     "ivw_robust": "robust", "ivw_penalized": "robust",
     "egger_robust": "robust", "egger_penalized": "robust",
-    "cml_ma_bic": "cml", "cml_ma_dp": "cml", "pivw": "pivw",
+    "cml_ma_bic": "cml", "cml_ma_dp": "cml", "pivw": "pivw", "grip": "grip", "uwr": "uwr",
 }  # fmt: skip
 
 
