@@ -247,7 +247,8 @@ def plot_sensitivity(table: pd.DataFrame, *, title: str | None = None) -> Figure
     """Prior and posterior probabilities of H0..H4 against ``p12`` (coloc's sensitivity plot).
 
     ``table`` is :func:`sensitivity`'s output. The region of ``p12`` where the rule
-    passes is shaded green and the ``p12`` of the result is a dashed line. Returns a
+    passes is shaded green and the ``p12`` of the result is a dashed line; as in coloc,
+    the prior panel is scaled to H1..H4 (H0, near 1, runs off its top). Returns a
     :class:`matplotlib.figure.Figure` (no pyplot state is touched).
     """
     from matplotlib.figure import Figure
@@ -274,6 +275,9 @@ def plot_sensitivity(table: pd.DataFrame, *, title: str | None = None) -> Figure
         if "p12" in table.attrs:
             ax.axvline(table.attrs["p12"], ls="--", color="grey")
         ax.grid(axis="y", color="#dddddd")
+    priors = [f"prior_h{h}" for h in range(1, 5) if f"prior_h{h}" in table.columns]
+    if priors:  # as coloc: the prior panel is scaled to H1..H4 (H0 runs off the top)
+        axes[0].set_ylim(0, 1.1 * float(table[priors].to_numpy().max()))
     axes[1].set_ylim(0, 1.02)
     axes[0].legend(loc="center left", frameon=True)
     sub = f"shaded: {rule}" if rule else None
