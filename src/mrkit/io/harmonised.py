@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from mrkit._core.columns import HARMONISED_ALIASES, HARMONISED_REQUIRED
 from mrkit.errors import FileFormatError, InputError
@@ -69,12 +71,18 @@ def read_table(path: str | Path) -> pd.DataFrame:
             sep = csv.Sniffer().sniff(first, delimiters=",\t; ").delimiter
         except csv.Error:
             sep = r"\s+"
-    try:
-        df = pd.read_csv(
-            p, sep=sep, dtype=str, keep_default_na=False, engine="python" if sep == r"\s+" else "c"
-        )
-    except pd.errors.ParserError as exc:
-        raise FileFormatError(p, f"malformed table ({exc})") from None
+    df = None
+    if sep in (",", "\t"):  # Arrow's multi-threaded reader; any doubt: pandas' own, below
+        try:
+            df = pd.read_csv(p, sep=sep, dtype=str, keep_default_na=False, engine="pyarrow")
+        except (pa.ArrowInvalid, pd.errors.ParserError, ValueError):
+            df = None
+    if df is None:
+        try:
+            engine = "python" if sep == r"\s+" else "c"
+            df = pd.read_csv(p, sep=sep, dtype=str, keep_default_na=False, engine=engine)
+        except pd.errors.ParserError as exc:
+            raise FileFormatError(p, f"malformed table ({exc})") from None
     return normalise(df, source=p)
 
 
@@ -116,6 +124,10 @@ def normalise(df: pd.DataFrame, *, source: object = "<table>") -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
+#: Spellings of a missing number (after trimming, in upper case).
+_NA_TEXT = pa.array(["", "NA", "NAN", "NULL", "."])
+
+
 def _line(idx: int) -> int:
     """File line of a 0-based data row (header is line 1)."""
     return int(idx) + 2
@@ -139,6 +151,9 @@ def _parse_keep(df: pd.DataFrame, source: object) -> pd.Series:
 def _to_float(col: pd.Series, name: str, source: object, keep: pd.Series | None) -> pd.Series:
     if pd.api.types.is_numeric_dtype(col):
         return col.astype(float)
+    fast = _arrow_float(col)
+    if fast is not None:
+        return fast
     text = col.astype(str).str.strip()
     na = text.str.upper().isin({"", "NA", "NAN", "NULL", "."})
     values = pd.to_numeric(text.where(~na), errors="coerce")
@@ -148,6 +163,19 @@ def _to_float(col: pd.Series, name: str, source: object, keep: pd.Series | None)
         msg = f"not a number: {col.iloc[i]!r}"
         raise FileFormatError(source, msg, line=_line(i), column=name)
     return values.astype(float)
+
+
+def _arrow_float(col: pd.Series) -> pd.Series | None:
+    """``col`` parsed by Arrow's compiled kernels (missing spellings as NaN), or None
+    when a value is not a number (the caller then finds and reports it)."""
+    try:
+        arr = pa.array(col.to_numpy(object) if col.dtype == object else col.array, pa.string())
+        text = pc.utf8_trim_whitespace(arr)
+        na = pc.is_in(pc.utf8_upper(text), value_set=_NA_TEXT)
+        values = pc.cast(pc.if_else(na, pa.scalar(None, pa.string()), text), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    return pd.Series(values.to_numpy(zero_copy_only=False), index=col.index, dtype=float)
 
 
 def _check_required(df: pd.DataFrame, col: str, source: object) -> None:
