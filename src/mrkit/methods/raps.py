@@ -218,7 +218,7 @@ def raps(
     k: float | None = None,
     solver: Literal["score", "mle"] = "score",
     num_init: int = 10,
-    seed: int | None = 0,
+    seed: int | None = 1,
 ) -> MRResult:
     """MR-RAPS estimate; by default mr.raps 0.4.2 ``mr.raps()`` / TwoSampleMR ``mr_raps``.
 
