@@ -177,6 +177,8 @@ def test_susie_without_credible_set_is_skipped(
         (["--method", "susie"], "needs LD: give --ld FILE or --panel PREFIX"),
         (["--ld", "x.csv", "--panel", "ref"], "not both"),
         (["--p12", "2"], "--p12 must be a probability"),
+        (["--plot", "s.png"], "give its decision --rule too"),
+        (["--rule", "H4 >> 0.5"], "the rule 'H4 >> 0.5' may use only"),
         (["--method", "signals", "--signals-method", "cond"], "--signals-method cond needs LD"),
         (["--method", "signals", "--mode", "both"], "--mode iterative or allbutone (got 'both')"),
     ],
@@ -272,3 +274,23 @@ def test_signals_match_r(call_id: str, tmp_path: Path, capsys: pytest.CaptureFix
     for k, key in enumerate(zip(ref["hit1"], ref["hit2"], strict=True)):
         assert mine[key]["nsnps"] == ref["nsnps"][k]
         np.testing.assert_allclose(_pp(mine[key]), _rpp(ref, k), rtol=1e-6)
+
+
+def test_sensitivity_rule_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--rule`` adds coloc's sensitivity() table (R's, to 1e-6); ``--plot`` draws it."""
+    out, png = tmp_path / "s.json", tmp_path / "s.png"
+    args = [str(D / "test_D1.csv"), str(D / "test_D2.csv"), "--rule", "H4 > 0.5"]
+    rc, err = _coloc([*args, "--plot", str(png), "--json", str(out)], capsys)
+    assert rc == 0, err
+    sens = json.loads(out.read_text())["sensitivity"]
+    assert len(sens) == 1
+    assert sens[0]["rule"] == "H4 > 0.5"
+    assert sens[0]["passes"] is True
+    ref = json.loads((COLOC / "results" / "sensitivity.json").read_text())["calls"]
+    want = ref["sensitivity_abf_D1_D2_default_H4gt0.5"]["result"]["table"]
+    tab = pd.DataFrame(sens[0]["table"])
+    np.testing.assert_allclose(tab["p12"], want["p12"], rtol=1e-12)
+    for h in range(5):
+        np.testing.assert_allclose(tab[f"pp_h{h}"], want[f"PP.H{h}.abf"], rtol=1e-6)
+    assert list(tab["pass"]) == want["pass"]
+    assert png.read_bytes()[:4] == b"\x89PNG"

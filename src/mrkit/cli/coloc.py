@@ -8,6 +8,7 @@ option, LD that disagrees with the data). ``--method signals`` runs
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -41,7 +42,7 @@ def _records(frame: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _run_abf(d1: Any, d2: Any, p1: float, p2: float, p12: float) -> dict[str, Any]:
+def _run_abf(d1: Any, d2: Any, p1: float, p2: float, p12: float) -> tuple[dict[str, Any], Any]:
     from mrkit.coloc.abf import coloc_abf
 
     res = coloc_abf(d1, d2, p1, p2, p12)
@@ -53,16 +54,7 @@ def _run_abf(d1: Any, d2: Any, p1: float, p2: float, p12: float) -> dict[str, An
         "priors": dict(res.priors),
         "skipped": [],
         "notes": list(res.notes),
-    }
-
-
-def _run_susie(
-    d1: Any, d2: Any, ld: Any, ld2: Any, p1: float, p2: float, p12: float
-) -> dict[str, Any]:
-    from mrkit.coloc.susie_coloc import coloc_susie
-
-    res = coloc_susie(d1, d2, ld, ld2=ld2, p1=p1, p2=p2, p12=p12)
-    return _output("susie", res, p1, p2, p12)
+    }, res
 
 
 def _output(method: str, res: Any, p1: float, p2: float, p12: float) -> dict[str, Any]:
@@ -155,101 +147,145 @@ def coloc_command(
         str | None,
         typer.Option(help="CHR:START-END: take both traits' variants there (store or files)."),
     ] = None,
+    rule: Annotated[
+        str | None,
+        typer.Option(help="Sensitivity to p12 with this decision rule, e.g. 'H4 > 0.5'."),
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option(help="Write the sensitivity plot (PNG, PDF, SVG) here.")
+    ] = None,
 ) -> None:
     """Colocalise two traits in one region: coloc.abf, coloc.susie or coloc.signals."""
     import warnings
 
     from mrkit.errors import MrkitWarning
 
+    if plot is not None and rule is None:
+        raise _input_error("--plot draws the sensitivity to p12: give its decision --rule too")
+    if rule is not None:
+        from mrkit.coloc.sensitivity import parse_rule
+
+        parse_rule(rule)  # a bad rule fails before the analysis runs
+    opts = _Options(
+        data1, data2, method, ld, panel, p1, p2, p12, signals_method, mode, store, region
+    )
     with warnings.catch_warnings():  # the CLI prints them as notes
         warnings.simplefilter("ignore", MrkitWarning)
-        _coloc(
-            data1, data2, method, ld, panel, p1, p2, p12, signals_method, mode,
-            json_out, csv_out, store, region,
-        )  # fmt: skip
+        out, res = _coloc(opts)
+        if rule is not None:
+            out["sensitivity"] = _sensitivity(res, out, rule, plot)
+    _write(out, json_out, csv_out)
 
 
-def _coloc(
-    data1: Path,
-    data2: Path,
-    method: str,
-    ld: Path | None,
-    panel: str | None,
-    p1: float,
-    p2: float,
-    p12: float | None,
-    signals_method: str,
-    mode: str,
-    json_out: Path | None,
-    csv_out: Path | None,
-    store: str | None,
-    region: str | None,
-) -> None:
-    """The body of :func:`coloc_command`."""
-    from mrkit.coloc.data import read_dataset
+@dataclass(frozen=True)
+class _Options:
+    """The analysis options of ``mrkit coloc`` (everything but the outputs)."""
+
+    data1: Path
+    data2: Path
+    method: str
+    ld: Path | None
+    panel: str | None
+    p1: float
+    p2: float
+    p12: float | None
+    signals_method: str
+    mode: str
+    store: str | None
+    region: str | None
+
+
+def _input_error(message: str) -> Exception:
     from mrkit.errors import InputError
 
-    if method not in METHODS:
-        msg = f"unknown --method {method!r}; use abf, susie or signals"
-        raise InputError(msg)
-    if signals_method not in SIGNALS_METHODS or mode not in SIGNALS_MODES:
-        msg = (
-            f"--signals-method must be single, mask or cond (got {signals_method!r}) and "
-            f"--mode iterative or allbutone (got {mode!r})"
+    return InputError(message)
+
+
+def _coloc(o: _Options) -> tuple[dict[str, Any], Any]:
+    """The JSON document and the result object of one run."""
+    from mrkit.coloc.data import read_dataset
+
+    if o.method not in METHODS:
+        raise _input_error(f"unknown --method {o.method!r}; use abf, susie or signals")
+    if o.signals_method not in SIGNALS_METHODS or o.mode not in SIGNALS_MODES:
+        raise _input_error(
+            f"--signals-method must be single, mask or cond (got {o.signals_method!r}) and "
+            f"--mode iterative or allbutone (got {o.mode!r})"
         )
-        raise InputError(msg)
-    if ld is not None and panel is not None:
-        msg = "give --ld FILE or --panel PREFIX, not both"
-        raise InputError(msg)
-    q12 = DEFAULT_P12[method] if p12 is None else p12
-    for name, value in (("--p1", p1), ("--p2", p2), ("--p12", q12)):
+    if o.ld is not None and o.panel is not None:
+        raise _input_error("give --ld FILE or --panel PREFIX, not both")
+    p1, p2 = o.p1, o.p2
+    p12 = DEFAULT_P12[o.method] if o.p12 is None else o.p12
+    for name, value in (("--p1", p1), ("--p2", p2), ("--p12", p12)):
         if not 0 < value < 1:
-            msg = f"{name} must be a probability in (0, 1), got {value:g}"
-            raise InputError(msg)
-    signals = _signals_function() if method == "signals" else None
-    read_notes: list[str] = []
-    if region is not None:
+            raise _input_error(f"{name} must be a probability in (0, 1), got {value:g}")
+    signals = _signals_function() if o.method == "signals" else None
+    notes: list[str] = []
+    if o.region is not None:
         from mrkit.coloc.region import load_region, parse_region
 
-        where = parse_region(region)
-        d1 = load_region(str(data1), where, store=store, notes=read_notes)
-        d2 = load_region(str(data2), where, store=store, notes=read_notes)
-    elif store is not None:
-        msg = "--store needs --region CHR:START-END (the region to colocalise)"
-        raise InputError(msg)
+        where = parse_region(o.region)
+        d1 = load_region(str(o.data1), where, store=o.store, notes=notes)
+        d2 = load_region(str(o.data2), where, store=o.store, notes=notes)
+    elif o.store is not None:
+        raise _input_error("--store needs --region CHR:START-END (the region to colocalise)")
     else:
-        d1 = read_dataset(data1)
-        d2 = read_dataset(data2)
-    if method == "abf":
-        out = _run_abf(d1, d2, p1, p2, q12)
-        if ld is not None or panel is not None:
+        d1 = read_dataset(o.data1)
+        d2 = read_dataset(o.data2)
+    if o.method == "abf":
+        out, res = _run_abf(d1, d2, p1, p2, p12)
+        if o.ld is not None or o.panel is not None:
             out["notes"].append("coloc.abf assumes one causal variant and does not use LD")
-        out["notes"][:0] = read_notes
-        _write(out, json_out, csv_out)
-        return
-    need_ld = method == "susie" or signals_method != "single"
-    if need_ld and ld is None and panel is None:
-        what = "--method susie" if method == "susie" else f"--signals-method {signals_method}"
-        msg = f"{what} needs LD: give --ld FILE or --panel PREFIX"
-        raise InputError(msg)
-    d2, ld1, ld2, flipped = _load_ld(d1, d2, ld, panel)
-    if panel is not None:
-        read_notes += [
+        out["notes"][:0] = notes
+        return out, res
+    if (o.method == "susie" or o.signals_method != "single") and o.ld is None and o.panel is None:
+        what = "--method susie" if o.method == "susie" else f"--signals-method {o.signals_method}"
+        raise _input_error(f"{what} needs LD: give --ld FILE or --panel PREFIX")
+    d2, ld1, ld2, flipped = _load_ld(d1, d2, o.ld, o.panel)
+    if o.panel is not None:
+        notes += [
             f"{d.name} has no effect_allele/other_allele: LD coded by the panel's A1 alleles"
             for d in (d1, d2)
             if d.effect_allele is None
         ]
-    if method == "susie":
-        out = _run_susie(d1, d2, ld1, ld2, p1, p2, q12)
+    if o.method == "susie":
+        from mrkit.coloc.susie_coloc import coloc_susie
+
+        res = coloc_susie(d1, d2, ld1, ld2=ld2, p1=p1, p2=p2, p12=p12)
+        out = _output("susie", res, p1, p2, p12)
     else:
         assert signals is not None
-        res = signals(d1, d2, ld1, ld2=ld2, p1=p1, p2=p2, p12=q12, method=signals_method, mode=mode)
-        out = _output("signals", res, p1, p2, q12)
-        out["signals"] = {"method": signals_method, "mode": mode}
+        res = signals(
+            d1, d2, ld1, ld2=ld2, p1=p1, p2=p2, p12=p12, method=o.signals_method, mode=o.mode
+        )
+        out = _output("signals", res, p1, p2, p12)
+        out["signals"] = {"method": o.signals_method, "mode": o.mode}
     if flipped:
         out["notes"].append(f"{flipped} SNP(s) of trait 2 flipped to trait 1's alleles")
-    out["notes"][:0] = read_notes
-    _write(out, json_out, csv_out)
+    out["notes"][:0] = notes
+    return out, res
+
+
+def _sensitivity(res: Any, out: dict[str, Any], rule: str, plot: Path | None) -> list[Any]:
+    """coloc's ``sensitivity()`` for every summary row; ``--plot`` draws each row's figure."""
+    from mrkit.coloc.sensitivity import plot_sensitivity, sensitivity
+
+    found = []
+    rows = out["summary"]
+    for k, row in enumerate(rows, start=1):
+        tab = sensitivity(res, rule, row=k, p1=out["priors"]["p1"], p2=out["priors"]["p2"],
+                          p12=out["priors"]["p12"])  # fmt: skip
+        keep = ["p12", *(f"pp_h{h}" for h in range(5)), "pass"]
+        found.append(
+            {"hit1": row.get("hit1"), "hit2": row.get("hit2"), "rule": rule,
+             "passes": tab.attrs["passes"], "table": _records(tab[keep])}
+        )  # fmt: skip
+        if plot is not None:
+            path = plot if len(rows) == 1 else plot.with_stem(f"{plot.stem}_row{k}")
+            hits = f"{row.get('hit1')} / {row.get('hit2')}" if row.get("hit1") else None
+            plot_sensitivity(tab, title=hits).savefig(path, dpi=150)
+            out["notes"].append(f"wrote the sensitivity plot {path}")
+    return found
 
 
 def _signals_function() -> Any:
