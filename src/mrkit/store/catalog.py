@@ -41,8 +41,9 @@ import pandas as pd
 
 from mrkit._core.columns import BUILDS, normalise_build
 from mrkit.errors import FileFormatError, InputError, StoreError
-from mrkit.io.sumstats._ingest import ParquetSink, sort_parquet, write_table
-from mrkit.io.sumstats._normsql import TOP_LOG10P
+from mrkit.io.sumstats._dups import conflicting_snps, duplicate_error
+from mrkit.io.sumstats._normsql import TOP_LOG10P, sql_str
+from mrkit.io.sumstats._parquet import ParquetSink, sort_parquet, write_table
 from mrkit.io.sumstats.read import (
     connection,
     prepare,
@@ -261,6 +262,11 @@ class Store(Queries):
                 rows = res.rows
                 if rows == 0:
                     raise FileFormatError(src, "no usable rows: every row lacks an essential value")
+                snps = conflicting_snps(
+                    con, f"read_parquet({sql_str(str(tmp))})", res.repeated_hashes()
+                )
+                if snps:
+                    raise duplicate_error(lay, snps)
                 write_table(tmp_top, sink.top, res.schema)
                 if res.order is not None and not res.order.sorted:
                     if progress:

@@ -23,27 +23,22 @@ second core.
 from __future__ import annotations
 
 import math
-import queue
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from mrkit._core.columns import CHR_RANK, normalise_chr
 from mrkit.errors import FileFormatError
 from mrkit.io.sumstats._inflate import InflateError
-from mrkit.io.sumstats._locate import locate
-from mrkit.io.sumstats._normsql import sql_str
+from mrkit.io.sumstats._locate import locate_error
+from mrkit.io.sumstats._rules import N_MAX, POS_MAX, VALID_CHR
 from mrkit.io.sumstats._sniff import NULLS, Layout
 
 BATCH_ROWS = 1 << 17
-ROW_GROUP_ROWS = 1 << 19
 _POS_MAX = np.iinfo(np.int64).max
 
 
@@ -186,14 +181,15 @@ def _norm_allele_values(values: pa.Array) -> pa.Array:
 
 #: Allowed range of each numeric output column (NaN is never allowed).
 _RANGES: dict[str, Callable[[float, float], bool]] = {
-    "pos": lambda lo, hi: lo >= 0,
+    "pos": lambda lo, hi: lo >= 0 and hi <= POS_MAX,
     "se": lambda lo, hi: lo > 0 and hi < math.inf,
     "beta": lambda lo, hi: -math.inf < lo and hi < math.inf,
     "eaf": lambda lo, hi: lo >= 0 and hi <= 1,
     "p": lambda lo, hi: lo >= 0 and hi <= 1,
-    "log10p": lambda lo, hi: lo >= 0,
-    "n": lambda lo, hi: lo >= 1,
+    "log10p": lambda lo, hi: lo >= 0 and hi < math.inf,
+    "n": lambda lo, hi: lo >= 1 and hi <= N_MAX,
 }
+_VALID_CHR = pa.array(sorted(VALID_CHR))
 _ESSENTIAL = ("snp", "effect_allele", "other_allele", "beta", "se", "log10p")
 
 
@@ -223,11 +219,17 @@ def check_batch(batch: pa.RecordBatch) -> tuple[str | None, pa.RecordBatch]:
             if not pc.all(pc.match_substring_regex(other, _ALLELE_RE)).as_py():
                 return name, batch
         cols[name] = col
-    cols["chr"] = _normalise(batch.column("chr"), _norm_chr_values)[0]
+    cols["chr"], chroms = _normalise(batch.column("chr"), _norm_chr_values)
+    if pc.any(pc.invert(pc.is_in(chroms, value_set=_VALID_CHR))).as_py():  # (nulls skipped)
+        return "chr", batch
+    ea = cols.get("effect_allele", batch.column("effect_allele"))
+    oa = cols.get("other_allele", batch.column("other_allele"))
+    if pc.any(pc.equal(ea, oa)).as_py():
+        return "oa", batch
     for name, col in cols.items():
         if col is not batch.column(name):
             batch = batch.set_column(batch.schema.get_field_index(name), name, col)
-    out = batch.drop_columns(["_err"])
+    out = batch.drop_columns([c for c in batch.schema.names if c in ("_err", "_const")])
     if any(out.column(c).null_count for c in _ESSENTIAL):
         keep = pc.is_valid(out.column(_ESSENTIAL[0]))
         for c in _ESSENTIAL[1:]:
@@ -246,6 +248,18 @@ class ScanResult:
     rows: int = 0
     order: OrderCheck | None = None
     schema: pa.Schema | None = None
+    #: the one value of the trait/units columns of the file (``_const``), once seen
+    constant: str | None = None
+    #: hashes of the names of the rows kept (``_h``), one array per batch
+    hashes: list[np.ndarray] = field(default_factory=list)
+
+    def repeated_hashes(self) -> list[int]:
+        """Hashes of the names on more than one row (usually none)."""
+        if not self.hashes:
+            return []
+        h = np.sort(np.concatenate(self.hashes))
+        self.hashes = []
+        return np.unique(h[1:][h[1:] == h[:-1]]).tolist()
 
 
 _ALLELE_ERRORS = {
@@ -284,8 +298,28 @@ def scan(
     except (duckdb.Error, pa.ArrowException, _ReadError, InflateError) as exc:
         if retry:
             raise FastPathError(str(exc)) from None
-        raise locate(lay, str(exc)) from None
+        raise _locate(lay, str(exc)) from None
     return res
+
+
+class MixedLineEndsError(Exception):
+    """Every line is fine but the file mixes CRLF and LF: read it in DuckDB's lax mode."""
+
+
+def _locate(lay: Layout, hint: str) -> Exception:
+    """The error naming the first bad line (:func:`._locate.locate_error`).
+
+    When no line is bad and the file mixes CRLF and LF line ends (which DuckDB's
+    strict mode refuses), :class:`MixedLineEndsError` instead, so that the caller reads
+    the file again without strict mode.
+    """
+    err, lines = locate_error(lay)
+    if err is not None:
+        return err
+    if lines.mixed_ends and lay.strict:
+        return MixedLineEndsError()
+    msg = hint.strip().splitlines()[0] if hint.strip() else "could not be read"
+    return FileFormatError(lay.path, f"could not be read: {msg}")
 
 
 def _scan_one(
@@ -300,7 +334,7 @@ def _scan_one(
 ) -> None:
     reader = con.sql(sql).to_arrow_reader(batch_rows)
     if res.schema is None:
-        names = [n for n in reader.schema.names if n != "_err"]
+        names = [n for n in reader.schema.names if not n.startswith("_")]
         res.schema = pa.schema([reader.schema.field(n) for n in names])
     for batch in _batches(reader):
         nrow = batch.num_rows
@@ -310,6 +344,8 @@ def _scan_one(
         if on_rows is not None:
             on_rows(res.rows_read)
         code, out = check_batch(batch)
+        if code is None and lay.constant:
+            code = _check_constant(batch.column("_const"), res)
         if code is not None:
             if retry:
                 raise FastPathError(code)
@@ -321,13 +357,25 @@ def _scan_one(
                     f"variant {row['snp']} (chr {row['chr']}, {row['pos']}) "
                     f"{_ALLELE_ERRORS[code]}; was it written by the same PLINK run?",
                 )
-            raise locate(lay, f"invalid value ({code})")
+            raise _locate(lay, f"invalid value ({code})")
+        if "_h" in out.schema.names:
+            res.hashes.append(out.column("_h").to_numpy(zero_copy_only=False).copy())
+            out = out.drop_columns(["_h"])
         if out.num_rows == 0:
             continue
         res.rows += out.num_rows
         if res.order is not None:
             res.order.update(out.column("chr"), out.column("pos"))
         sink(out)
+
+
+def _check_constant(col: pa.Array, res: ScanResult) -> str | None:
+    """``"const"`` when the trait columns change within the file (see ``Layout.constant``)."""
+    if res.constant is None:
+        res.constant = col[0].as_py()
+    if not pc.all(pc.equal(col, res.constant)).as_py():
+        return "const"
+    return None
 
 
 class _ReadError(Exception):
@@ -343,112 +391,3 @@ def _batches(reader: pa.RecordBatchReader) -> Iterable[pa.RecordBatch]:
         except OSError as exc:
             raise _ReadError(str(exc)) from None
         yield batch
-
-
-class ParquetSink:
-    """Write batches to a Parquet file in a background thread (``with`` block).
-
-    Rows with ``log10p >= top`` are also kept in memory (:attr:`top`) for the
-    store's small "top hits" file. Closing re-raises any error of the thread.
-    """
-
-    def __init__(self, path: Path, *, top: float | None = None, compression: str = "snappy"):
-        self.path = path
-        self.top_threshold = top
-        self.top: list[pa.RecordBatch] = []
-        self.compression = compression
-        self._q: queue.Queue[pa.RecordBatch | None] = queue.Queue(maxsize=4)
-        self._error: BaseException | None = None
-        self._writer: pq.ParquetWriter | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self.schema: pa.Schema | None = None
-
-    def __enter__(self) -> ParquetSink:
-        self._thread.start()
-        return self
-
-    def __call__(self, batch: pa.RecordBatch) -> None:
-        if self._error is not None:
-            raise self._error
-        if self.top_threshold is not None:
-            hits = pc.greater_equal(batch.column("log10p"), self.top_threshold)
-            if pc.any(hits).as_py():
-                self.top.append(batch.filter(hits))
-        self._q.put(batch)
-
-    def _run(self) -> None:
-        try:
-            while (batch := self._q.get()) is not None:
-                if self._writer is None:
-                    self.schema = batch.schema
-                    self._writer = open_writer(self.path, batch.schema, self.compression)
-                self._writer.write_batch(batch, row_group_size=ROW_GROUP_ROWS)
-        except BaseException as exc:  # handed to the caller
-            self._error = exc
-            while self._q.get() is not None:  # drain so the producer never blocks
-                pass
-
-    def __exit__(self, *exc: object) -> None:
-        self._q.put(None)
-        self._thread.join()
-        if self._writer is not None:
-            self._writer.close()
-        if self._error is not None and exc[0] is None:
-            raise self._error
-
-
-#: Columns stored without compression: random doubles that snappy cannot shrink (it
-#: only costs CPU), ``chr`` and ``pos`` (dictionary- and delta-encoded: already small).
-_UNCOMPRESSED = frozenset({"beta", "se", "log10p", "chr", "pos"})
-
-
-def open_writer(path: Path, schema: pa.Schema, compression: str = "snappy") -> pq.ParquetWriter:
-    """Parquet writer of the normalised table.
-
-    Dictionary encoding only for ``chr`` and ``n`` (few distinct values; trying it
-    on every column costs more CPU than it saves bytes once snappy has run);
-    ``pos``, sorted, as deltas (a few bits per row); ``compression`` for the
-    other columns except :data:`_UNCOMPRESSED`. Min/max statistics for the
-    columns queries filter on (``log10p`` for instruments, ``chr``/``pos``).
-    """
-    names = set(schema.names)
-    return pq.ParquetWriter(
-        path,
-        schema,
-        compression={c: "none" if c in _UNCOMPRESSED else compression for c in schema.names},
-        use_dictionary=[c for c in ("chr", "n") if c in names],
-        column_encoding={"pos": "DELTA_BINARY_PACKED"} if "pos" in names else None,
-        write_statistics=["chr", "pos", "p", "log10p"],
-    )
-
-
-def write_table(path: Path, batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> int:
-    """Write ``batches`` (possibly none) to ``path``; returns the row count."""
-    n = 0
-    with open_writer(path, schema) as w:
-        for b in batches:
-            w.write_batch(b, row_group_size=ROW_GROUP_ROWS)
-            n += b.num_rows
-    return n
-
-
-def sort_parquet(
-    con: duckdb.DuckDBPyConnection, src: Path, dst: Path, chroms: Iterable[str | None]
-) -> None:
-    """Rewrite ``src`` sorted by chromosome rank, chromosome and position into ``dst``."""
-    ranks = pa.table(
-        {
-            "chr": pa.array(list(chroms), pa.string()),
-            "_rank": pa.array([chr_rank(c)[0] for c in chroms], pa.int32()),
-        }
-    )
-    con.register("_chr_rank", ranks)
-    try:
-        reader = con.sql(
-            f"SELECT g.* FROM read_parquet({sql_str(str(src))}) g LEFT JOIN _chr_rank r "
-            "ON g.chr = r.chr ORDER BY r._rank NULLS LAST, g.chr NULLS LAST, g.pos NULLS LAST"
-        ).to_arrow_reader(BATCH_ROWS)
-        schema = pq.read_schema(src)
-        write_table(dst, (b.cast(schema) if b.schema != schema else b for b in reader), schema)
-    finally:
-        con.unregister("_chr_rank")

@@ -29,11 +29,14 @@ import pyarrow as pa
 from scipy import special
 
 from mrkit._core.columns import CHR_CODES
+from mrkit.io.sumstats._rules import MAX_LINE, N_MAX, P0_MIN_LOG10P, POS_MAX
 from mrkit.io.sumstats._sniff import NULLS, VCF_COLUMNS, VCF_FIELDS, Layout
 from mrkit.io.sumstats.formats import NUMERIC_ROLES
 
 Z975 = 1.959963984540054
-_TYPES = {"pos": "BIGINT", "p": "VARCHAR"}
+#: ``pos`` is parsed as a double (DuckDB's integer cast rounds ``2.5`` and reads ``0x10``)
+#: and checked to be a whole number of at most POS_MAX before its cast to BIGINT.
+_TYPES = {"pos": "DOUBLE", "p": "VARCHAR"}
 _BASES = "('A', 'C', 'G', 'T')"
 #: A variant name that starts with its chromosome and position (``1:12345``, ``chr1_12345_A_G``).
 _CHRPOS_NAME = "'^(?:chr)?([0-9XYMT]+)[:_]([0-9]+)'"
@@ -112,11 +115,12 @@ def _read_csv_sql(lay: Layout, nulls: tuple[str, ...] = NULLS) -> tuple[str, dic
     comp = "gzip" if lay.compression == "gzip" else "none"
     common = (
         f"header = false, skip = {lay.skip}, auto_detect = false, compression = '{comp}', "
-        "strict_mode = true, null_padding = false, max_line_size = 10000000"
+        f"strict_mode = {str(lay.strict).lower()}, null_padding = false, "
+        f"max_line_size = {MAX_LINE}"
     )
     if lay.fmt == "gwas-vcf":
         cols = {f"c{i}": "VARCHAR" for i in range(len(lay.columns))}
-        cols["c1"] = "BIGINT"
+        cols["c1"] = "DOUBLE"
         spec = _struct(cols)
         src = (
             f"read_csv({sql_str(str(lay.path))}, delim = '\\t', quote = '', escape = '', "
@@ -184,6 +188,21 @@ def _chr(x: str) -> str:
     c = f"CASE WHEN lower(left({c}, 3)) = 'chr' THEN upper(substr({c}, 4)) ELSE upper({c}) END"
     codes = " ".join(f"WHEN {sql_str(k)} THEN {sql_str(v)}" for k, v in CHR_CODES.items())
     return f"CASE {c} {codes} ELSE {c} END"
+
+
+#: -log10 p from the p-value's text ``r_p`` where the double underflows (the rule of
+#: :func:`mrkit.io.sumstats._rules.exact_log10p`): ``[+]m e[+-]k`` gives -(log10 m + k),
+#: ``0.<k zeros><digits d>`` gives k - log10(0.d); NULL for a zero mantissa.
+_MANT = (
+    "TRY_CAST(regexp_extract(r_p, '^\\s*\\+?([0-9]*\\.?[0-9]+)[eE][-+]?[0-9]+\\s*$', 1) AS DOUBLE)"
+)
+_DEC = "'^\\s*\\+?0*\\.(0*)([1-9][0-9]*)\\s*$'"
+_LP_TEXT = (
+    f"CASE WHEN {_MANT} > 0 THEN -(log10({_MANT}) + "
+    "TRY_CAST(regexp_extract(r_p, '[eE]([-+]?[0-9]+)\\s*$', 1) AS DOUBLE)) "
+    f"WHEN regexp_matches(r_p, {_DEC}) THEN strlen(regexp_extract(r_p, {_DEC}, 1)) - "
+    f"log10(CAST('0.' || regexp_extract(r_p, {_DEC}, 2) AS DOUBLE)) END"
+)
 
 
 # --- the whole statement ---------------------------------------------------------------
@@ -263,7 +282,11 @@ def select_sql(
     else:
         s1.append("NULL::VARCHAR AS other_allele")
     for col, typ, group in (("chr", "VARCHAR", 1), ("pos", "BIGINT", 2)):
-        if col in names:
+        if col == "pos" and col in names:
+            ok = f"({r(col)} = floor({r(col)}) AND {r(col)} BETWEEN 0 AND {POS_MAX})"
+            s1.append(f"CASE WHEN {ok} THEN CAST({r(col)} AS BIGINT) END AS pos")
+            errs.append((f"{r(col)} IS NOT NULL AND NOT {ok}", "pos"))
+        elif col in names:
             s1.append(f"CAST({r(col)} AS {typ}) AS {col}")
         elif "snp" in names:  # from a chr:pos variant name
             part = f"nullif(regexp_extract({r('snp')}, {_CHRPOS_NAME}, {group}), '')"
@@ -294,6 +317,9 @@ def select_sql(
             errs.append((f"t_{role} IS NOT NULL AND {r(role)} IS NULL", role))
         errs.append((f"contains({r('ea')}, ',')", "multi"))
     s1.append(f"{snp} AS snp0")
+    if lay.constant:  # the trait columns of a mixed file, as one text (see _ingest)
+        parts = ", ".join(f"COALESCE(CAST(c{j} AS VARCHAR), '')" for j in lay.constant)
+        s1.append(f"concat_ws('\x1f', {parts}) AS _const")
     where = ""
     if "test" in names:
         where = f" WHERE {r('test')} IS NULL OR upper({r('test')}) = 'ADD'"
@@ -320,6 +346,8 @@ def select_sql(
     ):
         if role in have:
             checks.append((cond, f"'{role}'"))
+    if has_n:  # beyond N_MAX (or infinite) is an error, not a BIGINT overflow
+        checks.append((f"NOT (r_n <= {N_MAX!r})", "'n'"))
     if len(checks) == 1 and not errs:
         err = "NULL::VARCHAR"
     else:
@@ -334,9 +362,11 @@ def select_sql(
         "effect_allele",
         "other_allele",
         f"{eaf} AS eaf",
-        f"CAST(round({nexpr}) AS BIGINT) AS n",
+        f"CASE WHEN {nexpr} <= {N_MAX!r} THEN CAST(round({nexpr}) AS BIGINT) END AS n",
         f"{err} AS _err",
     ]
+    if lay.constant:
+        s2.append("_const")
     if z_only:
         s2.append(
             f"CASE WHEN {eaf} > 0 AND {eaf} < 1 THEN 1 / sqrt(2 * {eaf} * (1 - {eaf}) * "
@@ -362,11 +392,7 @@ def select_sql(
     if "log10p" in names:
         s2.append("r_log10p AS lp0")
     elif "p" in names:
-        lp_text = (
-            "-(log10(TRY_CAST(regexp_extract(r_p, '^\\s*([0-9.]+)[eE]', 1) AS DOUBLE)) + "
-            "TRY_CAST(regexp_extract(r_p, '[eE]([-+]?[0-9]+)\\s*$', 1) AS DOUBLE))"
-        )
-        s2.append(f"CASE WHEN p0 >= 1e-300 THEN -log10(p0) ELSE {lp_text} END AS lp0")
+        s2.append(f"CASE WHEN p0 >= 1e-300 THEN -log10(p0) ELSE {_LP_TEXT} END AS lp0")
     else:
         s2.append("NULL::DOUBLE AS lp0")
     s2.append("p0" if "p" in names else "NULL::DOUBLE AS p0")
@@ -388,9 +414,15 @@ def select_sql(
         f"CASE WHEN snp0 IS NULL THEN {_chr(chr_name)} || ':' || pos || ':' || least({a1}, {a2}) "
         f"|| ':' || greatest({a1}, {a2}) ELSE snp0 END"
     )
+    err = "_err"
+    if "p" in names and "log10p" not in names:  # p written 0: beta/SE must make it tiny
+        p0_bad = f"_err IS NULL AND p0 = 0 AND log10p_ < {P0_MIN_LOG10P!r}"
+        err = f"CASE WHEN {p0_bad} THEN 'p' ELSE _err END"
     out = (
         f"{snp} AS snp, chr, pos, effect_allele, other_allele, eaf, beta_ AS beta, se_ AS se, "
         "CASE WHEN p0 IS NULL THEN pow(10, -log10p_) ELSE p0 END AS p, log10p_ AS log10p, n, "
-        "_err"
+        f"{err} AS _err" + (", _const" if lay.constant else "")
     )
-    return f"SELECT {out} FROM ({stage3})"
+    # _h: a 64-bit hash of the name, computed by DuckDB's threads, so that a name on two
+    # rows is found without grouping the whole table (mrkit.io.sumstats._dups)
+    return f"SELECT *, hash(snp) AS _h FROM (SELECT {out} FROM ({stage3}))"

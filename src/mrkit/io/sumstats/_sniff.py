@@ -15,13 +15,23 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mrkit._core.columns import SUMSTATS_ALIASES
 from mrkit.errors import FileFormatError, InputError
 from mrkit.io.sumstats.formats import FORMATS, guess_format, normalise_header, resolve_roles
 
 HEAD_BYTES = 1 << 18
 
-#: Cells read as missing values.
-NULLS = ("NA", "NaN", "nan", "", ".", "NULL", "null", "N/A", "na", "-nan", "#N/A")
+#: Cells read as missing values: every common spelling, so that ``NAN`` is missing as
+#: ``NaN`` is (a numeric column never holds a NaN that counts as a value).
+NULLS = ("NA", "NaN", "nan", "", ".", "NULL", "null", "N/A", "na", "-nan", "#N/A", "NAN",
+         "Nan", "-NaN", "-NAN", "n/a", "Null", "None", "none")  # fmt: skip
+#: Header names (lower case) of a column naming the trait of each row: a file whose rows
+#: hold several traits is refused (one GWAS per file).
+TRAIT_COLUMNS = ("trait", "label", "phenotype", "exposure", "outcome", "id.exposure",
+                 "id.outcome", "id")  # fmt: skip
+#: TwoSampleMR / MRInstruments columns (lower case, suffix dropped) whose value, constant
+#: over the file, is metadata of the GWAS (see :func:`sniff`).
+META_COLUMNS = ("units", "ncase", "ncontrol", "samplesize")
 
 GZIP_ERRORS = (EOFError, OSError, zlib.error, gzip.BadGzipFile)
 
@@ -39,6 +49,13 @@ class Layout:
     roles: dict[str, int]
     vcf_keys: list[str] = field(default_factory=list)
     meta: list[str] = field(default_factory=list)  # '##' lines (VCF)
+    #: columns that must hold one value throughout (trait names, units): index -> name
+    constant: dict[int, str] = field(default_factory=dict)
+    #: metadata read from the first data row (``units``, ``ncase``, ``ncontrol``, ``n``)
+    first: dict[str, str] = field(default_factory=dict)
+    #: DuckDB's strict CSV mode (off only for a file mixing CRLF and LF line ends,
+    #: after :func:`~mrkit.io.sumstats._locate.locate` found every line well formed)
+    strict: bool = True
 
     @property
     def skip(self) -> int:
@@ -84,6 +101,12 @@ def sniff(path: str | Path, fmt: str = "auto") -> Layout:
         raise _fail(p, "file not found")
     if p.is_dir():
         raise _fail(p, "is a directory, not a file")
+    if not p.is_file():  # checked before any open(): opening a FIFO blocks
+        raise _fail(
+            p,
+            "is not a regular file (a pipe, FIFO or device such as <(...) or /dev/stdin); "
+            "mrkit reads a file twice (checksum and rows): save it to a file first",
+        )
     with open(p, "rb") as fh:
         magic = fh.read(8)
     if not magic:
@@ -171,8 +194,92 @@ def sniff(path: str | Path, fmt: str = "auto") -> Layout:
     if chosen == "gwas-vcf":
         if normalise_header(columns[0]) != "#chrom" or len(columns) < 10:
             raise _fail(p, "not a GWAS-VCF: the #CHROM header with a sample column is missing")
+        if len(columns) > 10:
+            raise _fail(
+                p,
+                f"GWAS-VCF with {len(columns) - 9} samples ({', '.join(columns[9:])}); "
+                "mrkit imports one trait per file: split it with `bcftools view -s NAME`",
+                line=header_line,
+                column=columns[10],
+            )
         first = data[0].split("\t")
         keys = first[8].split(":") if len(first) > 8 else []
         return Layout(p, compression, "\t", columns, header_line, chosen, {}, keys, meta)
     roles = resolve_roles(columns, chosen)
-    return Layout(p, compression, delim, columns, header_line, chosen, roles, [], meta)
+    _one_column_per_role(p, columns, chosen, roles, header_line)
+    constant = _constant_columns(columns, chosen, roles)
+    first_row: dict[str, str] = {}
+    if data:
+        cells = split_line(data[0].strip() if delim == "ws" else data[0], delim)
+        for j, c in enumerate(columns):
+            key = normalise_header(c)
+            if key in META_COLUMNS and j < len(cells) and cells[j].strip() not in NULLS:
+                first_row[key] = cells[j].strip()
+    return Layout(
+        p, compression, delim, columns, header_line, chosen, roles, [], meta, constant, first_row
+    )
+
+
+#: Roles whose aliases may appear together (the first by preference is used): a variant
+#: name column (``rsid`` beside ``variant_id``), PLINK's test, PLINK 2's REF/ALT.
+_MANY_OK = frozenset({"snp", "test", "ref", "alt", "omitted"})
+
+
+def _one_column_per_role(
+    p: Path, columns: list[str], fmt: str, roles: dict[str, int], line: int
+) -> None:
+    """Refuse a header with two columns for one role (``p`` and ``pval``, ``beta`` and ``OR``).
+
+    Only layouts resolved through the shared aliases can be ambiguous (a named format
+    lists its own columns in order of preference); an effect given both as beta and as
+    odds ratio is refused in every layout.
+    """
+    spec = FORMATS[fmt]
+    if "beta" in roles and "or" in roles:
+        b, o = columns[roles["beta"]], columns[roles["or"]]
+        raise _fail(
+            p,
+            f"two effect columns, `{b}` (beta) and `{o}` (odds ratio): mrkit would use only "
+            "one; drop the other",
+            line=line,
+            column=o,
+        )
+    if not spec.use_aliases:
+        return
+    keys = [normalise_header(c) for c in columns]
+    for role, i in roles.items():
+        if role in _MANY_OK:
+            continue
+        names = spec.roles.get(role, ()) + SUMSTATS_ALIASES.get(role, ())
+        twins = [j for j, k in enumerate(keys) if k in names and j != i]
+        others = [j for j in twins if j not in roles.values()]
+        if others:
+            j = others[0]
+            raise _fail(
+                p,
+                f"two columns for one {_ROLE_WORDS.get(role, role)}, `{columns[i]}` and "
+                f"`{columns[j]}`: mrkit would use only the first; drop or rename one",
+                line=line,
+                column=columns[j],
+            )
+
+
+_ROLE_WORDS = {"ea": "effect allele", "oa": "other allele", "eaf": "allele frequency",
+               "beta": "effect", "se": "standard error", "p": "p-value",
+               "log10p": "-log10 p-value", "n": "sample size", "chr": "chromosome",
+               "pos": "position", "z": "z-score"}  # fmt: skip
+
+
+def _constant_columns(columns: list[str], fmt: str, roles: dict[str, int]) -> dict[int, str]:
+    """Columns naming a trait (or the units) of each row, which must hold one value."""
+    used = set(roles.values())
+    out = {}
+    for j, c in enumerate(columns):
+        raw = c.strip().strip('"').lower()
+        if j in used:
+            continue
+        if raw in TRAIT_COLUMNS or normalise_header(c) == "units":
+            if raw == "id" and fmt not in ("generic", "twosamplemr"):
+                continue
+            out[j] = c.strip().strip('"')
+    return out

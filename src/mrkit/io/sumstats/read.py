@@ -47,7 +47,6 @@ Conventions
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -59,10 +58,12 @@ import pyarrow as pa
 
 from mrkit._core.columns import BUILDS, SUMSTATS_ALIASES, SUMSTATS_COLUMNS
 from mrkit.errors import FileFormatError, InputError
+from mrkit.io.sumstats._dups import conflicting_snps, duplicate_error
 from mrkit.io.sumstats._inflate import Chunks, worth_chunking
-from mrkit.io.sumstats._ingest import FastPathError, ScanResult, scan
+from mrkit.io.sumstats._ingest import FastPathError, MixedLineEndsError, ScanResult, scan
 from mrkit.io.sumstats._normsql import connection, has_fast_path, select_sql
 from mrkit.io.sumstats._plink_alleles import allele_source
+from mrkit.io.sumstats._rules import N_MAX
 from mrkit.io.sumstats._sniff import Layout, sniff
 from mrkit.io.sumstats.formats import FORMATS
 
@@ -125,8 +126,8 @@ def sample_size(
     if n is None and ncase is not None and ncontrol is not None:
         n = float(ncase) + float(ncontrol)
     for label, v in (("n", n), ("ncase", ncase), ("ncontrol", ncontrol)):
-        if v is not None and not (v > 0 and math.isfinite(v)):
-            raise InputError(f"{label} must be a positive number, got {v}")
+        if v is not None and not (0 < v <= N_MAX):
+            raise InputError(f"{label} must be a positive number up to {N_MAX:.0e}, got {v}")
     return n
 
 
@@ -202,10 +203,14 @@ def scan_file(
             with make_sink() as sink:
                 if chunked:
                     with Chunks(lay.path, tmp_dir) as chunks:
-                        res = scan(con, lay, st.chunk_sqls(chunks), sink, retry=True, **kw)
+                        res = scan(con, st.lay, st.chunk_sqls(chunks), sink, retry=True, **kw)
                 else:
-                    res = scan(con, lay, [st.sql()], sink, retry=retry, **kw)
+                    res = scan(con, st.lay, [st.sql()], sink, retry=retry, **kw)
         except FastPathError:
+            continue
+        except MixedLineEndsError:  # every line fine, CRLF and LF mixed: DuckDB's lax mode
+            lax = replace(stmts[-1], lay=replace(stmts[-1].lay, strict=False), fast=False)
+            attempts.append((lax, False))
             continue
         if chunked and res.rows_read == 0:  # e.g. a file whose lines end in CR alone
             continue
@@ -340,7 +345,12 @@ def read_sumstats(
     lay, sql, meta = prepare(path, format=format, n=n, alleles=alleles)
     with connection() as con:
         res, sink = scan_file(con, lay, sql, _ListSink)
-    table = pa.Table.from_batches(sink.batches, schema=res.schema)
+        table = pa.Table.from_batches(sink.batches, schema=res.schema)
+        con.register("_read", table)
+        snps = conflicting_snps(con, "_read", res.repeated_hashes())
+        con.unregister("_read")
+    if snps:
+        raise duplicate_error(lay, snps)
     df = table.to_pandas()
     meta["rows_read"] = res.rows_read
     meta["rows"] = len(df)
