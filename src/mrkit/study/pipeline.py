@@ -31,6 +31,7 @@ from mrkit.ld.panel import ReferencePanel
 from mrkit.ld.proxies import find_proxies
 from mrkit.report.write import write_outputs
 from mrkit.store.catalog import Store
+from mrkit.study import coloc_stage
 from mrkit.study.correction import families, planned_tests, results_table
 from mrkit.study.engine import make_engine
 from mrkit.study.filters import TraitInfo
@@ -198,6 +199,14 @@ def run_study(
     ]
     with stages.stage("analysis", len(jobs)) as tick:
         outputs, pair_log, pair_stats = run_pairs(jobs, params, out_dir, engine, on_pairs=tick)
+    # 4b. cis-MR: LD-aware (*_correl) estimates; [coloc] (mrkit.study.coloc_stage) ----------
+    coloc_stage.add_correlated_estimates(outputs, study, panel)
+    coloc = None
+    if study.coloc is not None:
+        with stages.stage("coloc", len(pairs)) as tick:
+            coloc = coloc_stage.run_coloc(
+                study, store, panel, pairs, instruments, traits, out_dir, tick=tick
+            )
     # 5. correction --------------------------------------------------------------------
     with stages.stage("correction", 1) as tick:
         estimates = [r for o in outputs for r in o.estimates]
@@ -257,6 +266,10 @@ def run_study(
             traits=traits,
             families=family,
         )
+        if coloc is not None:
+            files["coloc"] = out_dir / "coloc.csv"
+            section = coloc_stage.coloc_section(coloc, results, study.analysis.primary)
+            coloc_stage.add_to_report(files.get("report"), section)
         tick()
     manifest["timings_s"] = stages.timings
     tmp = manifest_path.with_suffix(".json.tmp")
