@@ -27,11 +27,42 @@ import numpy as np
 
 from mrkit._core.arrays import FloatArray, for_row_chunks, row_blocks
 
+#: Rows of at most this many variants are ordered by counting ranks (branch-free,
+#: vectorised: J^2 comparisons beat a sort's mispredicted branches up to here).
+RANK_MAX = 128
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _rank_order(t, order, seen):  # pragma: no cover - compiled
+    """R's stable ``order(t)`` into ``order`` by counting ranks; False if ``t`` has a NaN.
+
+    Variant i goes to ``#{t_j < t_i}`` plus the number of equal values of lower
+    index (``seen``, a work array, counts them per rank).
+    """
+    n = t.shape[0]
+    for i in range(n):
+        seen[i] = 0.0
+    for i in range(n):
+        ti = t[i]
+        if ti != ti:
+            return False
+        r = 0
+        for j in range(n):
+            r += np.int64(t[j] < ti)
+        order[r + np.int64(seen[r])] = i
+        seen[r] += 1.0
+    return True
+
 
 @nb.njit(cache=True, nogil=True)
 def _one(t, wi, order, cum):  # pragma: no cover - compiled
     """The weighted median of one row ``t`` (weights ``wi``), re-sorting ``order`` in place."""
     n = t.shape[0]
+    if n <= RANK_MAX:
+        if _rank_order(t, order, cum):
+            return _interpolate(t, wi, order, cum)
+        for k in range(n):  # a NaN: sort from scratch, as before
+            order[k] = k
     # insertion sort of the previous order by (value, index): stable, as R's order()
     for k in range(1, n):
         j = order[k]
@@ -41,6 +72,13 @@ def _one(t, wi, order, cum):  # pragma: no cover - compiled
             order[m] = order[m - 1]
             m -= 1
         order[m] = j
+    return _interpolate(t, wi, order, cum)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _interpolate(t, wi, order, cum):  # pragma: no cover - compiled
+    """The interpolated weighted median of ``t`` given its stable ``order``."""
+    n = t.shape[0]
     total = 0.0
     for k in range(n):
         total += wi[order[k]]
