@@ -108,10 +108,12 @@ def __getattr__(name: str) -> Any:
 
 
 def _print_error(message: object) -> None:
-    """``error: message`` on stderr, one line."""
-    __getattr__("err_console").print(
-        f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True
-    )
+    """``error: message`` on stderr, one line; the message printed as it is (no rich markup:
+    ``[[gwas]]`` or a file named ``[bold]x[/bold].tsv`` come out literally)."""
+    from rich.text import Text
+
+    line = Text.assemble(("error:", "bold red"), " ", str(message))
+    __getattr__("err_console").print(line, highlight=False, soft_wrap=True)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

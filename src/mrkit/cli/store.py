@@ -43,7 +43,9 @@ def import_cmd(
     replace: Annotated[bool, typer.Option("--replace", help="Overwrite an existing id.")] = False,
 ) -> None:
     """Import one GWAS summary-statistics file into the store."""
+    from rich.markup import escape
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.text import Text
 
     from mrkit.cli import console, err_console
     from mrkit.store.catalog import Store
@@ -59,10 +61,10 @@ def import_cmd(
         transient=True,
         disable=not err_console.is_terminal,
     ) as bar:
-        task = bar.add_task(f"importing {path.name}", total=None)
+        task = bar.add_task(escape(f"importing {path.name}"), total=None)
 
         def progress(step: str) -> None:
-            bar.update(task, description=f"{path.name}: {step}")
+            bar.update(task, description=escape(f"{path.name}: {step}"))
 
         rec = st.import_gwas(
             path,
@@ -81,8 +83,12 @@ def import_cmd(
         )
     dropped = f", {rec['dropped']:,} rows dropped (missing values)" if rec["dropped"] else ""
     console.print(
-        f"imported [bold]{rec['id']}[/] ({rec['format']}): {rec['rows']:,} variants{dropped}, "
-        f"build {rec['build'] or 'unknown'} -> {st.path}",
+        Text.assemble(
+            "imported ",
+            (rec["id"], "bold"),
+            f" ({rec['format']}): {rec['rows']:,} variants{dropped}, "
+            f"build {rec['build'] or 'unknown'} -> {st.path}",
+        ),
         highlight=False,
     )
 
@@ -94,6 +100,7 @@ def studies_cmd(
 ) -> None:
     """List the GWAS in the store."""
     from rich.table import Table
+    from rich.text import Text
 
     from mrkit.cli import console
     from mrkit.store.catalog import Store
@@ -106,7 +113,7 @@ def studies_cmd(
         typer.echo(json.dumps(recs, indent=2, default=str))
         return
     if df.empty:
-        console.print(f"no GWAS in {store}; add one with `mrkit import`")
+        console.print(Text(f"no GWAS in {store}; add one with `mrkit import`"))
         return
     table = Table(title=str(store))
     for col in ("id", "trait", "units", "n", "build", "format", "rows", "imported_at"):
@@ -114,7 +121,22 @@ def studies_cmd(
     rows: Iterable[Any] = df.itertuples()  # (the catalog's columns, of mixed types)
     for r in rows:
         table.add_row(
-            r.id, r.trait, r.units or "", "" if r.n != r.n or r.n is None else f"{r.n:,.0f}",
-            r.build or "", r.format, f"{r.rows:,}", str(r.imported_at)[:19],
+            *(Text(_cell(v)) for v in (r.id, r.trait, r.units)),
+            "" if _missing(r.n) else f"{r.n:,.0f}",
+            *(Text(_cell(v)) for v in (r.build, r.format)),
+            "" if _missing(r.rows) else f"{int(r.rows):,}", _cell(r.imported_at)[:19],
         )  # fmt: skip
     console.print(table)
+
+
+def _missing(v: Any) -> bool:
+    """Whether a catalog value is missing (None, NaN or pandas' NA/NaT)."""
+    try:
+        return v is None or bool(v != v)
+    except (TypeError, ValueError):
+        return False
+
+
+def _cell(v: Any) -> str:
+    """A catalog value as table text: missing values (None, NaN, NA) empty."""
+    return "" if _missing(v) else str(v)
