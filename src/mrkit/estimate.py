@@ -24,10 +24,9 @@ pairs in the batch.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,7 @@ from mrkit.methods import MethodSpec, get_method, method_options, parse_setting,
 from mrkit.methods import _kernels as seg_kernels
 from mrkit.methods._kernels import Columns, Segments
 from mrkit.methods._rows import ROWS_METHODS
+from mrkit.methods._sizes import min_per_pair
 from mrkit.results import CORE_FIELDS, MRAnalysis, MRResult
 
 #: Seed of every random method when none is given (recorded in every output).
@@ -69,9 +69,7 @@ class Pairs:
     group: NDArray[np.int64]
     snp: NDArray[np.object_]
     keys: pd.DataFrame
-    #: Per pair, the smallest of the table's ``samplesize_exposure``/``samplesize_outcome``
-    #: (NaN where absent); given to methods with an ``n`` option (cML) unless set.
-    sample_size: FloatArray | None = None
+    sample_size: FloatArray | None = None  # per pair, min samplesize_*: option n (cML)
 
     @property
     def npairs(self) -> int:
@@ -172,13 +170,8 @@ class Pairs:
             snp=u["snp"].astype(str).to_numpy(object),
             keys=keys.reset_index(drop=True),
         )
-        ncols = [c for c in ("n_exposure", "n_outcome") if c in u.columns]
-        if not ncols:
-            return pairs
-        nmin = u[ncols].astype(float).min(axis=1).groupby(np.asarray(codes)[used]).min()
-        size = np.full(pairs.npairs, np.nan)
-        size[nmin.index.to_numpy(int)] = nmin.to_numpy(float)
-        return dataclasses.replace(pairs, sample_size=size)
+        n = u[[c for c in ("n_exposure", "n_outcome") if c in u.columns]].to_numpy(float)
+        return replace(pairs, sample_size=min_per_pair(n, np.asarray(codes)[used], len(keys)))
 
     def pair(self, p: int) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
         """The four vectors of pair ``p``."""
@@ -361,15 +354,12 @@ class _Run:
                 self.skip(spec.name, p, why)
             else:
                 todo.append(p)
-
-        size = self.pairs.sample_size
-        pass_n = size is not None and "n" in spec.options and "n" not in kw
+        size = self.pairs.sample_size if "n" in spec.options and "n" not in kw else None
 
         def one(p: int) -> MRResult | str:
             try:
-                if pass_n and size is not None and np.isfinite(size[p]):
-                    return spec.func(*self.pairs.pair(p), **kw, n=float(size[p]))
-                return spec.func(*self.pairs.pair(p), **kw)
+                n = {} if size is None or np.isnan(size[p]) else {"n": float(size[p])}
+                return spec.func(*self.pairs.pair(p), **kw, **n)
             except MrkitError as exc:
                 return str(exc)
             except Exception as exc:  # one method failing on one pair must not stop the rest
