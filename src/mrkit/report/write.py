@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mrkit.methods import get_method
@@ -49,7 +50,12 @@ def _write_tables(
     results.to_csv(files["results_csv"], index=False, float_format="%.10g")
     h = harmonised.copy()
     for col in h.columns:
-        if h[col].dtype == object:
+        if h[col].dtype != object:
+            continue
+        values = h[col].dropna()
+        if len(values) and values.map(lambda v: isinstance(v, (bool, np.bool_))).all():
+            h[col] = h[col].astype("boolean")  # palindromic, remove, mr_keep, ...: booleans
+        else:
             h[col] = h[col].map(lambda v: None if v is None or v != v else str(v))
     h.to_parquet(files["harmonised"], index=False)
     diagnostics.to_csv(files["diagnostics"], index=False, float_format="%.10g")
