@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from mrkit._core.arrays import as_arrays, critical, pvalue, require_nonzero_bx
+from mrkit.errors import InputError
 from mrkit.methods import register
 from mrkit.results import MRResult
 
@@ -58,6 +59,12 @@ def grip(
     j = bx_.shape[0]
     ge, go = bx_**2, by_ * bx_
     w = 1.0 / (ge * sy_**2)
+    if np.ptp(ge) <= 1e-10 * ge.max():
+        msg = (
+            "`grip`: all |bx| are equal, so bx^2 is collinear with the intercept and the "
+            "GRIP slope is not identified; use ivw"
+        )
+        raise InputError(msg)
     x = np.column_stack([np.ones(j), ge])
     sw = np.sqrt(w)
     coef = np.linalg.lstsq(x * sw[:, None], go * sw, rcond=None)[0]
