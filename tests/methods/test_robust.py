@@ -196,3 +196,50 @@ def test_seed_recorded_and_engine_runs_them():
     one = get_method("ivw_robust")(bx, sx, by, sy, penalized=True)
     assert est.loc["ivw_robust", "estimate"] == one.estimate
     assert est.loc["egger_robust", "seed"] == 1
+
+
+NEW_DETERMINISTIC = [
+    ("ivw_robust", {}),
+    ("ivw_robust", {"penalized": True}),
+    ("egger_robust", {}),
+    ("ivw_penalized", {}),
+    ("egger_penalized", {}),
+    ("pivw", {"boot_fieller": False}),
+    ("cml_ma_bic", {"n": 10_000}),
+    ("grip", {}),
+    ("uwr", {}),
+]
+
+
+def _sim(seed: int, n: int = 25):
+    rng = np.random.default_rng(seed)
+    bx = rng.choice([-1.0, 1.0], n) * rng.uniform(0.05, 1.0, n)
+    sx = rng.uniform(0.005, 0.05, n)
+    sy = rng.uniform(0.01, 0.2, n)
+    by = 0.3 * bx + rng.normal(0.0, 1.0, n) * sy * 1.5
+    by[:3] += 0.5  # a few outliers
+    return bx, sx, by, sy, rng
+
+
+@pytest.mark.parametrize(("name", "opts"), NEW_DETERMINISTIC)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_new_methods_invariances(name, opts, seed):
+    """Allele flips and variant order leave the estimate and SE unchanged; outcome
+    units scale both (uwr: not weighted, so only flips and order)."""
+    bx, sx, by, sy, rng = _sim(seed)
+    f = get_method(name)
+    r0 = f(bx, sx, by, sy, **opts)
+    flip = np.where(rng.random(bx.size) < 0.5, -1.0, 1.0)
+    r1 = f(bx * flip, sx, by * flip, sy, **opts)
+    p = rng.permutation(bx.size)
+    r2 = f(bx[p], sx[p], by[p], sy[p], **opts)
+    for r in (r1, r2):
+        assert r.estimate == pytest.approx(r0.estimate, rel=1e-7)
+        assert r.se == pytest.approx(r0.se, rel=1e-6)
+    if name != "uwr":
+        # cML stops when theta moves less than 1e-7 in absolute terms (R's rule), so
+        # a change of units moves its result at that level
+        tol = 1e-5 if name.startswith("cml") else 1e-7
+        r3 = f(bx, sx, by * 3.0, sy * 3.0, **opts)
+        assert r3.estimate == pytest.approx(3.0 * r0.estimate, rel=tol)
+        assert r3.se == pytest.approx(3.0 * r0.se, rel=max(tol, 1e-6))
