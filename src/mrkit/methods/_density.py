@@ -65,6 +65,7 @@ _N2 = 2 * NGRID
 _CUT = 3.0
 _MIN_RATIO = 3.0  # h / s from which the closed-form kernel spectrum is exact
 MAX_EXPONENT = 50.0  # spectrum terms below exp(-50) of the first are dropped
+_COUNT_MAX = 48  # order statistics of at most this many values by counting
 CHUNK = 128  # rows per batch: (rows x 1024) float64 arrays of 1 MB stay in cache
 
 
@@ -162,17 +163,37 @@ def _kth_extreme_few(a, d, sign):  # pragma: no cover - compiled
     return sign * best
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def _kth_count(a, k):  # pragma: no cover - compiled
+    """``k``-th smallest of a short ``a`` by counting: branch-free, vectorised comparisons."""
+    n = a.size
+    for i in range(n):
+        ai = a[i]
+        less = 0
+        eq = 0
+        for j in range(n):
+            less += np.int64(a[j] < ai)
+            eq += np.int64(a[j] == ai)
+        if less <= k < less + eq:
+            return ai
+    return np.nan  # a NaN in `a`
+
+
 @nb.njit(cache=True, nogil=True)
 def _kth_near(lo, nl, hi, nh, k):  # pragma: no cover - compiled
     """``k``-th smallest of ``lo[:nl]`` (all below a pivot) followed by ``hi[:nh]`` (the rest)."""
     if k < nl:
         d = nl - 1 - k  # the d-th largest of lo
-        if d < 4:
+        if d < 2:
             return _kth_extreme_few(lo[:nl], d, -1.0)
+        if nl <= _COUNT_MAX:
+            return _kth_count(lo[:nl], k)
         return _select(lo[:nl], k)
     d = k - nl
-    if d < 4:
+    if d < 2:
         return _kth_extreme_few(hi[:nh], d, 1.0)
+    if nh <= _COUNT_MAX:
+        return _kth_count(hi[:nh], d)
     return _select(hi[:nh], d)
 
 
