@@ -98,9 +98,12 @@ def _kth_largest(a: FloatArray, buf: FloatArray, k: int) -> float:  # pragma: no
 
 @nb.njit(cache=True, nogil=True)
 def _fit_one(
-    bx: FloatArray, by: FloatArray, sx2: FloatArray, sy2: FloatArray, k: int, maxit: int
+    bx: FloatArray, by: FloatArray, wx: FloatArray, wy: FloatArray, k: int, maxit: int
 ) -> tuple[float, float, float]:  # pragma: no cover - compiled
-    """``cML_estimate`` then ``cML_SdTheta`` of one data copy and one K (R's arithmetic)."""
+    """``cML_estimate`` then ``cML_SdTheta`` of one data copy and one K.
+
+    ``wx``, ``wy`` are the inverse variances :math:`\\sigma_X^{-2}`, :math:`\\sigma_Y^{-2}`.
+    """
     j = bx.shape[0]
     theta = 0.0
     theta_old = -1.0
@@ -115,7 +118,7 @@ def _fit_one(
         if k > 0:
             for i in range(j):
                 r = by[i] - theta * mu[i]
-                imp[i] = (r * r) / sy2[i]
+                imp[i] = r * r * wy[i]
             # the k largest, ties taken in input order (R's stable decreasing order)
             thr = _kth_largest(imp, buf, k)
             left = k
@@ -133,13 +136,13 @@ def _fit_one(
                     left -= 1
         num = 0.0
         den = 0.0
+        t2 = theta * theta
         for i in range(j):
-            m = (bx[i] / sx2[i] + theta * (by[i] - v[i]) / sy2[i]) / (
-                1.0 / sx2[i] + theta * theta / sy2[i]
-            )
+            e = (by[i] - v[i]) * wy[i]
+            m = (bx[i] * wx[i] + theta * e) / (wx[i] + t2 * wy[i])
             mu[i] = m
-            num += (by[i] - v[i]) * m / sy2[i]
-            den += m * m / sy2[i]
+            num += e * m
+            den += m * m * wy[i]
         theta = num / den
     negl = 0.0
     info = 0.0
@@ -148,11 +151,10 @@ def _fit_one(
             mu[i] = bx[i]
             v[i] = by[i] - theta * mu[i]
         else:
-            info += mu[i] * mu[i] / sy2[i] - (2.0 * mu[i] * theta - by[i]) ** 2 / (
-                sy2[i] * sy2[i]
-            ) / (1.0 / sx2[i] + theta * theta / sy2[i])
-        negl += (bx[i] - mu[i]) ** 2 / (2.0 * sx2[i])
-        negl += (by[i] - theta * mu[i] - v[i]) ** 2 / (2.0 * sy2[i])
+            g = 2.0 * mu[i] * theta - by[i]
+            info += mu[i] * mu[i] * wy[i] - g * g * wy[i] * wy[i] / (wx[i] + theta * theta * wy[i])
+        negl += 0.5 * (bx[i] - mu[i]) ** 2 * wx[i]
+        negl += 0.5 * (by[i] - theta * mu[i] - v[i]) ** 2 * wy[i]
     se = np.sqrt(1.0 / info) if info > 0 else np.nan
     return theta, se, negl
 
@@ -166,11 +168,11 @@ def _fit_grid(
     theta = np.empty((copies, nk))
     se = np.empty((copies, nk))
     negl = np.empty((copies, nk))
-    sx2 = sx * sx
-    sy2 = sy * sy
+    wx = 1.0 / (sx * sx)
+    wy = 1.0 / (sy * sy)
     for c in range(copies):
         for a in range(nk):
-            theta[c, a], se[c, a], negl[c, a] = _fit_one(bx[c], by[c], sx2, sy2, ks[a], maxit)
+            theta[c, a], se[c, a], negl[c, a] = _fit_one(bx[c], by[c], wx, wy, ks[a], maxit)
     return theta, se, negl
 
 
