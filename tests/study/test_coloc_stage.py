@@ -11,6 +11,7 @@ import pytest
 
 from mrkit.errors import StudyError
 from mrkit.instruments import REASON_OUTSIDE_REGION, select_instruments
+from mrkit.study.coloc_stage import COLUMNS, instrument_regions, pair_datasets
 from mrkit.study.spec import load_study, parse_region
 
 BASE = """
@@ -172,3 +173,206 @@ def test_region_with_nothing_inside_keeps_nothing():
     out = select_instruments(_gwas(), p=1.0, clump=False, region=("3", 1, 10))
     assert not out["keep"].any()
     assert (out["reason"] == REASON_OUTSIDE_REGION).all()
+
+
+# -- instrument regions and dataset alignment --------------------------------------------
+def test_instrument_regions_merge_windows():
+    inst = pd.DataFrame(
+        {
+            "snp": list("abcde"),
+            "chr": ["1", "1", "chr1", "2", "1"],
+            "pos": [1_000_000, 1_600_000, 5_000_000, 300_000, 1_200_000],
+            "keep": [True, True, True, True, False],
+        }
+    )
+    got = instrument_regions(inst, 500)
+    assert got == [("1", 500_000, 2_100_000), ("1", 4_500_000, 5_500_000), ("2", 0, 800_000)]
+    assert instrument_regions(inst.assign(keep=False), 500) == []
+
+
+def _region_table(rng, snps, flip=None):
+    n = len(snps)
+    eaf = rng.uniform(0.1, 0.9, n)
+    beta = rng.normal(0, 0.02, n)
+    beta[3] = 0.15
+    t = pd.DataFrame(
+        {
+            "snp": snps,
+            "chr": "1",
+            "pos": np.arange(n) * 1000 + 1,
+            "effect_allele": "A",
+            "other_allele": "G",
+            "eaf": eaf,
+            "beta": beta,
+            "se": np.full(n, 0.02),
+            "log10p": 1.0,
+            "n": 20000,
+        }
+    )
+    if flip is not None:
+        t.loc[flip, ["effect_allele", "other_allele"]] = ["G", "A"]
+        t.loc[flip, "beta"] *= -1
+        t.loc[flip, "eaf"] = 1 - t.loc[flip, "eaf"]
+    return t
+
+
+def test_pair_datasets_align_trait2_alleles():
+    from mrkit.coloc.abf import coloc_abf
+    from mrkit.study.filters import TraitInfo
+
+    rng = np.random.default_rng(3)
+    snps = [f"rs{i}" for i in range(30)]
+    t1 = _region_table(rng, snps)
+    t2 = _region_table(np.random.default_rng(4), snps)
+    flipped = t2.copy()
+    mask = np.arange(30) % 3 == 0
+    flipped.loc[mask, ["effect_allele", "other_allele"]] = ["G", "A"]
+    flipped.loc[mask, "beta"] *= -1
+    flipped.loc[mask, "eaf"] = 1 - flipped.loc[mask, "eaf"]
+    bad = flipped.copy()
+    bad.loc[5, ["effect_allele", "other_allele"]] = ["C", "T"]
+    a, b = TraitInfo("x", n=20000), TraitInfo("y", n=20000)
+    d1, d2, ld, _ = pair_datasets(t1, t2, a, b)
+    e1, e2, _, _ = pair_datasets(t1, flipped, a, b)
+    assert ld is None
+    np.testing.assert_allclose(e2.beta, d2.beta, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(e2.maf, d2.maf, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(coloc_abf(e1, e2).pp, coloc_abf(d1, d2).pp, rtol=1e-12)
+    f1, f2, _, notes = pair_datasets(t1, bad, a, b)
+    assert len(f1) == 29
+    assert "rs5" not in set(f2.snp)
+    assert "1 SNP(s) with other alleles" in notes[0]
+
+
+# -- a simulated cis-MR study, end to end ------------------------------------------------
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "cis-mr"
+
+
+@pytest.fixture(scope="module")
+def cis_study(tmp_path_factory) -> Path:
+    """examples/cis-mr simulated, with its study file (GENE_A shared, GENE_B distinct)."""
+    from mrkit.simulate.run import simulate_from_config
+
+    root = tmp_path_factory.mktemp("cis")
+    simulate_from_config(EXAMPLE / "simulation.toml", root / "data")
+    (root / "study.toml").write_text((EXAMPLE / "study.toml").read_text())
+    return root
+
+
+def _truth(root: Path) -> dict:
+    import json
+
+    regions = json.loads((root / "data" / "truth.json").read_text())["regions"]
+    return {r["name"]: {v["trait"]: v for v in r["variants"]} for r in regions}
+
+
+def _r2(root: Path, hit1: str, hit2: str, variants: dict) -> dict:
+    """r² (panel) of each lead with each trait's true variant."""
+    from mrkit.ld.panel import ReferencePanel
+
+    snps = list(dict.fromkeys([hit1, hit2, variants["protein"]["snp"], variants["disease"]["snp"]]))
+    r = ReferencePanel(root / "data" / "panel").ld_matrix(snps)
+    return {
+        (k, t): float(r.loc[h, variants[t]["snp"]] ** 2)
+        for k, h in (("hit1", hit1), ("hit2", hit2))
+        for t in ("protein", "disease")
+    }
+
+
+def test_cis_mr_study_end_to_end_abf(cis_study):
+    from mrkit.cli import main
+
+    assert main(["run", str(cis_study / "study.toml"), "--quiet"]) == 0
+    out = cis_study / "results"
+    coloc = pd.read_csv(out / "coloc.csv")
+    assert list(coloc.columns) == COLUMNS
+    by = coloc.set_index("region")
+    shared, distinct = by.loc["1:1300000-1700000"], by.loc["2:1300000-1700000"]
+    assert shared["pp_h4"] > 0.8, shared
+    assert distinct["pp_h3"] > 0.8, distinct
+    assert shared["method"] == "abf"
+    assert shared["nsnps"] > 100
+    pp = coloc[[f"pp_h{h}" for h in range(5)]].sum(axis=1)
+    np.testing.assert_allclose(pp, 1.0, rtol=1e-8)
+    truth = _truth(cis_study)
+    # GENE_B's leads tag each trait's own variant (r² > 0.5), not the other's (r² < 0.05)
+    r2 = _r2(cis_study, distinct["hit1"], distinct["hit2"], truth["GENE_B"])
+    assert r2["hit1", "protein"] > 0.5
+    assert r2["hit2", "disease"] > 0.5
+    assert r2["hit1", "disease"] < 0.05
+    assert r2["hit2", "protein"] < 0.05
+    for name in coloc["plot"]:
+        assert (out / name).read_bytes()[:4] == b"\x89PNG"
+    report = (out / "report.html").read_text()
+    assert '<section id="coloc">' in report
+    assert "PP.H4" in report
+    # cis instruments only, and LD-aware estimates with the panel
+    harm = pd.read_parquet(out / "harmonised.parquet")
+    used = harm[harm["keep"].astype(bool)]
+    assert len(used) >= 3
+    assert (harm.loc[~harm["keep"].astype(bool), "reason"] == REASON_OUTSIDE_REGION).any()
+    res = pd.read_csv(out / "results.csv").set_index("method")
+    assert {"ivw_correl", "egger_correl", "maxlik_correl"} <= set(res.index)
+    ratio = truth["GENE_A"]["disease"]["beta"] / truth["GENE_A"]["protein"]["beta"]
+    for m in ("ivw_correl", "maxlik_correl"):
+        assert abs(res.loc[m, "estimate"] - ratio) < 4 * res.loc[m, "se"], (m, ratio)
+        assert res.loc[m, "nsnp"] == len(used)
+
+
+def test_correl_estimate_equals_direct_call(cis_study):
+    """The study's ivw_correl is the method on the kept variants with the panel's LD."""
+    from mrkit.ld.panel import ReferencePanel
+    from mrkit.methods.correlated import ivw_correl
+
+    out = cis_study / "results"
+    if not (out / "results.csv").is_file():
+        pytest.skip("needs the end-to-end run")
+    harm = pd.read_parquet(out / "harmonised.parquet")
+    used = harm[harm["keep"].astype(bool)]
+    panel = ReferencePanel(cis_study / "data" / "panel")
+    rho = panel.ld_matrix(used["snp"].tolist(), effect_alleles=used["effect_allele"].tolist())
+    want = ivw_correl(
+        used["beta_exposure"], used["se_exposure"], used["beta_outcome"], used["se_outcome"],
+        rho=rho.to_numpy(),
+    )  # fmt: skip
+    res = pd.read_csv(out / "results.csv").set_index("method").loc["ivw_correl"]
+    assert res["estimate"] == pytest.approx(want.estimate, rel=1e-9)
+    assert res["se"] == pytest.approx(want.se, rel=1e-9)
+
+
+def test_cis_mr_study_susie_and_instrument_windows(cis_study):
+    from mrkit.study.pipeline import run_study
+
+    text = (cis_study / "study.toml").read_text()
+    text = text.replace('regions = ["1:1300000-1700000", "2:1300000-1700000"]\n', "")
+    text = text.replace('method = "abf"', 'method = "susie"\nwindow_kb = 150\nplots = false')
+    (cis_study / "susie.toml").write_text(text)
+    run = run_study(cis_study / "susie.toml", out=cis_study / "susie", quiet=True)
+    coloc = pd.read_csv(run.out_dir / "coloc.csv")
+    assert set(coloc["method"]) == {"susie"}
+    assert coloc["plot"].isna().all()
+    # regions centred on the kept (GENE_A) instruments, all on chromosome 1
+    assert coloc["region"].str.startswith("1:").all()
+    best = coloc.sort_values("pp_h4").iloc[-1]
+    assert best["pp_h4"] > 0.8
+    r2 = _r2(cis_study, best["hit1"], best["hit2"], _truth(cis_study)["GENE_A"])
+    assert min(r2.values()) > 0.5  # both credible sets tag the shared variant
+
+
+def test_cis_mr_susie_distinct_region(cis_study):
+    """SuSiE in GENE_B alone: the protein's and the disease's credible sets are distinct."""
+    text = (cis_study / "study.toml").read_text()
+    text = text.replace('["1:1300000-1700000", "2:1300000-1700000"]', '["2:1300000-1700000"]')
+    text = text.replace('method = "abf"', 'method = "susie"\nplots = false')
+    (cis_study / "susie_b.toml").write_text(text)
+    from mrkit.study.pipeline import run_study
+
+    run = run_study(cis_study / "susie_b.toml", out=cis_study / "susie_b", quiet=True)
+    coloc = pd.read_csv(run.out_dir / "coloc.csv")
+    truth = _truth(cis_study)["GENE_B"]
+    assert coloc["pp_h4"].max() < 0.2
+    best = coloc.sort_values("pp_h3").iloc[-1]
+    assert best["pp_h3"] > 0.8
+    r2 = _r2(cis_study, best["hit1"], best["hit2"], truth)
+    assert r2["hit1", "protein"] > 0.5
+    assert r2["hit2", "disease"] > 0.5

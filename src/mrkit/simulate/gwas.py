@@ -210,7 +210,7 @@ def simulate_gwas(
     regions
         Causal variants placed in windows, shared by several traits or distinct
         (:mod:`mrkit.simulate.regions`); the traits' own causal SNPs are then
-        drawn outside every region.
+        drawn outside every region ± ``ld_window``.
 
     Returns
     -------
@@ -242,7 +242,7 @@ def simulate_gwas(
     region_info: list[dict[str, Any]] = []
     cand = poly
     if regions:
-        cand = poly[~region_mask(bim, regions)[poly]]
+        cand = poly[~region_mask(bim, regions, pad=ld_window)[poly]]
         placed, region_info = region_effects(regions, bim, freq, pan.genotypes, seed)
 
     # Effects per SD of standardised genotype on each trait's liability, in causal order.

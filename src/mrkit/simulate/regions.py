@@ -20,8 +20,9 @@ A trait's region effect is an effect :math:`a = \\pm\\sqrt{h^2}` per SD of the
 standardised genotype on its (liability) scale, added to its own causal effects:
 it explains :math:`h^2` of the trait's variance, and passes on through the
 ``[[effect]]`` tables like any of its own causal SNPs. When a config has
-regions, a trait's own (polygenic) causal SNPs are drawn outside every region,
-so each region holds exactly the variants asked for. Variants and seeds come
+regions, a trait's own (polygenic) causal SNPs are drawn outside every region
+widened by ``ld_window`` on each side (the reach of a causal SNP's LD in the
+simulation), so each region's signals are those of the variants asked for. Variants and seeds come
 from streams named by the seed and the region, so a config without regions
 gives the same files as before regions existed.
 """
@@ -146,13 +147,13 @@ def region_h2(regions: Sequence[RegionSpec], trait: str) -> float:
     return float(sum(r.h2.get(trait, 0.0) for r in regions))
 
 
-def region_mask(bim: pd.DataFrame, regions: Sequence[RegionSpec]) -> np.ndarray:
-    """Boolean mask of the panel's SNPs inside any region."""
+def region_mask(bim: pd.DataFrame, regions: Sequence[RegionSpec], pad: int = 0) -> np.ndarray:
+    """Boolean mask of the panel's SNPs inside any region (widened by ``pad`` bp each side)."""
     chrom = bim["chr"].astype(str).to_numpy()
     pos = bim["pos"].to_numpy()
     inside = np.zeros(len(bim), dtype=bool)
     for r in regions:
-        inside |= (chrom == str(r.chrom)) & (pos >= r.start) & (pos <= r.end)
+        inside |= (chrom == str(r.chrom)) & (pos >= r.start - pad) & (pos <= r.end + pad)
     return inside
 
 

@@ -321,7 +321,7 @@ def run_coloc(
             tick()
     table = pd.DataFrame(records, columns=COLUMNS)
     out_dir.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out_dir / "coloc.csv", index=False, float_format="%.6g")
+    table.to_csv(out_dir / "coloc.csv", index=False, float_format="%.10g")
     return table
 
 
