@@ -4,11 +4,13 @@ Runs the brain-iron / MS demo (``make demo``: simulate, then ``mrkit run``) into
 temporary folder, opens ``report.html`` through the DevTools protocol and checks:
 no horizontal page scroll, no console error, every image loaded, every STROBE-MR
 item present with its number, sticky table headers, numbers by the report's rule.
-The screenshots are kept (their paths are printed; ``pytest -s`` shows them).
+The screenshots are kept in ``$MRKIT_TEST_ARTEFACTS/report`` (default
+``/tmp/mrkit-test-artefacts/report``; the paths are printed, ``pytest -s`` shows them).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -71,7 +73,10 @@ def page(demo, tmp_path_factory):
     try:
         browser.open((demo / "report.html").as_uri())
         facts = browser.evaluate(CHECKS)
-        shots = tmp_path_factory.mktemp("screenshots")
+        # outside pytest's temporary folders, which keep only the last three runs
+        shots = Path(os.environ.get("MRKIT_TEST_ARTEFACTS", "/tmp/mrkit-test-artefacts"))
+        shots = shots / "report"
+        shots.mkdir(parents=True, exist_ok=True)
         top = browser.screenshot(shots / "report_1280_top.png")
         full = browser.screenshot(shots / "report_1280_full.png", full_height=6000)
         print(f"\nscreenshots of report.html at 1,280 px: {top} {full}")
