@@ -209,8 +209,9 @@ def ivw_radial(
     precise
         Full-precision variants instead of RadialMR's numbers: ``"iterative"``
         iterates to 1e-15 and updates once more (weights and estimate agree);
-        ``"exact"`` minimises :math:`Q(\\beta)` and finds the interval ends to
-        1e-12. Other weights are unaffected.
+        ``"exact"`` minimises :math:`Q(\\beta)` and finds the interval ends with
+        Brent's search at its limit (about 1e-8 relative, :math:`\\sqrt{\\epsilon}`)
+        instead of R's 1e-4. Other weights are unaffected.
     ci_dist
         Interval from ``"t"`` on J - 1 degrees of freedom (default: R's
         ``confint`` of RadialMR's ``lm``) or ``"normal"``. The p-value is normal
