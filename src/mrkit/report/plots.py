@@ -35,7 +35,10 @@ NOT_EFFECTS = frozenset({"sign"})
 ALL_ROWS = (("ivw", "ivw_mre", "ivw_fe"), ("egger",))
 KINDS = ("scatter", "forest", "leave_one_out", "funnel", "radial")
 #: File-name suffix of each kind (``<exposure>__<outcome>_<suffix>.png``).
-SUFFIX = {k: "loo" if k == "leave_one_out" else k for k in KINDS}
+CI_KEYS = ("estimate", "ci_lower", "ci_upper")
+#: The study report also draws every method's estimate of a pair as a forest.
+REPORT_KINDS = (*KINDS, "methods")
+SUFFIX = {k: "loo" if k == "leave_one_out" else k for k in REPORT_KINDS}
 
 
 def slug(text: str) -> str:
@@ -132,6 +135,21 @@ def pair_figure(
             ylabel=f"SNP effect on {names.trait('outcome')}",
             title=head,
         )
+    if kind == "methods":
+        rows = pd.DataFrame(
+            [
+                {
+                    "label": labels[r["method"]],
+                    **{k: r[k] for k in ("estimate", "ci_lower", "ci_upper")},
+                }
+                for r in lines
+                if r.get("ci_lower") is not None and np.isfinite(r["estimate"])
+            ],
+            columns=["label", "estimate", "ci_lower", "ci_upper"],
+        )
+        if rows.empty:
+            return None
+        return figures.forest(rows, xlabel=names.effect("MR estimate"), title=head)
     if kind == "forest" and len(single):
         summ = summary_rows(lines)
         rows = figures.single_snp_rows(single, summ)

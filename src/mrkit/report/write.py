@@ -128,7 +128,7 @@ def _pair_job(job: tuple) -> tuple[tuple[str, str], dict[str, list[Path]]]:
     key, stem, used, estimates, single, loo, names = job
     data = tuple(used[c].to_numpy(float) for c in _VECTORS)
     out: dict[str, list[Path]] = {}
-    for kind in plots.KINDS:
+    for kind in plots.REPORT_KINDS:
         fig = plots.pair_figure(
             kind, data=data, estimates=estimates, single=single, loo=loo, names=names
         )
