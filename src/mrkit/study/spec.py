@@ -228,6 +228,9 @@ class ReportSection(_Strict):
 
     pair_figures: Literal["auto", "all", "significant", "none"] = "auto"
     max_pairs: int = Field(default=50, ge=0)
+    figure_formats: list[Literal["png", "svg", "pdf"]] = Field(
+        default_factory=lambda: ["png", "svg"], min_length=1
+    )
 
 
 class ColocSection(_Strict):
