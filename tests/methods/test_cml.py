@@ -18,6 +18,7 @@ from conftest import REFERENCE, ref_arrays, ref_results, rel_close, requires_sha
 from mrkit.errors import InputError
 from mrkit.estimate import mr
 from mrkit.methods import get_method
+from mrkit.methods._sizes import min_per_pair
 from mrkit.methods.cml import fit_all
 
 pytestmark = requires_shared
@@ -129,3 +130,12 @@ def test_without_a_sample_size_it_is_skipped_with_the_fix():
         diagnostics=False,
     )
     assert "sample size" in res.skipped["reason"].iloc[0]
+
+
+def test_min_per_pair_sample_size():
+    got = min_per_pair(
+        np.array([[5.0, 3.0], [np.nan, 7.0], [np.nan, np.nan]]), np.array([0, 1, 1]), 3
+    )
+    np.testing.assert_array_equal(got, [3.0, 7.0, np.nan])
+    assert np.isnan(min_per_pair(np.empty((0, 2)), np.array([], dtype=np.int64), 2)).all()
+    assert np.isnan(min_per_pair(np.empty((3, 0)), np.array([0, 0, 1]), 2)).all()

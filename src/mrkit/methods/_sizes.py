@@ -14,8 +14,9 @@ def min_per_pair(values: ArrayLike, group: NDArray[np.int64], npairs: int) -> Fl
     ``values`` has one row per variant (e.g. ``samplesize_exposure``,
     ``samplesize_outcome``); ``group`` the pair code of each row.
     """
-    v = np.asarray(values, dtype=np.float64).reshape(len(group), -1)
-    rowmin = np.fmin.reduce(v, axis=1) if v.shape[1] else np.full(len(group), np.nan)
+    v = np.asarray(values, dtype=np.float64)
+    v = v[:, None] if v.ndim == 1 else v
+    rowmin = np.fmin.reduce(v, axis=1) if v.size else np.full(len(group), np.nan)
     out = np.full(npairs, np.inf)
     ok = np.isfinite(rowmin)
     np.minimum.at(out, np.asarray(group)[ok], rowmin[ok])
