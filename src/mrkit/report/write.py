@@ -90,14 +90,22 @@ def trait_names(
     )
 
 
-def summary_forest(results: pd.DataFrame, stem: Path, *, title: str) -> list[Path]:
+def figure_formats(study: Any) -> tuple[str, ...]:
+    """``[report] figure_formats``, PNG always first (the report shows the PNG)."""
+    asked = list(getattr(study.report, "figure_formats", ["png", "svg"]))
+    return ("png", *[f for f in asked if f != "png"])
+
+
+def summary_forest(
+    results: pd.DataFrame, stem: Path, *, title: str, formats: tuple[str, ...] = ("png", "svg")
+) -> list[Path]:
     """Primary-method estimate of every pair, significant pairs highlighted."""
     rows = results.assign(label=results["exposure"] + " → " + results["outcome"])
     hi = rows.loc[rows["significant"].fillna(False).astype(bool), "label"].tolist()
     fig = figures.forest(
         rows[["label", "estimate", "ci_lower", "ci_upper"]], title=title, highlight=hi
     )
-    return figures.save(fig, stem)
+    return figures.save(fig, stem, formats)
 
 
 def detail_pairs(
@@ -125,7 +133,7 @@ def detail_pairs(
 
 
 def _pair_job(job: tuple) -> tuple[tuple[str, str], dict[str, list[Path]]]:
-    key, stem, used, estimates, single, loo, names = job
+    key, stem, used, estimates, single, loo, names, formats = job
     data = tuple(used[c].to_numpy(float) for c in _VECTORS)
     out: dict[str, list[Path]] = {}
     for kind in plots.REPORT_KINDS:
@@ -133,7 +141,8 @@ def _pair_job(job: tuple) -> tuple[tuple[str, str], dict[str, list[Path]]]:
             kind, data=data, estimates=estimates, single=single, loo=loo, names=names
         )
         if fig is not None:
-            out[kind] = figures.save(fig, stem.with_name(f"{stem.name}_{plots.SUFFIX[kind]}"))
+            path = stem.with_name(f"{stem.name}_{plots.SUFFIX[kind]}")
+            out[kind] = figures.save(fig, path, formats)
     return key, out
 
 
@@ -201,6 +210,7 @@ def write_outputs(
                 pd.DataFrame(o.single_snp),
                 pd.DataFrame(o.leave_one_out),
                 trait_names(study, infos, o.exposure, o.outcome),
+                figure_formats(study),
             )
         )
     pair_figs = dict(_map_figures(jobs))
@@ -215,7 +225,7 @@ def write_outputs(
             rows = rows.sort_values("pval", kind="stable").head(limit)
         if len(rows):
             summary_figs[direction] = summary_forest(
-                rows, fig_dir / f"summary_{direction}", title=title
+                rows, fig_dir / f"summary_{direction}", title=title, formats=figure_formats(study)
             )
     flow = snp_flow(harmonised)
     traits = traits or {}
