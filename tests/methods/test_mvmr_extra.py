@@ -111,3 +111,4 @@ def test_cli_runs_the_new_methods(tmp_path: Path):
     doc = json.loads(out.read_text())
     assert [r["method"] for r in doc["results"]] == ["mvmr_ivw_robust", "mv_multiple"]
     assert len(src) == doc["nsnp"]
+    assert doc["q_strength"]["LDL"] == pytest.approx(6718.823062068521, rel=1e-6)

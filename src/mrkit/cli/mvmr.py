@@ -62,7 +62,8 @@ def mvmr_command(
         str, typer.Option(help="Comma-separated exposure names (columns beta_<E>, se_<E>).")
     ],
     methods: Annotated[
-        str, typer.Option(help="Comma-separated: ivw, egger, median, lasso.")
+        str,
+        typer.Option(help="Comma-separated: ivw, egger, median, lasso, ivw_robust, multiple."),
     ] = "ivw,egger,median,lasso",
     beta_cols: Annotated[
         str | None, typer.Option(help="Explicit exposure beta columns, in exposure order.")
@@ -114,8 +115,11 @@ def mvmr_command(
         opts: dict[str, Any] = {"exposures": names, "alpha": alpha}
         if m == "median":
             opts.update(seed=seed, nboot=nboot)
+        elif m == "ivw_robust":
+            opts.update(seed=seed)
         results.append(mvmr.METHODS[m](BX, SX, by, sy, **opts))
     cond_f = mvmr.conditional_f(BX, SX) if len(names) > 1 else None
+    q_str = mvmr.q_strength(BX, SX) if len(names) > 1 else None
     qa = mvmr.q_a(BX, SX, by, sy)
 
     t = Table(title=f"Multivariable MR ({BX.shape[0]} variants)", title_justify="left")
@@ -137,6 +141,9 @@ def mvmr_command(
             "  Conditional F: "
             + ", ".join(f"{e} {fmt_num(float(f))}" for e, f in zip(names, cond_f, strict=True))
         )
+    if q_str is not None:
+        pairs = zip(names, q_str, strict=True)
+        console.print("  Q_strength: " + ", ".join(f"{e} {fmt_num(float(q))}" for e, q in pairs))
     console.print(f"  Q_A = {fmt_num(qa['q'])} on {qa['q_df']} df, p = {fmt_p(qa['q_pval'])}")
 
     if json_out is not None:
@@ -149,6 +156,9 @@ def mvmr_command(
             if cond_f is None
             else dict(zip(names, map(float, cond_f), strict=True)),
             "q_a": qa,
+            "q_strength": None
+            if q_str is None
+            else dict(zip(names, map(float, q_str), strict=True)),
             "seed": seed,
         }
         text = json.dumps(doc, indent=2, default=float)
