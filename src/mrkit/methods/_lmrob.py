@@ -275,9 +275,12 @@ def s_estimate(
     coef = beta1[best[0]]
     res_left = res1[best[0]]
     for i in best:
-        b, s, res_left, _conv = _refine(
+        b, s, res_left, conv = _refine(
             x, y, beta1[i], float(scales[i]), k_max=k_max, tol=refine_tol
         )
+        if not conv:  # R: converged = FALSE, so no M-step and no covariance (NA SEs)
+            msg = f"robust regression: the S-estimate did not converge in {k_max} refinement steps"
+            raise MrkitError(msg)
         if s < best_sc:
             best_sc, coef = s, b
     return coef, float(best_sc), res_left, int(cand.shape[0]), exhaustive
