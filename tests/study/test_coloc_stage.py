@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mrkit.errors import StudyError
+from mrkit.errors import MrkitError, StudyError
 from mrkit.instruments import REASON_OUTSIDE_REGION, select_instruments
 from mrkit.study.coloc_stage import COLUMNS, instrument_regions, pair_datasets
 from mrkit.study.spec import load_study, parse_region
@@ -376,3 +376,44 @@ def test_cis_mr_susie_distinct_region(cis_study):
     r2 = _r2(cis_study, best["hit1"], best["hit2"], truth)
     assert r2["hit1", "protein"] > 0.5
     assert r2["hit2", "disease"] > 0.5
+
+
+def test_pair_datasets_as_coloc_datasets():
+    """quant: beta, varbeta, MAF and N as coloc's dataset; cc: s from ncase/ncontrol."""
+    from mrkit.coloc.abf import coloc_abf
+    from mrkit.coloc.data import as_dataset
+    from mrkit.study.filters import TraitInfo
+
+    rng = np.random.default_rng(8)
+    snps = [f"rs{i}" for i in range(25)]
+    t1 = _region_table(rng, snps)
+    t2 = _region_table(np.random.default_rng(9), snps).drop(columns="n")
+    quant = TraitInfo("q", n=20000)
+    cc = TraitInfo("c", binary=True, ncase=5000, ncontrol=15000, n=20000)
+    d1, d2, _, _ = pair_datasets(t1, t2, quant, cc)
+    assert d1.type == "quant"
+    assert d2.type == "cc"
+    assert d2.s == pytest.approx(0.25)
+    eaf = t1["eaf"].to_numpy()
+    r1 = {
+        "snp": snps,
+        "type": "quant",
+        "beta": t1["beta"].to_numpy(),
+        "varbeta": t1["se"].to_numpy() ** 2,
+        "MAF": np.minimum(eaf, 1 - eaf),
+        "N": 20000,
+    }
+    r2 = {
+        "snp": snps,
+        "type": "cc",
+        "s": 0.25,
+        "beta": t2["beta"].to_numpy(),
+        "varbeta": t2["se"].to_numpy() ** 2,
+    }
+    want = coloc_abf(as_dataset(r1), as_dataset(r2))
+    got = coloc_abf(d1, d2)
+    np.testing.assert_allclose(got.pp, want.pp, rtol=1e-12)
+    np.testing.assert_allclose(got.snp_pp_h4, want.snp_pp_h4, rtol=1e-12)
+    # a quantitative trait without n anywhere cannot be used (sdY is estimated from N)
+    with pytest.raises(MrkitError, match="needs eaf and n"):
+        pair_datasets(t1, t2, quant, TraitInfo("q2"))
