@@ -41,6 +41,14 @@ def import_cmd(
         ),
     ] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Overwrite an existing id.")] = False,
+    bad_rows: Annotated[
+        str,
+        typer.Option(
+            "--bad-rows",
+            help="error (default): refuse a file with a bad row; skip: drop such rows, "
+            "writing line, column and reason to a rejected-rows file in the store.",
+        ),
+    ] = "error",
 ) -> None:
     """Import one GWAS summary-statistics file into the store."""
     from rich.markup import escape
@@ -78,10 +86,13 @@ def import_cmd(
             population=population,
             format=format,
             alleles=alleles,
+            bad_rows=bad_rows,  # type: ignore[arg-type]  # (checked by the store)
             replace=replace,
             progress=progress,
         )
     dropped = f", {rec['dropped']:,} rows dropped (missing values)" if rec["dropped"] else ""
+    if rec.get("rejected"):
+        dropped += f", {rec['rejected']:,} bad rows skipped (see {rec['rejected_file']})"
     console.print(
         Text.assemble(
             "imported ",

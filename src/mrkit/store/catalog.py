@@ -29,7 +29,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import re
+import sys
+import time
 import uuid
 from collections.abc import Callable, Hashable, Mapping
 from datetime import UTC, datetime
@@ -40,26 +43,25 @@ import duckdb
 import pandas as pd
 
 from mrkit._core.columns import BUILDS, normalise_build
-from mrkit.errors import FileFormatError, InputError, StoreError
-from mrkit.io.sumstats._dups import conflicting_snps, duplicate_error
-from mrkit.io.sumstats._normsql import TOP_LOG10P, sql_str
-from mrkit.io.sumstats._parquet import ParquetSink, sort_parquet, write_table
+from mrkit.errors import InputError, StoreError
 from mrkit.io.sumstats.read import (
     connection,
-    prepare,
     read_sumstats,
     sample_size,
-    scan_file,
 )
 from mrkit.store._files import (
+    check_name,
     crash_point,
     fsync,
+    pause_point,
+    rejected_name,
     remove_data,
     remove_orphans,
     remove_temporaries,
     sha256_thread,
     top_name,
 )
+from mrkit.store._load import BadRows, file_metadata, import_params, load, write_rejected
 from mrkit.store.queries import Queries
 
 __all__ = ["BUILDS", "Store", "load_gwas", "normalise_build", "top_name"]
@@ -81,12 +83,16 @@ CREATE TABLE IF NOT EXISTS catalog (
     imported_at TIMESTAMP,
     file VARCHAR,
     dropped BIGINT
-)
+);
+ALTER TABLE catalog ADD COLUMN IF NOT EXISTS params VARCHAR;
+ALTER TABLE catalog ADD COLUMN IF NOT EXISTS rejected BIGINT;
 """
 CATALOG_COLUMNS = (
     "id", "trait", "units", "n", "ncase", "ncontrol", "population", "build", "source_path",
-    "sha256", "format", "rows", "imported_at", "file", "dropped",
+    "sha256", "format", "rows", "imported_at", "file", "dropped", "params", "rejected",
 )  # fmt: skip
+#: Seconds to wait for a store another process holds (``MRKIT_LOCK_WAIT``).
+LOCK_WAIT = float(os.environ.get("MRKIT_LOCK_WAIT", "60"))
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 MEMORY_LIMIT = os.environ.get("MRKIT_MEMORY_LIMIT", "2GB")
 
@@ -113,7 +119,7 @@ class Store(Queries):
         self.read_only = read_only
         if self.path.is_dir():
             raise StoreError(f"store path {self.path} is a directory; give a .duckdb file path")
-        if not read_only and self.path.exists():
+        if not read_only:
             self._recover()
 
     def __repr__(self) -> str:
@@ -121,22 +127,41 @@ class Store(Queries):
 
     # -- connection helpers ---------------------------------------------------------------
     def _connect(self, *, write: bool = False) -> duckdb.DuckDBPyConnection:
+        """A connection to the catalog; waits up to :data:`LOCK_WAIT` s for another process.
+
+        DuckDB lets one process write a file, and no other process read it meanwhile:
+        a store held by another mrkit process is tried again (every 50-250 ms, with one
+        message on stderr) until it is free or the wait is over.
+        """
         if write and self.read_only:
             raise StoreError(f"store {self.path} was opened read-only")
-        try:
-            if write:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                con = duckdb.connect(str(self.path))
-                con.execute(CATALOG_DDL)
-                return con
-            return duckdb.connect(str(self.path), read_only=True)
-        except duckdb.IOException as exc:
-            raise StoreError(
-                f"cannot open store {self.path}: {str(exc).splitlines()[0]} "
-                "(is another mrkit process using it?)"
-            ) from None
-        except duckdb.Error as exc:
-            raise StoreError(f"{self.path} is not a usable mrkit store: {exc}") from None
+        deadline = None
+        while True:
+            try:
+                if write:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                    con = duckdb.connect(str(self.path))
+                    con.execute(CATALOG_DDL)
+                    return con
+                return duckdb.connect(str(self.path), read_only=True)
+            except duckdb.IOException as exc:
+                first = str(exc).splitlines()[0]
+                now = time.monotonic()
+                if "lock" not in first.lower() or (deadline is not None and now >= deadline):
+                    waited = f" after waiting {LOCK_WAIT:g} s" if deadline is not None else ""
+                    raise StoreError(
+                        f"cannot open store {self.path}{waited}: {first} (is another mrkit "
+                        "process using it? MRKIT_LOCK_WAIT sets the wait in seconds)"
+                    ) from None
+                if deadline is None:
+                    deadline = now + LOCK_WAIT
+                    sys.stderr.write(
+                        f"mrkit: store {self.path} is in use by another process; waiting up "
+                        f"to {LOCK_WAIT:g} s\n"
+                    )
+                time.sleep(0.05 + 0.2 * random.random())
+            except duckdb.Error as exc:
+                raise StoreError(f"{self.path} is not a usable mrkit store: {exc}") from None
 
     def _rows(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
         if not self.path.exists():
@@ -152,9 +177,26 @@ class Store(Queries):
             con.close()
 
     def _recover(self) -> None:
-        """Delete files left by an import that did not commit."""
-        if self.dir.is_dir():
-            remove_orphans(self.dir, self._rows("SELECT file FROM catalog")["file"])
+        """Delete files left by an import that did not commit.
+
+        The catalog is read and the folder cleaned under the write lock, so that no
+        import commits in between (its file would look orphaned). Without a catalog
+        (a first import killed before its commit) only temporaries are deleted.
+        """
+        if not self.dir.is_dir():
+            return
+        if not self.path.exists():
+            remove_orphans(self.dir, [], temporaries_only=True)
+            with contextlib.suppress(OSError):  # (only when empty: never a file of others)
+                self.dir.rmdir()
+            return
+        con = self._connect(write=True)
+        try:
+            files = [r[0] for r in con.execute("SELECT file FROM catalog").fetchall()]
+            pause_point("recover_read")
+            remove_orphans(self.dir, files)
+        finally:
+            con.close()
 
     # -- catalog --------------------------------------------------------------------------
     def catalog(self) -> pd.DataFrame:
@@ -185,12 +227,30 @@ class Store(Queries):
     def _record(self, row: Mapping[Hashable, Any]) -> dict[str, Any]:
         """A catalog row as :meth:`info` gives it."""
         rec: dict[str, Any] = {str(k): (None if _isnull(v) else v) for k, v in row.items()}
-        rec["file"] = str(self.dir / rec["file"])
+        rec["file"] = str(self.dir / check_name(rec["file"]))
         for k in ("rows", "dropped"):
             if rec.get(k) is not None:
                 rec[k] = int(rec[k])
         rec["imported_at"] = str(rec["imported_at"])
+        if rec.get("rejected"):
+            rec["rejected"] = int(rec["rejected"])
+            rec["rejected_file"] = str(self.dir / rejected_name(Path(rec["file"]).name))
         return rec
+
+    def up_to_date(self, id: str, sha256: str | None, **params: Any) -> bool:
+        """Whether ``id`` was imported from a file with this SHA-256 and these parameters.
+
+        ``params`` are :meth:`import_gwas`'s keyword arguments (trait, units, n, ncase,
+        ncontrol, build, population, format, alleles, bad_rows): a change in any of them
+        (not only in the file) calls for a new import, so that a re-run equals a fresh one.
+        """
+        df = self._rows("SELECT * FROM catalog WHERE id = ?", [id])
+        if df.empty or "params" not in df.columns:
+            return False
+        row = df.iloc[0]
+        if sha256 is None or row["sha256"] != sha256:
+            return False
+        return bool(row["params"] == import_params(**params))
 
     def find_by_checksum(self, sha256: str) -> list[str]:
         """Ids of the GWAS imported from a file with this SHA-256."""
@@ -211,6 +271,7 @@ class Store(Queries):
         population: str | None = None,
         format: str = "auto",
         alleles: str | Path | None = None,
+        bad_rows: BadRows = "error",
         replace: bool = False,
         progress: Callable[[str], None] | None = None,
     ) -> dict[str, Any]:
@@ -218,6 +279,13 @@ class Store(Queries):
 
         ``alleles``: for PLINK 1.9 files lacking A2, the ``.frq``/``.bim`` of
         the same run (see :func:`mrkit.io.sumstats.read.read_sumstats`).
+        ``bad_rows``: ``"error"`` refuses a file with a bad row; ``"skip"`` drops
+        such rows, writing line, column and reason to the rejected-rows file that
+        :meth:`info` names (``rejected_file``; ``rejected``: how many).
+        Units, case and control counts and the sample size not given are taken from
+        TwoSampleMR-shaped files' ``units``/``ncase``/``ncontrol``/``samplesize``
+        columns. The import parameters are recorded (``params``) for
+        :meth:`up_to_date`.
 
         Returns the new catalog row (:meth:`info`). Raises
         :class:`~mrkit.errors.FileFormatError` for a bad file and
@@ -234,6 +302,10 @@ class Store(Queries):
             raise InputError("give both ncase and ncontrol, or neither")
         n = sample_size(n, ncase, ncontrol)
         src = Path(path)
+        params = import_params(
+            trait=trait, units=units, n=n, ncase=ncase, ncontrol=ncontrol, build=build,
+            population=population, format=format, alleles=alleles, bad_rows=bad_rows,
+        )  # fmt: skip
         if not replace and self.has(id):
             raise StoreError(
                 f"GWAS {id!r} is already in store {self.path}; use --replace (replace=True) "
@@ -246,34 +318,25 @@ class Store(Queries):
         spill = self.dir / f".tmp-spill-{os.getpid()}-{token}"
         final = f"{id}-{token}.parquet"
         hasher, digest = sha256_thread(src) if src.is_file() else (None, {})
+        tmp_rejected = Path(f"{base}.rejected.tsv")
         try:
             with connection(MEMORY_LIMIT, str(spill)) as con:
-                lay, sql, meta = prepare(src, format=format, n=n, alleles=alleles)
-                res, sink = scan_file(
+                got = load(
                     con,
-                    lay,
-                    sql,
-                    lambda: ParquetSink(tmp, top=TOP_LOG10P),
-                    check_order=True,
+                    src,
+                    tmp,
+                    format=format,
+                    n=n,
+                    alleles=alleles,
+                    bad_rows=bad_rows,
+                    spill=spill,
                     progress=progress,
-                    tmp_dir=spill,
                 )
-                crash_point("after_read")
-                rows = res.rows
-                if rows == 0:
-                    raise FileFormatError(src, "no usable rows: every row lacks an essential value")
-                snps = conflicting_snps(
-                    con, f"read_parquet({sql_str(str(tmp))})", res.repeated_hashes()
-                )
-                if snps:
-                    raise duplicate_error(lay, snps)
-                write_table(tmp_top, sink.top, res.schema)
-                if res.order is not None and not res.order.sorted:
-                    if progress:
-                        progress("sorting")
-                    for f in (tmp, tmp_top):
-                        sort_parquet(con, f, tmp_sort, res.order.chroms)
-                        os.replace(tmp_sort, f)
+            meta, rows = got.meta, got.rows
+            units, n, ncase, ncontrol = file_metadata(got.lay.first, units, n, ncase, ncontrol)
+            if got.rejected:
+                write_rejected(tmp_rejected, got.rejected, src.resolve())
+                fsync(tmp_rejected)
             fsync(tmp)
             fsync(tmp_top)
             crash_point("after_parquet")
@@ -294,11 +357,13 @@ class Store(Queries):
                 "rows": int(rows),
                 "imported_at": datetime.now(UTC).replace(tzinfo=None),
                 "file": final,
-                "dropped": int(res.rows_read - rows),
+                "dropped": int(got.rows_read - rows),
+                "params": params,
+                "rejected": len(got.rejected),
             }
             self._commit(rec, tmp, replace)
         finally:
-            remove_temporaries(self.dir, (tmp, tmp_top, tmp_sort), spill)
+            remove_temporaries(self.dir, (tmp, tmp_top, tmp_sort, tmp_rejected), spill)
         return self._record({c: rec[c] for c in CATALOG_COLUMNS})
 
     def _commit(self, rec: dict[str, Any], tmp: Path, replace: bool) -> None:
@@ -313,6 +378,8 @@ class Store(Queries):
                 raise StoreError(
                     f"GWAS {rec['id']!r} is already in store {self.path}; use --replace"
                 )
+            if old is not None:
+                check_name(old[0])  # never delete a file outside the store's folder
             con.execute("DELETE FROM catalog WHERE id = ?", [rec["id"]])
             con.execute(
                 f"INSERT INTO catalog ({', '.join(CATALOG_COLUMNS)}) VALUES "
@@ -320,6 +387,10 @@ class Store(Queries):
                 [rec[c] for c in CATALOG_COLUMNS],
             )
             renamed = True
+            if rec.get("rejected"):
+                os.replace(
+                    tmp.with_name(rejected_name(tmp.name)), self.dir / rejected_name(rec["file"])
+                )
             os.replace(tmp.with_name(top_name(tmp.name)), target_top)
             os.replace(tmp, target)
             fsync(self.dir)

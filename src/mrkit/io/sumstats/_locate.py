@@ -292,7 +292,7 @@ def _check_line(ck: Checker, line: str, lineno: int) -> FileFormatError | None:
         m = _CHRPOS_NAME.match(vals["snp"])
         chrom, chr_role = (m.group(1), "snp") if m else (None, "snp")
     if chrom is not None and chrom not in _NULLS:
-        problem = chr_problem(normalise_chr(chrom))
+        problem = chr_problem(normalise_chr(chrom), chrom)
         if problem:
             return bad(chr_role, problem)
     num: dict[str, float | None] = {}

@@ -28,10 +28,11 @@ _SCI = re.compile(r"^\s*\+?([0-9]*\.?[0-9]+)[eE]([-+]?[0-9]+)\s*$")
 _DEC = re.compile(r"^\s*\+?0*\.(0*)([1-9][0-9]*)\s*$")
 
 
-def chr_problem(name: str) -> str | None:
-    """Why the normalised chromosome ``name`` is not accepted (None when it is)."""
+def chr_problem(name: str, written: str | None = None) -> str | None:
+    """Why the normalised chromosome ``name`` (``written`` so) is not accepted (None if it is)."""
     if name in VALID_CHR:
         return None
+    name = written.strip() if written is not None else name
     if name == "0":
         return "chromosome 0 (PLINK's code for an unplaced variant) cannot be matched"
     if name.startswith("NC_"):
