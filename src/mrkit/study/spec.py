@@ -223,13 +223,17 @@ class EngineSection(_Strict):
     address: str | None = None
 
 
+FigureFormat = Literal["png", "svg", "pdf"]
+DEFAULT_FIGURE_FORMATS: tuple[FigureFormat, ...] = ("png", "svg")
+
+
 class ReportSection(_Strict):
     """``[report]``: how much per-pair detail the report carries (see ``docs/study-file.md``)."""
 
     pair_figures: Literal["auto", "all", "significant", "none"] = "auto"
     max_pairs: int = Field(default=50, ge=0)
-    figure_formats: list[Literal["png", "svg", "pdf"]] = Field(
-        default_factory=lambda: ["png", "svg"], min_length=1
+    figure_formats: list[FigureFormat] = Field(
+        default_factory=lambda: list(DEFAULT_FIGURE_FORMATS), min_length=1
     )
 
 
