@@ -233,3 +233,19 @@ def test_dask_survives_worker_death(tmp_path, local_results):
     out = DaskEngine(workers=2, retries=2).map(_die_once, tasks)
     assert Path(marker).read_text() == "died"
     assert _estimates(out) == local_results
+
+
+def test_cml_gets_the_pair_sample_size():
+    """cML's ``n`` in a study: the variants' smaller N, else the traits' (cases + controls)."""
+    tables, pairs = _mixed()
+    with_n = tables[0].assign(n_exposure=40000.0, n_outcome=np.nan)
+    kw = {**KW, "methods": ["cml_ma_bic"], "sensitivity": []}
+    outs = analyse_chunk([with_n, tables[0]], pairs[:1] * 2, **kw)
+    got = [o.estimates[0] for o in outs]
+    assert [r["method"] for r in got] == ["cml_ma_bic", "cml_ma_bic"]
+    want = [
+        analyse(Pairs.from_table(t.assign(samplesize_exposure=n)), ["cml_ma_bic"], seed=3)
+        .estimates.iloc[0]["estimate"]
+        for t, n in ((with_n, 40000.0), (tables[0], 50000.0))
+    ]
+    assert [r["estimate"] for r in got] == pytest.approx(want, rel=1e-12)

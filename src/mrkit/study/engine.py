@@ -27,7 +27,7 @@ import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -99,7 +99,7 @@ def analyse_chunk(
             outs, pairs, list(sensitivity), steiger_filter, presso_correct, seed, opts, threads
         )
         t0 = time.perf_counter()
-        live, stacked = _stack(outs)
+        live, stacked = _stack(outs, pairs)
         if live:
             per_method = {k: v for k, v in opts.items() if k in names}
             run = functools.partial(
@@ -157,14 +157,16 @@ def _filter_all(
 _VECTORS = ("beta_exposure", "se_exposure", "beta_outcome", "se_outcome")
 
 
-def _stack(outs: list[PairOutput]) -> tuple[dict[int, int], dict[str, Any]]:
+def _stack(
+    outs: list[PairOutput], pairs: Sequence[tuple[TraitInfo, TraitInfo, str]]
+) -> tuple[dict[int, int], dict[str, Any]]:
     """The kept variants of every pair still without error: ``({pair: nsnp}, arrays)``.
 
     A pair with no variant left, or with values :class:`~mrkit.estimate.Pairs`
     rejects, gets its error here (the message of the one-pair check).
     """
     live: dict[int, int] = {}
-    parts: dict[str, list[Any]] = {k: [] for k in (*_VECTORS, "snp")}
+    parts: dict[str, list[Any]] = {k: [] for k in (*_VECTORS, "snp", "size")}
     for i, out in enumerate(outs):
         if out.error is not None:
             continue
@@ -188,9 +190,21 @@ def _stack(outs: list[PairOutput]) -> tuple[dict[int, int], dict[str, Any]]:
         for k, a in zip(_VECTORS, arrays, strict=True):
             parts[k].append(a)
         parts["snp"].append(used["snp"].astype(str).to_numpy(object))
+        parts["size"].append(np.array([_sample_size(used, pairs[i])]))
     stacked = {k: np.concatenate(v) if v else np.zeros(0) for k, v in parts.items()}
     stacked["group"] = np.repeat(np.arange(len(live), dtype=np.int64), list(live.values()))
     return live, stacked
+
+
+def _sample_size(used: pd.DataFrame, traits: tuple[TraitInfo, TraitInfo, str]) -> float:
+    """The smaller GWAS sample size of a pair (option ``n`` of cML), or NaN: the variants'
+    ``n_exposure``/``n_outcome``, else the traits' N (cases plus controls)."""
+    cols = [c for c in ("n_exposure", "n_outcome") if c in used.columns]
+    n = used[cols].to_numpy(float) if cols else np.zeros(0)
+    if np.isfinite(n).any():
+        return float(np.nanmin(n))
+    sizes = [t.n or ((t.ncase or 0) + (t.ncontrol or 0)) for t in traits[:2]]
+    return float(min(sizes)) if all(sizes) else np.nan
 
 
 def _estimate(
@@ -216,6 +230,7 @@ def _estimate(
         pairs = Pairs.from_arrays(
             *(stacked[k] for k in _VECTORS), group=stacked["group"], snp=stacked["snp"], keys=keys
         )
+        pairs = replace(pairs, sample_size=stacked["size"])
         _split(outs, live, run(pairs, every), names)
         return
     except Exception:  # one bad pair must not stop the others: each pair alone
@@ -233,6 +248,7 @@ def _estimate(
                 snp=stacked["snp"][lo:hi],
                 keys=keys.iloc[[k]].reset_index(drop=True),
             )
+            one = replace(one, sample_size=stacked["size"][k : k + 1])
             _split(outs, {i: live[i]}, run(one, own), names)
         except MrkitError as exc:
             outs[i].error = str(exc)
