@@ -64,7 +64,7 @@ from mrkit.store._files import (
 from mrkit.store._load import BadRows, file_metadata, import_params, load, write_rejected
 from mrkit.store.queries import Queries
 
-__all__ = ["BUILDS", "Store", "load_gwas", "normalise_build", "top_name"]
+__all__ = ["BUILDS", "Store", "load_gwas", "normalise_build", "same_import", "top_name"]
 
 CATALOG_DDL = """
 CREATE TABLE IF NOT EXISTS catalog (
@@ -245,12 +245,9 @@ class Store(Queries):
         (not only in the file) calls for a new import, so that a re-run equals a fresh one.
         """
         df = self._rows("SELECT * FROM catalog WHERE id = ?", [id])
-        if df.empty or "params" not in df.columns:
+        if df.empty:
             return False
-        row = df.iloc[0]
-        if sha256 is None or row["sha256"] != sha256:
-            return False
-        return bool(row["params"] == import_params(**params))
+        return same_import({str(k): v for k, v in df.iloc[0].items()}, sha256, **params)
 
     def find_by_checksum(self, sha256: str) -> list[str]:
         """Ids of the GWAS imported from a file with this SHA-256."""
@@ -417,6 +414,14 @@ class Store(Queries):
         finally:
             con.close()
         remove_data(Path(info["file"]))
+
+
+def same_import(row: Mapping[str, Any] | None, sha256: str | None, **params: Any) -> bool:
+    """Whether the catalog ``row`` (:meth:`Store.info`) came from a file with this SHA-256
+    and these :meth:`Store.import_gwas` parameters (see :meth:`Store.up_to_date`)."""
+    if row is None or sha256 is None or row.get("sha256") != sha256:
+        return False
+    return bool(row.get("params") == import_params(**params))
 
 
 def _isnull(v: Any) -> bool:

@@ -30,7 +30,7 @@ from mrkit.instruments import select_instruments
 from mrkit.ld.panel import ReferencePanel
 from mrkit.ld.proxies import find_proxies
 from mrkit.report.write import write_outputs
-from mrkit.store.catalog import Store
+from mrkit.store.catalog import Store, same_import
 from mrkit.study import coloc_stage
 from mrkit.study.correction import families, planned_tests, results_table
 from mrkit.study.engine import make_engine
@@ -300,25 +300,22 @@ def _no_instruments(inst: pd.DataFrame, exposure: str, study: Study) -> str | No
 def _import_one(
     store: Any, g: GwasEntry, base: Path, sha: str | None, stored: dict[str, Any] | None
 ) -> None:
-    """Import ``g`` unless the store has it from the same file (``stored``: its catalog row)."""
+    """Import ``g`` unless the store has it from the same file with the same parameters."""
     if g.file is None:
         if stored is None:
             msg = f"gwas id {g.id!r} has no `file` and is not in the store {store.path}"
             raise StudyError(msg)
         return
-    if stored is not None and stored.get("sha256") == sha:
+    params = dict(
+        trait=g.trait or g.id, units=g.units, n=g.n, ncase=g.ncase, ncontrol=g.ncontrol,
+        build=g.build, population=g.population, format=g.format, bad_rows=g.bad_rows,
+    )  # fmt: skip
+    if same_import(stored, sha, **params):  # same file and every import parameter
         return
     store.import_gwas(
         base / g.file,
         id=g.id,
-        trait=g.trait or g.id,
-        units=g.units,
-        n=g.n,
-        ncase=g.ncase,
-        ncontrol=g.ncontrol,
-        build=g.build,
-        population=g.population,
-        format=g.format,
+        **params,
         # the study decides what `g.id` holds (`stored` was read at the start of the
         # stage); the store still swaps the catalog row atomically, without asking
         # the catalog again whether the id exists

@@ -77,6 +77,7 @@ class GwasEntry(_Strict):
     build: Literal["GRCh37", "GRCh38"] | None = None
     population: str | None = None
     format: str = "auto"
+    bad_rows: Literal["error", "skip"] = "error"  # "skip": see `mrkit import --bad-rows`
 
     @model_validator(mode="after")
     def _cases(self) -> GwasEntry:
