@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from mrkit._core.fmt import fmt_num, fmt_p
 from mrkit.coloc.abf import coloc_abf
 from mrkit.coloc.data import ColocDataset
 from mrkit.coloc.plot import regional_plot
@@ -405,15 +406,15 @@ def coloc_section(table: pd.DataFrame, results: pd.DataFrame, primary: str) -> s
             r = est.loc[(e, o)]
             r = r.iloc[0] if isinstance(r, pd.DataFrame) else r
             mr = (
-                f"{html.escape(primary)}: {r['estimate']:.3g} "
-                f"({r['ci_lower']:.3g} to {r['ci_upper']:.3g}), p = {r['pval']:.2g}"
+                f"{html.escape(primary)}: {fmt_num(r['estimate'])} "
+                f"({fmt_num(r['ci_lower'])} to {fmt_num(r['ci_upper'])}), p = {fmt_p(r['pval'])}"
             )
         parts.append(
             f"<h3>{html.escape(str(pair))}</h3><p>MR estimate, {mr or 'not available'}</p>"
         )
         parts.append(
-            "<table><thead><tr><th>Region</th><th>Method</th><th>SNPs</th><th>PP.H4</th>"
-            "<th>PP.H3</th><th>Lead variants</th><th>Note</th></tr></thead><tbody>"
+            '<div class="scroll"><table><thead><tr><th>Region</th><th>Method</th><th>SNPs</th>'
+            "<th>PP.H4</th><th>PP.H3</th><th>Lead variants</th><th>Note</th></tr></thead><tbody>"
         )
         for r in rows.to_dict("records"):
             h4 = "NA" if pd.isna(r["pp_h4"]) else f"{r['pp_h4']:.3f}"
@@ -424,22 +425,49 @@ def coloc_section(table: pd.DataFrame, results: pd.DataFrame, primary: str) -> s
                 region = f'<a href="{html.escape(r["plot"])}">{region}</a>'
             note = r["note"] if isinstance(r["note"], str) else ""
             parts.append(
-                f"<tr><td>{region}</td><td>{r['method']}</td><td>{int(r['nsnps'])}</td>"
-                f"<td>{h4}</td><td>{h3}</td><td>{html.escape(hits)}</td>"
-                f"<td>{html.escape(note)}</td></tr>"
+                f'<tr><td class="l">{region}</td><td class="l">{r["method"]}</td>'
+                f"<td>{int(r['nsnps'])}</td><td>{h4}</td><td>{h3}</td>"
+                f'<td class="l">{html.escape(hits)}</td><td class="l">{html.escape(note)}</td></tr>'
             )
-        parts.append("</tbody></table>")
+        parts.append("</tbody></table></div>")
+        parts += _figures(rows)
     parts.append("</section>")
     return "\n".join(parts)
 
 
+#: Regional plots shown per pair in the report (the regions with the strongest H3 or H4).
+MAX_FIGURES = 6
+
+
+def _figures(rows: pd.DataFrame) -> list[str]:
+    """``<figure>`` tags of a pair's plots: the ``MAX_FIGURES`` regions of strongest evidence."""
+    score = rows[["pp_h3", "pp_h4"]].max(axis=1).fillna(-1.0)
+    top = score.sort_values(ascending=False, kind="stable").index[:MAX_FIGURES]
+    out = []
+    for r in rows.loc[rows.index.isin(top)].to_dict("records"):  # in the table's order
+        if isinstance(r["plot"], str) and r["plot"]:
+            region = html.escape(str(r["region"]))
+            out.append(
+                f'<figure><img alt="regional association plot, {region}" '
+                f'src="{html.escape(r["plot"])}"><figcaption>{region}: −log10 p of both traits; '
+                "colour: r² with the exposure's lead variant (diamond).</figcaption></figure>"
+            )
+    return out
+
+
 def add_to_report(report: Path | None, section: str) -> None:
-    """Put ``section`` into the written report: at ``<!-- coloc -->``, else before ``</body>``."""
+    """Put ``section`` into the written report.
+
+    At a ``<!-- coloc -->`` marker if the template has one, else before the
+    STROBE-MR section, else before ``</body>``.
+    """
     if report is None or not section or not Path(report).is_file():
         return
     text = Path(report).read_text(encoding="utf-8")
     if "<!-- coloc -->" in text:
         text = text.replace("<!-- coloc -->", section, 1)
+    elif '<section id="strobe">' in text:
+        text = text.replace('<section id="strobe">', section + '\n<section id="strobe">', 1)
     elif "</body>" in text:
         head, _, tail = text.rpartition("</body>")
         text = head + section + "\n</body>" + tail
