@@ -5,26 +5,24 @@ their circular convolution with the Gaussian kernel by two 512-point FFTs, and
 the argmax of R's ``approx`` onto the output grid. Its spectrum is truncated
 where :math:`a j^2 > 50`, :math:`a = 2\\pi^2 r^2 / 512^2`, :math:`r = h/s` the
 bandwidth in bins, so for :math:`r \\ge` :data:`FAST_MIN_RATIO` the convolution
-has fewer than 64 frequencies (a bootstrap row of well-spread ratio estimates
-has :math:`r \\approx 18`). Such rows take the fast path here, which gives the
-same numbers (to rounding) with about a third of the work:
+has fewer than 128 frequencies (bootstrap rows of ratio estimates typically have
+:math:`r` from 7 to 20). Such rows take the fast path here, which gives the same
+numbers (to rounding) with less work:
 
-1. the first :math:`K < 64` Fourier coefficients of the binned masses straight
-   from the data: a variant at position ``ix + f`` in bins contributes
-   :math:`w(1 - f)\\,\\omega^{j\\,ix} + w f\\,\\omega^{j(ix + 1)}`,
-   :math:`\\omega = e^{-2\\pi i/512}`, times the kernel's closed-form spectrum;
-2. the convolution at every 4th bin by a 128-point inverse FFT (exact, as the
-   spectrum is band-limited below 64);
+1. the 512-point FFT of the binned masses, as the exact path, kept below
+   :math:`K < 128` and times the kernel's closed-form spectrum;
+2. the convolution at every other bin by a 256-point inverse FFT (exact, as
+   the spectrum is band-limited below 128);
 3. the convolution at the bins in between only where the maximum can be. The
    convolution is a positive mixture of Gaussians of standard deviation
-   :math:`r` bins, so :math:`g'' \\ge -g/r^2`, and on a 4-bin interval
-   :math:`g \\le \\max(g_{4m}, g_{4m+4}) + 2 G / r^2` with
-   :math:`G \\le C r^2/(r^2 - 2)`, :math:`C` the largest coarse value.
+   :math:`r` bins, so :math:`g'' \\ge -g/r^2`, and on an interval of
+   :math:`d` bins :math:`g \\le \\max(\\text{ends}) + G d^2/(8 r^2)` with
+   :math:`G \\le C/(1 - d^2/(8 r^2))`, :math:`C` the largest coarse value.
    Intervals whose bound is below the top (then below the threshold of
    :func:`~mrkit.methods._density.scan_argmax`) are never refined: their bins
    cannot hold the maximum, and the scan never reads them.
 
-Rows with a smaller :math:`r` (data spanning more than about 26 bandwidths, or
+Rows with a smaller :math:`r` (data spanning more than about 66 bandwidths, or
 R's numerically transformed kernel below :math:`r = 3`) take the exact path.
 """
 
@@ -48,10 +46,10 @@ from mrkit.methods._density import (
     top_threshold,
 )
 
-#: Fewest bins per bandwidth for the fast path: then ``a * 64**2 > 50``, so the
-#: spectrum has fewer than 64 terms.
-FAST_MIN_RATIO = 12.8
-_NC = 128  # coarse points: every 4th bin
+#: Fewest bins per bandwidth for the fast path: then ``a * 128**2 > 50``, so the
+#: spectrum has fewer than 128 terms.
+FAST_MIN_RATIO = 6.4
+_NC = 256  # coarse points: every other bin
 _NF = _NC // 2 + 1
 _STEP = NGRID // _NC
 _TWO_PI = 2.0 * math.pi
@@ -89,24 +87,15 @@ def _band(spec, ratio, band, nfreq):  # pragma: no cover - compiled
 
 @nb.njit(cache=True, nogil=True, inline="always")
 def _refine(ci, spec_i, kmax, m, cos, sin):  # pragma: no cover - compiled
-    """The convolution (128-point scale) at bins ``4m+1 .. 4m+3``, in one pass."""
+    """The convolution (coarse inverse FFT's scale) at bin ``2m + 1``."""
     mask = NGRID - 1
-    b = _STEP * m
-    a1 = a2 = a3 = 0.0
-    i1 = i2 = i3 = 0
+    b = _STEP * m + 1
+    acc = 0.0
+    idx = 0
     for j in range(1, kmax):
-        i1 = (i1 + b + 1) & mask
-        i2 = (i2 + b + 2) & mask
-        i3 = (i3 + b + 3) & mask
-        re = spec_i[j].real
-        im = spec_i[j].imag
-        a1 += re * cos[i1] - im * sin[i1]
-        a2 += re * cos[i2] - im * sin[i2]
-        a3 += re * cos[i3] - im * sin[i3]
-    x0 = spec_i[0].real
-    ci[b + 1] = (x0 + 2.0 * a1) / _NC
-    ci[b + 2] = (x0 + 2.0 * a2) / _NC
-    ci[b + 3] = (x0 + 2.0 * a3) / _NC
+        idx = (idx + b) & mask
+        acc += spec_i[j].real * cos[idx] - spec_i[j].imag * sin[idx]
+    ci[b] = (spec_i[0].real + 2.0 * acc) / _NC
 
 
 @nb.njit(cache=True, nogil=True)
@@ -124,8 +113,9 @@ def _fast_argmax(coarse, spec, nfreq, ratio, limits, out, cos, sin):  # pragma: 
         for m in range(_NC):
             ci[_STEP * m] = coarse[i, m]
             top_c = max(top_c, coarse[i, m])
-        r2 = ratio[i] * ratio[i]
-        slack = 2.0 * top_c / (r2 - 2.0) + 1e-9 * abs(top_c)
+        # on an interval of d bins g <= max(ends) + G d^2 / (8 r^2), G <= C / (1 - d^2/(8 r^2))
+        d2 = _STEP * _STEP
+        slack = top_c * d2 / (8.0 * ratio[i] * ratio[i] - d2) + 1e-9 * abs(top_c)
         done[:] = False
         jlo = n - 1
         jhi = 0
