@@ -22,6 +22,9 @@ from mrkit.cli import main
 from mrkit.io.sumstats.read import read_sumstats
 
 MRKIT = [sys.executable, "-m", "mrkit"]
+#: Cases whose problem is one row: ``--bad-rows skip`` must drop it, not refuse the file.
+ROW_PROBLEMS = ("chr_", "allele_", "ea_eq_oa", "dup_", "p_zero", "log10p_", "n_", "pos_",
+                "p_", "se_", "beta_", "eaf_", "quote_", "vcf_lp", "vcf_ss")  # fmt: skip
 
 
 def snapshot(store: Path) -> dict[str, str]:
@@ -155,3 +158,31 @@ def test_refused_in_a_real_process(case, store, tmp_path):
     msg = _one_line(proc.stderr)
     assert f"line {line}" in msg and proc.stdout == ""
     assert snapshot(store) == before
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_refused_or_skipped_with_bad_rows_skip(case, store, tmp_path, capsys):
+    """``--bad-rows skip``: a bad row is dropped with its line in the rejected-rows file;
+    a problem of the whole file is still refused (exit 2, store unchanged)."""
+    from mrkit.store.catalog import Store
+
+    name, content, line, _column, _words = REFUSED[case]
+    path = tmp_path / name
+    path.write_bytes(content)
+    before = snapshot(store)
+    gid = "skip_" + re.sub(r"[^A-Za-z0-9._-]", "_", case)
+    capsys.readouterr()
+    rc = main(["import", str(path), "--store", str(store), "--id", gid, "--trait", "t",
+               "--bad-rows", "skip"])  # fmt: skip
+    err = capsys.readouterr().err
+    if rc == 2:
+        _one_line(err)
+        assert snapshot(store) == before
+        assert not case.startswith(ROW_PROBLEMS), err
+        return
+    assert rc == 0, err
+    info = Store(store).info(gid)
+    assert info["rejected"] >= 1, case
+    rejected = Path(info["rejected_file"]).read_text().splitlines()[2:]
+    lines = {int(r.split("\t")[0]) for r in rejected}
+    assert line in lines, (case, rejected)
