@@ -443,6 +443,9 @@ def exact_mode_rows(
 ) -> FloatArray:
     """Steps 1-4 for at most ``CHUNK`` rows (weight row ``(offset + i) // rep`` for row i)."""
     nrow = x.shape[0]
+    if nrow > CHUNK:
+        msg = f"exact_mode_rows takes at most {CHUNK} rows, got {nrow}"
+        raise ValueError(msg)
     work = _WORK
     y, spec, conv = work.y[:nrow], work.spec[:nrow], work.conv[:nrow]
     y.fill(0.0)

@@ -52,6 +52,7 @@ FAST_MIN_RATIO = 6.4
 _NC = 256  # coarse points: every other bin
 _NF = _NC // 2 + 1
 _STEP = NGRID // _NC
+_ROWS = CHUNK  # rows per batch: (rows x 512) arrays stay in cache
 _TWO_PI = 2.0 * math.pi
 _COS = np.cos(_TWO_PI * np.arange(NGRID) / NGRID)
 _SIN = np.sin(_TWO_PI * np.arange(NGRID) / NGRID)
@@ -139,17 +140,17 @@ class _Workspace(threading.local):
     """Per-thread buffers for one chunk of rows."""
 
     def __init__(self) -> None:
-        self.y = np.zeros((CHUNK, NGRID))
-        self.spec = np.zeros((CHUNK, NGRID // 2 + 1), dtype=np.complex128)
-        self.band = np.zeros((CHUNK, _NF), dtype=np.complex128)
-        self.coarse = np.zeros((CHUNK, _NC))
+        self.y = np.zeros((_ROWS, NGRID))
+        self.spec = np.zeros((_ROWS, NGRID // 2 + 1), dtype=np.complex128)
+        self.band = np.zeros((_ROWS, _NF), dtype=np.complex128)
+        self.coarse = np.zeros((_ROWS, _NC))
 
 
 _WORK = _Workspace()
 
 
 def _mode_chunk(x: FloatArray, w: FloatArray, rep: int, offset: int, bw: FloatArray) -> FloatArray:
-    """The density mode of at most ``CHUNK`` rows: fast rows here, the others exactly."""
+    """The density mode of at most ``_ROWS`` rows: fast rows here, the others exactly."""
     nrow = x.shape[0]
     work = _WORK
     y, spec, band, coarse = work.y[:nrow], work.spec[:nrow], work.band[:nrow], work.coarse[:nrow]
@@ -166,9 +167,9 @@ def _mode_chunk(x: FloatArray, w: FloatArray, rep: int, offset: int, bw: FloatAr
         np.fft.irfft(band, n=_NC, axis=1, out=coarse)
         _fast_argmax(coarse, band, nfreq, ratio, limits, out, _COS, _SIN)
     if not fast.all():
-        slow = np.flatnonzero(~fast)
-        ws = w[(offset + slow) // rep]
-        out[slow] = exact_mode_rows(x[slow], ws, 1, 0, bw[slow])
+        for part in np.array_split(np.flatnonzero(~fast), -(-int((~fast).sum()) // CHUNK)):
+            ws = w[(offset + part) // rep]
+            out[part] = exact_mode_rows(x[part], ws, 1, 0, bw[part])
     return out
 
 
@@ -181,8 +182,8 @@ def _prepare(x: FloatArray, w: FloatArray) -> tuple[FloatArray, FloatArray, int]
 def _modes(x: FloatArray, w: FloatArray, rep: int, bw: FloatArray, a: int, b: int) -> FloatArray:
     """:func:`_mode_chunk` of rows ``a:b`` (bandwidths ``bw``) in workspace-sized pieces."""
     out = np.empty(b - a)
-    for s in range(a, b, CHUNK):
-        e = min(s + CHUNK, b)
+    for s in range(a, b, _ROWS):
+        e = min(s + _ROWS, b)
         out[s - a : e - a] = _mode_chunk(x[s:e], w, rep, s, bw[s - a : e - a])
     return out
 
@@ -203,7 +204,7 @@ def density_mode(x: FloatArray, w: FloatArray, bw: FloatArray) -> FloatArray:
     def chunk(a: int, b: int) -> None:
         out[a:b] = _modes(x, w, rep, bw[a:b], a, b)
 
-    for_row_chunks(nrow, chunk, chunk=8 * CHUNK)
+    for_row_chunks(nrow, chunk, chunk=8 * _ROWS)
     return out
 
 
@@ -221,7 +222,7 @@ def bandwidth_mode(x: FloatArray, w: FloatArray, *, phi: float, min_bw: float) -
         silverman_bickel_rows(x[a:b], h)
         out[a:b] = _modes(x, w, rep, np.maximum(min_bw, h * phi), a, b)
 
-    for_row_chunks(nrow, chunk, chunk=8 * CHUNK)
+    for_row_chunks(nrow, chunk, chunk=8 * _ROWS)
     return out
 
 
