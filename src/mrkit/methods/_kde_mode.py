@@ -104,32 +104,35 @@ def _fast_argmax(coarse, spec, nfreq, ratio, limits, out, cos, sin):  # pragma: 
     """Steps 3-4 for the fast rows (``nfreq > 0``); see the module docstring."""
     n = NGRID
     ci = np.empty(n)
+    hi = np.empty(_NC)  # the larger end of each coarse interval (the last wraps to bin 0)
     done = np.zeros(_NC, dtype=np.bool_)
     for i in range(coarse.shape[0]):
         kmax = nfreq[i]
         if kmax == 0:
             continue
         ci[:] = -np.inf
+        c = coarse[i]
         top_c = -np.inf
         for m in range(_NC):
-            ci[_STEP * m] = coarse[i, m]
-            top_c = max(top_c, coarse[i, m])
+            ci[_STEP * m] = c[m]
+            top_c = max(top_c, c[m])
+        for m in range(_NC - 1):
+            hi[m] = max(c[m], c[m + 1])
+        hi[_NC - 1] = max(c[_NC - 1], c[0])
         # on an interval of d bins g <= max(ends) + G d^2 / (8 r^2), G <= C / (1 - d^2/(8 r^2))
         d2 = _STEP * _STEP
         slack = top_c * d2 / (8.0 * ratio[i] * ratio[i] - d2) + 1e-9 * abs(top_c)
-        done[:] = False
         jlo = n - 1
         jhi = 0
         for m in range(_NC):
-            if max(coarse[i, m], coarse[i, (m + 1) % _NC]) + slack >= top_c:
+            done[m] = hi[m] + slack >= top_c
+            if done[m]:
                 _refine(ci, spec[i], kmax, m, cos, sin)
-                done[m] = True
                 jlo = min(jlo, _STEP * m)
                 jhi = max(jhi, min(_STEP * (m + 1), n - 1))
         _, thr = top_threshold(ci, limits[i], jlo, jhi)
         for m in range(_NC):
-            hi = max(coarse[i, m], coarse[i, (m + 1) % _NC])
-            if not done[m] and (hi + slack >= thr or thr <= 0.0):
+            if not done[m] and (hi[m] + slack >= thr or thr <= 0.0):
                 _refine(ci, spec[i], kmax, m, cos, sin)
                 jlo = min(jlo, _STEP * m)
                 jhi = max(jhi, min(_STEP * (m + 1), n - 1))
