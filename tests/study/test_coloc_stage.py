@@ -417,3 +417,97 @@ def test_pair_datasets_as_coloc_datasets():
     # a quantitative trait without n anywhere cannot be used (sdY is estimated from N)
     with pytest.raises(MrkitError, match="needs eaf and n"):
         pair_datasets(t1, t2, quant, TraitInfo("q2"))
+
+
+# -- the report section ------------------------------------------------------------------
+def _coloc_rows() -> pd.DataFrame:
+    rows = []
+    for k, (h3, h4) in enumerate([(0.01, 0.98), (0.97, 0.02), (0.3, 0.2)]):
+        pp = [0.0, 0.0, 1 - h3 - h4, h3, h4]
+        rows.append(
+            {"exposure": "x", "outcome": "y", "direction": "forward", "pair": "x -> y"}
+            | {"region": f"1:{k}00-{k}99", "nsnps": 10 + k, "method": "susie"}
+            | {f"pp_h{h}": v for h, v in enumerate(pp)}
+            | {"hit1": f"rs{k}", "hit2": f"rs{k}b", "note": "", "plot": f"coloc/r{k}.png"}
+        )
+    rows.append(rows[0] | {"pp_h4": 0.5, "pp_h3": 0.1, "hit2": "other"})  # a weaker set pair
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def test_coloc_section_best_row_and_estimate(monkeypatch):
+    from mrkit.study import coloc_stage
+
+    results = pd.DataFrame(
+        {
+            "exposure": ["x", "x"],
+            "outcome": ["y", "y"],
+            "method": ["ivw", "ivw_correl"],
+            "estimate": [0.5, 0.25],
+            "ci_lower": [0.4, 0.2],
+            "ci_upper": [0.6, 0.3],
+            "pval": [1e-10, 2e-5],
+        }
+    )
+    monkeypatch.setattr(coloc_stage, "MAX_FIGURES", 2)
+    text = coloc_stage.coloc_section(_coloc_rows(), results, "ivw_correl")
+    assert text.startswith('<section id="coloc">')
+    assert "ivw_correl: 0.25 (0.2 to 0.3)" in text
+    assert text.count("<tr><td") == 3  # one row per region: the best PP.H4 of each
+    assert "0.980" in text
+    assert "other" not in text
+    assert text.count("<figure>") == 2  # the two regions of strongest evidence
+    assert "coloc/r2.png" not in text.split("</table>")[1]
+    assert coloc_stage.coloc_section(_coloc_rows().iloc[:0], results, "ivw") == ""
+
+
+def test_add_to_report_places_section(tmp_path):
+    from mrkit.study.coloc_stage import add_to_report
+
+    page = tmp_path / "report.html"
+    for body, before in [
+        ('<section id="pairs"></section>\n<section id="strobe"></section>', "strobe"),
+        ("<p>x</p><!-- coloc --><p>y</p>", "<p>y</p>"),
+        ("<p>x</p>", "</body>"),
+    ]:
+        page.write_text(f"<html><body>{body}</body></html>")
+        add_to_report(page, '<section id="coloc">C</section>')
+        text = page.read_text()
+        assert text.count('<section id="coloc">C</section>') == 1
+        assert text.index('id="coloc"') < text.index(before)
+        assert "<!-- coloc -->" not in text
+    add_to_report(tmp_path / "absent.html", "<section>")
+    assert not (tmp_path / "absent.html").exists()
+
+
+def test_correlated_estimates_skip_variants_missing_from_panel(cis_study):
+    from mrkit.ld.panel import ReferencePanel
+    from mrkit.study.coloc_stage import add_correlated_estimates
+    from mrkit.study.engine import PairOutput
+    from mrkit.study.spec import load_study
+
+    study, _ = load_study(EXAMPLE / "study.toml")
+    panel = ReferencePanel(cis_study / "data" / "panel")
+    snps = [*panel.bim.snp[:3].tolist(), "rs_not_there"]
+    table = pd.DataFrame(
+        {
+            "snp": snps,
+            "effect_allele": [*panel.bim.a1[:3].tolist(), "A"],
+            "beta_exposure": [0.1, 0.2, 0.15, 0.12],
+            "se_exposure": 0.01,
+            "beta_outcome": [0.05, 0.1, 0.07, 0.06],
+            "se_outcome": 0.02,
+            "keep": True,
+        }
+    )
+    skip = [{"method": "ivw_correl", "reason": "needs rho"}]
+    out = PairOutput("protein", "disease", "forward", table, skipped=list(skip))
+    add_correlated_estimates([out], study, panel)
+    reasons = {s["method"]: s["reason"] for s in out.skipped}
+    assert set(reasons) == {"ivw_correl", "egger_correl", "maxlik_correl"}
+    assert all("rs_not_there" in r for r in reasons.values())
+    assert not out.estimates
+    ok = PairOutput("protein", "disease", "forward", table.iloc[:3], skipped=list(skip))
+    add_correlated_estimates([ok], study, panel)
+    assert not ok.skipped
+    assert [r["method"] for r in ok.estimates] == ["ivw_correl", "egger_correl", "maxlik_correl"]
+    assert all(r["nsnp"] == 3 for r in ok.estimates)
