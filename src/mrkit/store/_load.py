@@ -76,7 +76,9 @@ def load(
             if bad_rows != "skip" or exc.line is None or exc.line <= lay.header_line:
                 raise
             if rejected:  # (the copy still fails: a check the locator does not know)
-                raise
+                raise FileFormatError(
+                    src, f"after skipping {len(rejected)} bad rows: {exc.reason}"
+                ) from None
             for err in bad_lines(lay):
                 rejected[err.line or 0] = (err.line or 0, err.column or "", err.reason)
             if not rejected:
@@ -95,7 +97,15 @@ def load(
                     )
                     rejected.setdefault(ln, (ln, orig.column_name("snp") or "", why))
         path = _without_lines(orig, set(rejected), spill)
-        lay, stmts, _ = prepare(path, format=lay.fmt, n=n, alleles=alleles)
+        try:
+            lay, stmts, _ = prepare(path, format=lay.fmt, n=n, alleles=alleles)
+        except FileFormatError as exc:  # (e.g. no data row left)
+            first = min(rejected.values())
+            raise FileFormatError(
+                src,
+                f"after skipping {len(rejected)} bad rows (the first on line {first[0]}: "
+                f"{first[2]}): {exc.reason}",
+            ) from None
     else:  # pragma: no cover - each attempt rejects more lines or succeeds
         raise FileFormatError(src, "rows kept failing their checks after skipping bad rows")
     sink, res_rows, _, res = got
