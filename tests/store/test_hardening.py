@@ -228,3 +228,25 @@ def test_lock_contention_waits_a_bounded_time(tmp_path, wait):
     else:
         assert proc.returncode == 2 and "after waiting 0.5 s" in proc.stderr
         assert "Traceback" not in proc.stderr and not Store(st.path).has("new")
+
+
+def test_disk_full_during_import_is_one_line(tmp_path, monkeypatch, capsys):
+    import errno
+
+    from mrkit.io.sumstats import _parquet
+
+    st = Store(tmp_path / "s.duckdb")
+    st.import_gwas(SSF, id="ssf", trait="LDL")
+    before = snapshot(st.path)
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(st.dir / "x.parquet"))
+
+    monkeypatch.setattr(_parquet, "open_writer", full)
+    capsys.readouterr()
+    rc = main(["import", str(FORMATS / "cojo.ma"), "--store", str(st.path), "--id", "new",
+               "--trait", "t"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("error:") == 1 and "Traceback" not in err
+    assert "No space left on device" in err and "nothing was changed" in " ".join(err.split())
+    assert snapshot(st.path) == before

@@ -28,6 +28,7 @@ The queries (tables, instruments by p, rows by rsID or chr:pos, builds) are in
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import random
 import re
@@ -37,7 +38,7 @@ import uuid
 from collections.abc import Callable, Hashable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import duckdb
 import pandas as pd
@@ -95,6 +96,29 @@ CATALOG_COLUMNS = (
 LOCK_WAIT = float(os.environ.get("MRKIT_LOCK_WAIT", "60"))
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 MEMORY_LIMIT = os.environ.get("MRKIT_MEMORY_LIMIT", "2GB")
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _os_errors(fn: Callable[Concatenate[Store, _P], _R]) -> Callable[Concatenate[Store, _P], _R]:
+    """``fn`` with an operating-system error (disk full, read-only or unwritable folder, a
+    file gone) raised as one :class:`~mrkit.errors.StoreError` line, not a traceback."""
+
+    def wrapper(self: Store, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return fn(self, *args, **kwargs)
+        except OSError as exc:
+            what = exc.strerror or str(exc)
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise StoreError(
+                f"store {self.path}: {what}{where}; nothing was changed (free disk space, "
+                "or check that the store's folder is writable)"
+            ) from None
+
+    functools.update_wrapper(wrapper, fn)  # (name, docstring and signature of ``fn``)
+    return wrapper
 
 
 class Store(Queries):
@@ -194,7 +218,8 @@ class Store(Queries):
         try:
             files = [r[0] for r in con.execute("SELECT file FROM catalog").fetchall()]
             pause_point("recover_read")
-            remove_orphans(self.dir, files)
+            with contextlib.suppress(OSError):  # (a read-only folder: clean up another time)
+                remove_orphans(self.dir, files)
         finally:
             con.close()
 
@@ -254,6 +279,7 @@ class Store(Queries):
         return list(self._rows("SELECT id FROM catalog WHERE sha256 = ? ORDER BY id", [sha256]).id)
 
     # -- import ---------------------------------------------------------------------------
+    @_os_errors
     def import_gwas(
         self,
         path: str | Path,
@@ -405,6 +431,7 @@ class Store(Queries):
         if old is not None and old[0] != rec["file"]:
             remove_data(self.dir / old[0])
 
+    @_os_errors
     def remove(self, id: str) -> None:
         """Delete ``id`` from the catalog and its file."""
         info = self.info(id)
