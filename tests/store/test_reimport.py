@@ -6,7 +6,9 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
+from mrkit.errors import StudyError
 from mrkit.store.catalog import Store
 from mrkit.study.pipeline import run_study
 
@@ -67,3 +69,14 @@ def test_rerun_after_editing_import_parameters_equals_a_fresh_run(tmp_path):
         assert (stored_n == 20000).all()  # the per-variant n the file lacks
     pd.testing.assert_frame_equal(rerun.results, fresh.results)
     pd.testing.assert_frame_equal(rerun.harmonised, fresh.harmonised)
+
+
+@pytest.mark.parametrize("output", ["store.duckdb.d", "store.duckdb.d/results", "store.duckdb",
+                                    "afile"])  # fmt: skip
+def test_output_inside_the_store_or_a_file_is_refused(tmp_path, output):
+    path = _study(tmp_path, trait="E", units="sd", n=1000)
+    path.write_text(path.read_text().replace('output = "out"', f'output = "{output}"'))
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(StudyError, match="output"):
+        run_study(path, quiet=True)
+    assert not (tmp_path / "store.duckdb").exists()  # refused before anything is written

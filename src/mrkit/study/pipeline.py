@@ -125,6 +125,7 @@ def run_study(
     study, base = load_study(path)
     text = Path(path).read_text(encoding="utf-8")
     out_dir = Path(out) if out is not None else base / study.study.output
+    _check_output(out_dir, base / study.study.store, path)
     stages = _Stages(quiet)
     entries = study.gwas_by_id()
     checksums = {g.id: sha256_file(base / g.file) for g in study.gwas if g.file is not None}
@@ -277,6 +278,20 @@ def run_study(
     tmp.replace(manifest_path)
     files["manifest"] = manifest_path
     return StudyRun(out_dir, results, harm, diag, manifest, files=files)
+
+
+def _check_output(out_dir: Path, store: Path, study_path: str | Path) -> None:
+    """Refuse an output folder that is a file, the store, or inside the store's folder."""
+    out, st = out_dir.resolve(), store.resolve()
+    st_dir = Path(str(st) + ".d")
+    if out in (st, st_dir) or st_dir in out.parents:
+        msg = (
+            f"{study_path}: output {str(out_dir)!r} is the store or inside its folder "
+            f"{str(st_dir)!r}, whose files the store manages; choose another output"
+        )
+        raise StudyError(msg)
+    if out.exists() and not out.is_dir():
+        raise StudyError(f"{study_path}: output {str(out_dir)!r} is a file, not a folder")
 
 
 def _stored_checksums(store_path: Path, study: Study) -> dict[str, str]:
