@@ -20,7 +20,8 @@ import pandas as pd
 import pytest
 from coloc_ref import COLOC, call_ids, dataset, find_call, parse_call, results, value
 
-from mrkit.coloc._susie_ibss import BRENT_TOL, brent_fmin
+from mrkit._core.roptim import r_optimize
+from mrkit.coloc._susie_ibss import BRENT_TOL
 from mrkit.coloc.susie import SusieFit, credible_sets, runsusie, susie_rss
 from mrkit.coloc.susie_coloc import (
     ColocSusie,
@@ -333,10 +334,10 @@ def test_credible_sets_dedup_purity_and_order() -> None:
 
 def test_brent_matches_a_known_minimum() -> None:
     for c in (-29.5, -3.0, 0.0, 2.0, 14.9):
-        x = brent_fmin(lambda t, c=c: (t - c) ** 2 + 1.0, -30.0, 15.0, BRENT_TOL)
+        x = r_optimize(lambda t, c=c: (t - c) ** 2 + 1.0, -30.0, 15.0, tol=BRENT_TOL)
         assert abs(x - c) < 1e-6
     # a minimum at the boundary stays inside [lower, upper]
-    x = brent_fmin(lambda t: t, -30.0, 15.0, BRENT_TOL)
+    x = r_optimize(lambda t: t, -30.0, 15.0, tol=BRENT_TOL)
     assert -30.0 <= x < -30.0 + 1e-6
 
 

@@ -6,9 +6,9 @@ on the residual ``X'y - X'X r_{-l}``), evaluates the ELBO after each sweep and s
 it gains less than ``tol``. The prior variance of each effect is re-estimated in every
 update by maximising the single-effect log likelihood over ``log V`` in ``[-30, 15]`` with
 Brent's method (R's ``optim(method = "Brent")``, i.e. ``optimize`` with
-``tol = sqrt(.Machine$double.eps)``), kept at its previous value if that is no better,
-and set to 0 when 0 is at least as good. Replaying the same steps gives R's iteration
-count and trace, so fits agree to rounding.
+``tol = sqrt(.Machine$double.eps)``, :func:`mrkit._core.roptim.r_optimize`), kept at its
+previous value if that is no better, and set to 0 when 0 is at least as good. Replaying
+the same steps gives R's iteration count and trace, so fits agree to rounding.
 
 References
 ----------
@@ -23,13 +23,13 @@ of Forsythe, Malcolm & Moler (1977) that R's ``optimize`` implements.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
+from mrkit._core.roptim import r_optimize
 from mrkit.errors import InputError
 
 FloatArray = NDArray[np.float64]
@@ -39,76 +39,7 @@ PriorMethod = Literal["optim", "EM", "simple"]
 BRENT_TOL = math.sqrt(np.finfo(float).eps)
 #: Bounds of ``log V`` in susieR's ``optimize_prior_variance``.
 LOG_V_BOUNDS = (-30.0, 15.0)
-_GOLDEN = (3.0 - math.sqrt(5.0)) * 0.5
-_SQRT_EPS = math.sqrt(np.finfo(float).eps)
 _DBL_MAX = float(np.finfo(float).max)
-
-
-def brent_fmin(f: Callable[[float], float], lower: float, upper: float, tol: float) -> float:
-    """Minimise ``f`` on ``[lower, upper]`` by golden sections and parabolas (Brent 1973).
-
-    The classic ``fmin`` of Forsythe, Malcolm & Moler, as R's ``optimize`` runs it: the
-    first point is the golden section of the interval, and the search stops when
-    ``|x - m| <= 2 t - (b - a)/2`` with ``m`` the midpoint and
-    ``t = sqrt(eps) |x| + tol/3``. Returns the abscissa of the minimum found.
-    """
-    a, b = lower, upper
-    v = a + _GOLDEN * (b - a)
-    w = x = v
-    d = e = 0.0
-    fx = f(x)
-    fv = fw = fx
-    tol3 = tol / 3.0
-    while True:
-        xm = (a + b) * 0.5
-        tol1 = _SQRT_EPS * abs(x) + tol3
-        t2 = tol1 * 2.0
-        if abs(x - xm) <= t2 - (b - a) * 0.5:
-            return x
-        p = q = r = 0.0
-        if abs(e) > tol1:  # trial parabola through x, w, v
-            r = (x - w) * (fx - fv)
-            q = (x - v) * (fx - fw)
-            p = (x - v) * q - (x - w) * r
-            q = (q - r) * 2.0
-            if q > 0.0:
-                p = -p
-            else:
-                q = -q
-            r = e
-            e = d
-        if abs(p) >= abs(q * 0.5 * r) or p <= q * (a - x) or p >= q * (b - x):
-            e = (b - x) if x < xm else (a - x)  # golden section
-            d = _GOLDEN * e
-        else:  # parabolic step, kept away from the ends
-            d = p / q
-            u = x + d
-            if u - a < t2 or b - u < t2:
-                d = tol1 if x < xm else -tol1
-        if abs(d) >= tol1:
-            u = x + d
-        elif d > 0.0:
-            u = x + tol1
-        else:
-            u = x - tol1
-        fu = f(u)
-        if fu <= fx:
-            if u < x:
-                b = x
-            else:
-                a = x
-            v, w, x = w, x, u
-            fv, fw, fx = fw, fx, fu
-        else:
-            if u < x:
-                a = u
-            else:
-                b = u
-            if fu <= fw or w == x:
-                v, fv = w, fw
-                w, fw = u, fu
-            elif fu <= fv or v in (x, w):
-                v, fv = u, fu
 
 
 def _lbf(v: float, betahat: FloatArray, shat2: FloatArray) -> FloatArray:
@@ -198,9 +129,10 @@ def optimize_prior_variance(
 
         def neg(lv: float) -> float:
             f = -loglik(math.exp(lv))
-            return f if math.isfinite(f) else _DBL_MAX  # as R's optimize replaces NA/Inf
+            # as R's optimize replaces NA/Inf (r_optimize does too); also for the test below
+            return f if math.isfinite(f) else _DBL_MAX
 
-        lv = brent_fmin(neg, *LOG_V_BOUNDS, BRENT_TOL)
+        lv = r_optimize(neg, *LOG_V_BOUNDS, tol=BRENT_TOL)
         lv_old = math.log(v) if v > 0 else -math.inf
         if neg(lv) > neg(lv_old):
             lv = lv_old

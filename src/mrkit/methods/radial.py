@@ -36,10 +36,10 @@ from numpy.typing import ArrayLike
 from scipy import optimize, stats
 
 from mrkit._core.arrays import as_arrays, interval, pvalue
+from mrkit._core.roptim import OPTIMIZE_TOL, r_optimize, r_sum
 from mrkit.errors import InputError, StatisticalWarning
 from mrkit.methods import register
 from mrkit.methods._ratio import ratio_weights
-from mrkit.methods._roptim import OPTIMIZE_TOL, r_optimize, r_sum
 from mrkit.results import MRResult
 
 RADIAL_DOI = "doi:10.1093/ije/dyy101"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import UNIVARIABLE, ref_arrays, ref_results, rel_close, requires_shared
-from mrkit.methods._roptim import r_optimize, r_sum
+from mrkit._core.roptim import r_optimize, r_sum
 
 pytestmark = requires_shared
 

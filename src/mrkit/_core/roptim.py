@@ -1,4 +1,4 @@
-"""R's ``optimize``, step for step, for the estimators whose R answers depend on them.
+"""R's ``optimize``, step for step, for every estimator whose R answers depend on it.
 
 * :func:`r_optimize`: ``stats::optimize`` (Brent's ``fmin`` as in R's
   ``src/library/stats/src/optimize.c``): golden-section search with parabolic
@@ -6,13 +6,21 @@
   :math:`t = \\sqrt{\\epsilon}|x| + \\mathrm{tol}/3` and default
   ``tol = .Machine$double.eps^0.25``. RadialMR's exact weights and mr.raps's
   first-generation fits use it; with R's tolerance the minimiser is only found to
-  about 1e-4, so matching R means taking the same steps.
+  about 1e-4, so matching R means taking the same steps. susieR's prior-variance
+  search (``optim(method = "Brent")``, which is ``optimize`` with
+  ``tol = sqrt(.Machine$double.eps)``) uses it too, from :mod:`mrkit.coloc`.
+* :func:`r_sum`: R's ``sum()`` of doubles.
 
 R's ``optim`` Nelder-Mead and ``optimHess``, compiled for the maximum-likelihood
 objective, are in :mod:`mrkit.methods._maxlik_nm`. These ports are written from the
 algorithms' descriptions so that the R packages' numbers (RadialMR, mr.raps,
-MendelianRandomization ``mr_maxlik``) can be reproduced; mrkit's defaults use exact
-solvers instead.
+MendelianRandomization ``mr_maxlik``, susieR) can be reproduced; mrkit's defaults use
+exact solvers instead.
+
+References
+----------
+Brent RP (1973). Algorithms for Minimization without Derivatives, ch. 5; the ``fmin``
+of Forsythe, Malcolm & Moler (1977) that R's ``optimize`` implements.
 """
 
 from __future__ import annotations
@@ -44,8 +52,10 @@ def r_optimize(
 ) -> float:
     """The minimiser R's ``optimize(f, c(lower, upper), tol = tol)$minimum`` returns.
 
-    Brent's ``fmin``; a non-finite ``f`` counts as the largest double, as in R.
-    For ``maximum = TRUE`` pass ``-f``.
+    Brent's ``fmin``: the first point is the golden section of the interval, and the
+    search stops when ``|x - m| <= 2 t - (b - a)/2`` with ``m`` the midpoint and
+    ``t = sqrt(eps) |x| + tol/3``. A non-finite ``f`` counts as the largest double,
+    as in R. For ``maximum = TRUE`` pass ``-f``.
     """
 
     def fn(x: float) -> float:
