@@ -158,4 +158,37 @@ def _gencov(gencov, j: int, k: int):
     return g
 
 
+def _strength_q(BX, SX, gencov, method: str) -> tuple[np.ndarray, int]:
+    """Sanderson-Windmeijer :math:`Q_{X_k}` per exposure and J (MVMR ``strength_mvmr``).
+
+    .. math:: Q_{X_k} = \\sum_j (\\beta_{Xkj} - B_{X,-k,j}^\\top\\hat\\delta_k)^2
+              / \\sigma^2_{kj}
+
+    :math:`\\hat\\delta_k` the unweighted OLS fit of exposure :math:`k`'s associations on
+    the others', :math:`\\sigma^2_{kj} = \\sigma_{Xkj}^2 + \\sum_{l\\ne k}\\hat\\delta_{kl}^2
+    \\sigma_{Xlj}^2` (``gencov = 0``) or :math:`d^\\top\\Sigma_j d` with
+    :math:`d = (-1 \\text{ at } k, \\hat\\delta_k)` for a J x K x K ``gencov``.
+    """
+    bx = np.asarray(BX, dtype=np.float64)
+    sx = np.asarray(SX, dtype=np.float64)
+    if bx.ndim != 2 or bx.shape[1] < 2 or sx.shape != bx.shape:
+        msg = f"`{method}` needs BX and SX of the same shape J x K with K >= 2 exposures"
+        raise InputError(msg)
+    j, k = bx.shape
+    g = _gencov(gencov, j, k)
+    out = np.empty(k)
+    for i in range(k):
+        others = [m for m in range(k) if m != i]
+        delta = np.linalg.lstsq(bx[:, others], bx[:, i], rcond=None)[0]
+        if g is None:
+            s2 = sx[:, i] ** 2 + (sx[:, others] ** 2) @ (delta**2)
+        else:
+            d = np.zeros(k)
+            d[i] = -1.0
+            d[others] = delta
+            s2 = np.einsum("k,jkl,l->j", d, g, d)
+        out[i] = float(np.sum((bx[:, i] - bx[:, others] @ delta) ** 2 / s2))
+    return out, j
+
+
 __all__ = ["Dist", "MVMRResult"]

@@ -51,6 +51,7 @@ from mrkit.methods._mvmr_core import (
     _gencov,
     _names,
     _orientated,
+    _strength_q,
     _wls,
 )
 from mrkit.methods._ratio import require_nboot
@@ -258,26 +259,8 @@ def conditional_f(BX: ArrayLike, SX: ArrayLike, gencov: float | ArrayLike = 0) -
     :math:`d = (-1 \\text{ at } k, \\hat\\delta)`. Divided by J as the MVMR package
     (0.4) does; Sanderson et al. (2021) divide :math:`Q_{X_k}` by J - K + 1.
     """
-    bx = np.asarray(BX, dtype=np.float64)
-    sx = np.asarray(SX, dtype=np.float64)
-    if bx.ndim != 2 or bx.shape[1] < 2 or sx.shape != bx.shape:
-        msg = "`conditional_f` needs BX and SX of the same shape J x K with K >= 2 exposures"
-        raise InputError(msg)
-    j, k = bx.shape
-    g = _gencov(gencov, j, k)
-    out = np.empty(k)
-    for i in range(k):
-        others = [m for m in range(k) if m != i]
-        delta = np.linalg.lstsq(bx[:, others], bx[:, i], rcond=None)[0]
-        if g is None:
-            s2 = sx[:, i] ** 2 + (sx[:, others] ** 2) @ (delta**2)
-        else:
-            d = np.zeros(k)
-            d[i] = -1.0
-            d[others] = delta
-            s2 = np.einsum("k,jkl,l->j", d, g, d)
-        out[i] = float(np.sum((bx[:, i] - bx[:, others] @ delta) ** 2 / s2)) / j
-    return out
+    q, j = _strength_q(BX, SX, gencov, "conditional_f")
+    return q / j
 
 
 def q_a(

@@ -26,7 +26,7 @@ from numpy.typing import ArrayLike
 from mrkit._core.arrays import chi2_sf, norm_sf
 from mrkit.errors import InputError
 from mrkit.methods._lmrob import lmrob
-from mrkit.methods._mvmr_core import Dist, MVMRResult, _as_mv, _finish, _names, _wls
+from mrkit.methods._mvmr_core import Dist, MVMRResult, _as_mv, _finish, _names, _strength_q, _wls
 
 
 def mvmr_ivw_robust(
@@ -141,19 +141,7 @@ def q_strength(BX: ArrayLike, SX: ArrayLike) -> np.ndarray:
     the package's ``gencov = 0``). Equal to J times
     :func:`mrkit.methods.mvmr.conditional_f`.
     """
-    bx = np.asarray(BX, dtype=np.float64)
-    sx = np.asarray(SX, dtype=np.float64)
-    if bx.ndim != 2 or bx.shape[1] < 2 or sx.shape != bx.shape:
-        msg = "`q_strength` needs BX and SX of the same shape J x K with K >= 2 exposures"
-        raise InputError(msg)
-    k = bx.shape[1]
-    out = np.empty(k)
-    for i in range(k):
-        others = [m for m in range(k) if m != i]
-        delta = np.linalg.lstsq(bx[:, others], bx[:, i], rcond=None)[0]
-        s2 = sx[:, i] ** 2 + (sx[:, others] ** 2) @ (delta**2)
-        out[i] = float(np.sum((bx[:, i] - bx[:, others] @ delta) ** 2 / s2))
-    return out
+    return _strength_q(BX, SX, 0, "q_strength")[0]
 
 
 __all__ = ["mv_multiple", "mvmr_ivw_robust", "q_strength"]
