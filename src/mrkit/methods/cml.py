@@ -55,6 +55,7 @@ from numpy.typing import ArrayLike
 from mrkit._core.arrays import FloatArray, as_arrays, critical, norm_sf, usable_cores
 from mrkit.errors import InputError
 from mrkit.methods import register
+from mrkit.methods._density import _select
 from mrkit.results import MRResult
 
 CML_DOI = "doi:10.1016/j.ajhg.2021.05.014"
@@ -67,33 +68,6 @@ class Fits:
     theta: FloatArray
     se: FloatArray
     negl: FloatArray
-
-
-@nb.njit(cache=True, nogil=True)
-def _kth_largest(a: FloatArray, buf: FloatArray, k: int) -> float:  # pragma: no cover
-    """The k-th largest value of ``a`` (1-based), by in-place quickselect on ``buf``."""
-    n = a.shape[0]
-    buf[:n] = a
-    lo, hi, want = 0, n - 1, k - 1
-    while lo < hi:
-        pivot = buf[(lo + hi) // 2]
-        i, j = lo, hi
-        while i <= j:
-            while buf[i] > pivot:
-                i += 1
-            while buf[j] < pivot:
-                j -= 1
-            if i <= j:
-                buf[i], buf[j] = buf[j], buf[i]
-                i += 1
-                j -= 1
-        if want <= j:
-            hi = j
-        elif want >= i:
-            lo = i
-        else:
-            break
-    return buf[want]
 
 
 @nb.njit(cache=True, nogil=True)
@@ -119,8 +93,10 @@ def _fit_one(
             for i in range(j):
                 r = by[i] - theta * mu[i]
                 imp[i] = r * r * wy[i]
-            # the k largest, ties taken in input order (R's stable decreasing order)
-            thr = _kth_largest(imp, buf, k)
+            # the k largest, ties taken in input order (R's stable decreasing order);
+            # the k-th largest is the (j - k)-th smallest (0-based)
+            buf[:] = imp
+            thr = _select(buf, j - k)
             left = k
             for i in range(j):
                 if imp[i] > thr:
