@@ -32,15 +32,15 @@ def chr_problem(name: str, written: str | None = None) -> str | None:
     """Why the normalised chromosome ``name`` (``written`` so) is not accepted (None if it is)."""
     if name in VALID_CHR:
         return None
-    name = written.strip() if written is not None else name
+    shown = written.strip() if written is not None else name
     if name == "0":
-        return "chromosome 0 (PLINK's code for an unplaced variant) cannot be matched"
+        return f"chromosome {shown!r}: chromosome 0 (PLINK's unplaced variant) cannot be matched"
     if name.startswith("NC_"):
         return (
-            f"chromosome {name!r} is a RefSeq accession; write the chromosome number "
+            f"chromosome {shown!r} is a RefSeq accession; write the chromosome number "
             "(1-22, X, Y, MT) instead"
         )
-    return f"chromosome {name!r} is not one of 1-22, X, Y, XY, MT"
+    return f"chromosome {shown!r} is not one of 1-22, X, Y, XY, MT"
 
 
 def exact_log10p(text: str) -> float | None:
