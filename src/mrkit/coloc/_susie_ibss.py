@@ -195,9 +195,12 @@ def single_effect_regression(
     return SER(alpha, post_mean, post_mean2, lbf, lbf_model, v)
 
 
-@dataclass
+@dataclass(frozen=True)
 class IbssFit:
-    """The state IBSS ends with (matrices are ``L x p``)."""
+    """The state IBSS ends with (matrices are ``L x p``).
+
+    :class:`~mrkit.coloc.susie.SusieFit` extends it with the names, PIPs and credible sets.
+    """
 
     alpha: FloatArray
     mu: FloatArray

@@ -72,30 +72,21 @@ class CredibleSet:
 
 
 @dataclass(frozen=True)
-class SusieFit:
+class SusieFit(IbssFit):
     """A SuSiE fit: ``L x p`` posterior matrices, per-effect priors and the credible sets.
 
-    ``alpha[l, j]`` is the posterior probability that effect ``l`` is variable ``j``,
-    ``mu``/``mu2`` its conditional posterior mean and second moment (standardised scale),
-    ``V`` the estimated prior variances, ``lbf`` the effect log Bayes factors,
-    ``lbf_variable`` the per-variable log BFs (the rows coloc.susie uses), ``pip``
-    :math:`1 - \\prod_l (1 - \\alpha_{lj})` over effects with ``V > 1e-9``, ``elbo`` the
-    objective after each sweep, ``sets`` the credible sets ordered by purity.
+    The IBSS state (:class:`~mrkit.coloc._susie_ibss.IbssFit`): ``alpha[l, j]`` is the
+    posterior probability that effect ``l`` is variable ``j``, ``mu``/``mu2`` its
+    conditional posterior mean and second moment (standardised scale), ``V`` the estimated
+    prior variances, ``lbf`` the effect log Bayes factors, ``lbf_variable`` the
+    per-variable log BFs (the rows coloc.susie uses), ``KL``, ``sigma2``, ``elbo`` the
+    objective after each sweep, ``niter``, ``converged``; and ``snps``, ``pip``
+    :math:`1 - \\prod_l (1 - \\alpha_{lj})` over effects with ``V > 1e-9``, ``sets`` the
+    credible sets ordered by purity.
     """
 
     snps: tuple[str, ...]
-    alpha: FloatArray
-    mu: FloatArray
-    mu2: FloatArray
-    V: FloatArray
-    lbf: FloatArray
-    lbf_variable: FloatArray
-    KL: FloatArray
     pip: FloatArray
-    sigma2: float
-    elbo: FloatArray
-    niter: int
-    converged: bool
     sets: tuple[CredibleSet, ...]
     requested_coverage: float
     warnings: tuple[str, ...] = field(default=())
@@ -332,19 +323,9 @@ def susie_rss(
         fit.alpha, fit.V, corr, names, coverage=coverage, min_abs_corr=min_abs_corr
     )
     return SusieFit(
+        **vars(fit),
         snps=names,
-        alpha=fit.alpha,
-        mu=fit.mu,
-        mu2=fit.mu2,
-        V=fit.V,
-        lbf=fit.lbf,
-        lbf_variable=fit.lbf_variable,
-        KL=fit.KL,
         pip=susie_pip(fit.alpha, fit.V),
-        sigma2=fit.sigma2,
-        elbo=fit.elbo,
-        niter=fit.niter,
-        converged=fit.converged,
         sets=sets,
         requested_coverage=coverage,
         warnings=tuple(notes),
