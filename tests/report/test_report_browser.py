@@ -133,8 +133,8 @@ def test_numbers_for_humans(page, demo):
 def test_report_is_small_and_figures_are_files(demo):
     assert (demo / "report.html").stat().st_size < 1_500_000
     assert "data:image" not in (demo / "report.html").read_text()
-    pngs = list((demo / "figures").glob("*_radial.png"))
-    assert len(pngs) == 18
+    assert len(list((demo / "figures").glob("*_radial.svg"))) == 18
+    assert not list((demo / "figures").glob("*.png"))  # PNG/PDF only on request
 
 
 def test_supplement_tables(demo):

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 
-from mrkit.report import figures, plots, strobe
+from mrkit.report import figures, html, plots, strobe
 from mrkit.report.supplement import checklist_table
 from mrkit.report.write import figure_formats
 from mrkit.study.spec import Study
@@ -40,8 +40,13 @@ def _facts(study):
     }
 
 
-def test_figure_formats_png_first_and_pdf_written(tmp_path):
-    st = SimpleNamespace(report=SimpleNamespace(figure_formats=["svg", "pdf"]))
+def test_figure_formats_default_svg_and_pdf_written(tmp_path):
+    """SVG by default (the page shows it); PNG/PDF on request; a list without SVG or PNG
+    gets SVG added, so that the page has something to show."""
+    assert figure_formats(SimpleNamespace(report=SimpleNamespace())) == ("svg",)
+    st = SimpleNamespace(report=SimpleNamespace(figure_formats=["pdf"]))
+    assert figure_formats(st) == ("svg", "pdf")
+    st = SimpleNamespace(report=SimpleNamespace(figure_formats=["png", "svg", "pdf"]))
     assert figure_formats(st) == ("png", "svg", "pdf")
     fig = figures.forest(
         pd.DataFrame({"label": ["a"], "estimate": [0.1], "ci_lower": [0.0], "ci_upper": [0.2]})
@@ -49,6 +54,8 @@ def test_figure_formats_png_first_and_pdf_written(tmp_path):
     paths = figures.save(fig, tmp_path / "f", figure_formats(st))
     assert [p.suffix for p in paths] == [".png", ".svg", ".pdf"]
     assert paths[2].read_bytes().startswith(b"%PDF")
+    assert html._img(paths, tmp_path) == "f.svg"
+    assert html._img(paths[:1], tmp_path) == "f.png"
     assert plots.SUFFIX["leave_one_out"] == "loo"
 
 

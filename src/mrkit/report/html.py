@@ -32,7 +32,8 @@ def _rel(path: Path, base: Path) -> str:
 def _img(paths: list[Path] | None, base: Path) -> str | None:
     if not paths:
         return None
-    return _rel(next(p for p in paths if p.suffix == ".png"), base)
+    shown = [p for p in paths if p.suffix in (".svg", ".png")]  # SVG first: crisp at any zoom
+    return _rel(min(shown, key=lambda p: p.suffix != ".svg"), base) if shown else None
 
 
 def _overlap(value: Any, exposure: str, outcome: str) -> str | None:

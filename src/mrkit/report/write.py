@@ -91,9 +91,9 @@ def trait_names(
 
 
 def figure_formats(study: Any) -> tuple[str, ...]:
-    """``[report] figure_formats``, PNG always first (the report shows the PNG)."""
-    asked = list(getattr(study.report, "figure_formats", ["png", "svg"]))
-    return ("png", *[f for f in asked if f != "png"])
+    """``[report] figure_formats``, with SVG or PNG among them (the report shows one)."""
+    asked = list(getattr(study.report, "figure_formats", ["svg"]))
+    return tuple(asked) if {"svg", "png"} & set(asked) else ("svg", *asked)
 
 
 def summary_forest(
