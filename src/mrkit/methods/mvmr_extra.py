@@ -24,9 +24,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from mrkit._core.arrays import chi2_sf, norm_sf
-from mrkit.errors import InputError
 from mrkit.methods._lmrob import lmrob
 from mrkit.methods._mvmr_core import Dist, MVMRResult, _as_mv, _finish, _names, _strength_q, _wls
+from mrkit.methods.robust import ivw_model
 
 
 def mvmr_ivw_robust(
@@ -54,11 +54,7 @@ def mvmr_ivw_robust(
     """
     bx, _sx, byv, syv = _as_mv(BX, SX, by, sy, method="mvmr_ivw_robust")
     j, k = bx.shape
-    if model == "default":
-        model = "fixed" if j < 4 else "random"
-    if model not in ("random", "fixed"):
-        msg = f"`mvmr_ivw_robust`: `model` must be default, random or fixed, got {model!r}"
-        raise InputError(msg)
+    model = ivw_model(model, j, "mvmr_ivw_robust")
     f = lmrob(bx, byv, syv**-2.0, seed=seed)
     sigma = f.scale
     se = f.se / (min(sigma, 1.0) if model == "random" else sigma)

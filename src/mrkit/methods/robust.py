@@ -31,7 +31,7 @@ PLoS One 14:e0222362. doi:10.1371/journal.pone.0222362
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -65,6 +65,20 @@ def _lm(x: FloatArray, y: FloatArray, w: FloatArray) -> tuple[FloatArray, FloatA
     sigma = float(np.sqrt(np.dot(r, r) / (n - p)))
     se = np.sqrt(np.diag(np.linalg.inv(xw.T @ xw))) * sigma
     return coef, se, sigma
+
+
+def ivw_model(model: str, j: int, method: str) -> Model:
+    """MendelianRandomization's IVW ``model``: ``default`` is fixed below 4 variants, else random.
+
+    The callers then divide the SE by :math:`\\min(1, \\hat\\sigma)` (random) or by
+    :math:`\\hat\\sigma` (fixed); anything but default, random or fixed is refused.
+    """
+    if model == "default":
+        model = "fixed" if j < 4 else "random"
+    if model not in ("random", "fixed"):
+        msg = f"`{method}`: `model` must be default, random or fixed, got {model!r}"
+        raise InputError(msg)
+    return cast(Model, model)
 
 
 def _fit(
@@ -103,11 +117,7 @@ def _ivw_variant(
         penalty = chi2_sf(bx_**2 * w * (ratio - np.median(ratio)) ** 2, 1)
         w = w * np.minimum(1.0, PENK * penalty)
     coef, se0, sigma, info = _fit(bx_[:, None], by_, w, robust, seed)
-    if model == "default":
-        model = "fixed" if j < 4 else "random"
-    if model not in ("random", "fixed"):
-        msg = f"`{method}`: `model` must be default, random or fixed, got {model!r}"
-        raise InputError(msg)
+    model = ivw_model(model, j, method)
     est = float(coef[0])
     se = float(se0[0]) / (min(sigma, 1.0) if model == "random" else sigma)
     c = critical(alpha, dist=dist, df=j - 1)
@@ -343,4 +353,4 @@ def egger_penalized(
     )  # fmt: skip
 
 
-__all__ = ["egger_penalized", "egger_robust", "ivw_penalized", "ivw_robust"]
+__all__ = ["egger_penalized", "egger_robust", "ivw_model", "ivw_penalized", "ivw_robust"]
