@@ -43,7 +43,7 @@ import math
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -121,7 +121,7 @@ class Batch:
     sy: np.ndarray
     group: np.ndarray
     mean_f: float
-    extra: dict[str, float] = field(default_factory=dict)
+    mean_i2gx: float
 
 
 def simulate(
@@ -146,7 +146,20 @@ def simulate(
     ]
     bx, sx, by, sy = (np.concatenate([o[k] for o in out]) for k in range(4))
     group = np.repeat(np.arange(reps, dtype=np.int64), j)
-    return Batch(bx, sx, by, sy, group, float(np.mean((bx / sx) ** 2)))
+    i2 = [i2gx(o[0], o[1]) for o in out]
+    return Batch(bx, sx, by, sy, group, float(np.mean((bx / sx) ** 2)), float(np.mean(i2)))
+
+
+def i2gx(bx: np.ndarray, sx: np.ndarray) -> float:
+    """Bowden et al. (2016, IJE 45:1961, doi:10.1093/ije/dyw220) I²GX of one dataset.
+
+    :math:`Q = \\sum_j (|\\hat\\gamma_j| - \\bar\\gamma_w)^2/s_{Xj}^2`,
+    :math:`\\bar\\gamma_w` the inverse-variance weighted mean of :math:`|\\hat\\gamma_j|`,
+    :math:`I^2_{GX} = (Q - (J-1))/Q`. MR-Egger is attenuated by about :math:`1 - I^2_{GX}`.
+    """
+    g, w = np.abs(bx), 1 / sx**2
+    q = float(np.sum(w * (g - np.sum(w * g) / np.sum(w)) ** 2))
+    return (q - (len(g) - 1)) / q
 
 
 def _one(
@@ -229,10 +242,10 @@ def run_cell(
     *,
     nboot: int = 1000,
     options: dict[str, dict[str, Any]] | None = None,
-) -> tuple[pd.DataFrame, float]:
+) -> tuple[pd.DataFrame, Batch]:
     """Simulate ``reps`` datasets and summarise every method on them (one ``analyse`` call).
 
-    Returns the per-method summary and the mean F of the simulated instruments.
+    Returns the per-method summary and the simulated datasets.
     The datasets depend only on ``seed``, the scenario and ``theta`` (see
     :func:`simulate`), so methods run on fewer replicates see the first
     replicates of the same cell.
@@ -245,7 +258,7 @@ def run_cell(
     # a method's companion rows (``presso_corrected``) are summarised as methods too
     names = list(dict.fromkeys([*methods, *est["method"]]))
     table = pd.DataFrame([summarise(est, m, theta, reps) for m in names])
-    return table, batch.mean_f
+    return table, batch
 
 
 # -- the report ------------------------------------------------------------------------
@@ -264,12 +277,13 @@ def markdown(results: pd.DataFrame, used: pd.DataFrame, header: str) -> str:
         sub = results[results["scenario"] == key]
         if sub.empty:
             continue
-        f = sub["mean_f"].iloc[0]
+        f, i2 = sub["mean_f"].iloc[0], sub["mean_i2gx"].iloc[0]
         lines += [
             "",
             f"### ({key}) {sc.label}",
             "",
-            f"Mean F of the simulated instruments: {f:.1f}. Entries: value (Monte-Carlo SE).",
+            f"Mean F of the simulated instruments: {f:.1f}; mean I²GX: {i2:.2f}. "
+            "Entries: value (Monte-Carlo SE).",
             "",
             "| method | reps | type-I error (θ = 0) | power (θ = "
             f"{THETA:g}) | coverage (θ = {THETA:g}) | bias (θ = {THETA:g}) | median bias | "
@@ -280,6 +294,8 @@ def markdown(results: pd.DataFrame, used: pd.DataFrame, header: str) -> str:
             z = sub[(sub["method"] == m) & (sub["theta"] == 0)].iloc[0]
             t = sub[(sub["method"] == m) & (sub["theta"] != 0)].iloc[0]
             skipped = max(z["skipped"], t["skipped"])
+            if m == "presso_corrected":  # reported only when outliers were found
+                m = "presso_corrected ¹"
             lines.append(
                 f"| {m} | {int(t['reps'])} | {_fmt(z.get('reject'), z.get('reject_mcse'))} "
                 f"| {_fmt(t.get('reject'), t.get('reject_mcse'))} "
@@ -288,7 +304,15 @@ def markdown(results: pd.DataFrame, used: pd.DataFrame, header: str) -> str:
                 f"| {_fmt(t.get('median_bias'), math.nan, 4)} "
                 f"| {_fmt(t.get('se_sd'), t.get('se_sd_mcse'), 2)} | {skipped:.1%} |"
             )
-    lines += ["", "### What each method was run with", ""]
+    lines += [
+        "",
+        "¹ MR-PRESSO's outlier-corrected estimate exists only when outliers were found: its "
+        "skipped share is the share of replicates without outliers, and its other columns "
+        "are over the replicates with outliers.",
+        "",
+        "### What each method was run with",
+        "",
+    ]
     lines += ["| method | replicates per cell | options |", "|---|---:|---|"]
     for _, r in used.iterrows():
         lines.append(f"| {r['method']} | {r['reps']} | {r['options']} |")
@@ -334,10 +358,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if not group:
                     continue
                 t0 = time.perf_counter()
-                tab, mean_f = run_cell(
+                tab, batch = run_cell(
                     sc, theta, group, reps, a.seed, nboot=a.nboot, options=OPTIONS
                 )
-                tab["scenario"], tab["theta"], tab["reps"], tab["mean_f"] = key, theta, reps, mean_f
+                tab["scenario"], tab["theta"], tab["reps"] = key, theta, reps
+                tab["mean_f"], tab["mean_i2gx"] = batch.mean_f, batch.mean_i2gx
                 rows.append(tab)
                 dt = time.perf_counter() - t0
                 print(
