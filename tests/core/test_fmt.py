@@ -1,4 +1,4 @@
-"""One rule for numbers shown to people (mrkit._core.fmt)."""
+"""One rule for numbers shown to people (mrkit._core.fmt): console, reprs and report."""
 
 from __future__ import annotations
 
@@ -17,13 +17,14 @@ from mrkit._core.fmt import fmt_int, fmt_num, fmt_p, na, plain
         (115803, "115,803"),
         (np.int64(68374), "68,374"),
         (0.02801, "0.02801"),
-        (-8.11e-4, "-8.110e-04"),
+        (-8.11e-4, "-0.000811"),
+        (-8.11e-5, "-8.110 × 10⁻⁵"),
         (123.456, "123.5"),
         (12345.678, "12,346"),
         (True, "yes"),
         (None, "NA"),
         (float("nan"), "NA"),
-        (math.inf, "inf"),
+        (math.inf, "∞"),
         ("GRCh37", "GRCh37"),
     ],
 )
@@ -38,7 +39,8 @@ def test_fmt_num(value, text):
         (0.0042, {}, "0.0042"),
         (3.2e-8, {}, "3.2 × 10⁻⁸"),
         (0.0, {}, "< 10⁻³⁰⁰"),
-        (1e-5, {"resolution": 1000}, "< 1/1,000"),
+        (1e-5, {"resolution": 1000}, "< 1/1000"),
+        (0.0, {"log10p": 343.31}, "4.9 × 10⁻³⁴⁴"),
         (float("nan"), {"reason": "too few variants"}, "NA (too few variants)"),
     ],
 )

@@ -1,4 +1,4 @@
-"""The report's number rule (mrkit.report.numbers) and a pair's MR-PRESSO rows from a real run."""
+"""The report's number rule (mrkit._core.fmt) and a pair's MR-PRESSO rows from a real run."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from conftest import REFERENCE, requires_shared
-from mrkit.report import numbers as nb
+from mrkit._core import fmt as nb
 from mrkit.report import pairs as pr
 
 

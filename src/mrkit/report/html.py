@@ -6,7 +6,7 @@ figures beside its numbers and its instruments in a collapsed table, the
 STROBE-MR checklist and the software. Styles are inline; figures are the PNG
 files in ``figures/`` next to the report (referenced, not embedded), so the
 page stays small and opens offline. Every number is formatted by
-:mod:`mrkit.report.numbers`.
+:mod:`mrkit._core.fmt`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from mrkit.report import numbers as nb
+from mrkit._core import fmt as nb
 from mrkit.report import pairs as pr
 from mrkit.report import strobe
 

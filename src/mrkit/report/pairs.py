@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
 
+from mrkit._core import fmt as nb
 from mrkit.diagnostics import power as pw
-from mrkit.report import numbers as nb
 
 #: Methods shown in a pair's estimates table, TwoSampleMR's labels.
 IVW_MODELS = {
