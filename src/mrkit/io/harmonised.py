@@ -71,19 +71,24 @@ def read_table(path: str | Path) -> pd.DataFrame:
             sep = csv.Sniffer().sniff(first, delimiters=",\t; ").delimiter
         except csv.Error:
             sep = r"\s+"
-    df = None
+    table: pd.DataFrame | None = None
     if sep in (",", "\t"):  # Arrow's multi-threaded reader; any doubt: pandas' own, below
         try:
-            df = pd.read_csv(p, sep=sep, dtype=str, keep_default_na=False, engine="pyarrow")
+            table = pd.read_csv(p, sep=sep, dtype=str, keep_default_na=False, engine="pyarrow")
         except (pa.ArrowInvalid, pd.errors.ParserError, ValueError):
-            df = None
-    if df is None:
+            table = None
+    if table is None:
         try:
-            engine = "python" if sep == r"\s+" else "c"
-            df = pd.read_csv(p, sep=sep, dtype=str, keep_default_na=False, engine=engine)
+            table = pd.read_csv(
+                p,
+                sep=sep,
+                dtype=str,
+                keep_default_na=False,
+                engine="python" if sep == r"\s+" else "c",
+            )
         except pd.errors.ParserError as exc:
             raise FileFormatError(p, f"malformed table ({exc})") from None
-    return normalise(df, source=p)
+    return normalise(table, source=p)
 
 
 def normalise(df: pd.DataFrame, *, source: object = "<table>") -> pd.DataFrame:
