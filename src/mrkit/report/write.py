@@ -17,6 +17,20 @@ _VECTORS = ("beta_exposure", "se_exposure", "beta_outcome", "se_outcome")
 slug = plots.slug
 
 
+def figure_stem(exposure: str, outcome: str) -> str:
+    """A pair's figure name: ``<exposure>__<outcome>``, or ``<exposure>+<outcome>``.
+
+    ``__`` is used when it splits only one way: neither id holds ``__``, the exposure
+    does not end and the outcome does not start with ``_`` (``a__b`` with ``c`` and
+    ``a`` with ``b__c`` would both be ``a__b__c``). ``+`` is in no id, so the two
+    forms never meet and no two pairs share a name.
+    """
+    e, o = slug(exposure), slug(outcome)
+    if "__" in e or "__" in o or e.endswith("_") or o.startswith("_"):
+        return f"{e}+{o}"
+    return f"{e}__{o}"
+
+
 def snp_flow(harmonised: pd.DataFrame) -> pd.DataFrame:
     """Per pair: how many variants ended in each state (``used`` or a drop reason).
 
@@ -200,7 +214,7 @@ def write_outputs(
         if o.error or not o.estimates or (o.exposure, o.outcome, o.direction) not in detailed:
             continue
         used = o.harmonised[o.harmonised["keep"].astype(bool)]
-        stem = fig_dir / f"{slug(o.exposure)}__{slug(o.outcome)}"
+        stem = fig_dir / figure_stem(o.exposure, o.outcome)
         jobs.append(
             (
                 (o.exposure, o.outcome),

@@ -29,10 +29,11 @@ from pydantic import (
 from mrkit.errors import InputError, MrkitError, StudyError, UnknownMethodError
 from mrkit.estimate import Pairs, analyse
 from mrkit.methods import get_method, method_options, resolve
+from mrkit.study.spec_checks import check_id, check_pairs, check_panel, no_repeats
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class StudySection(_Strict):
@@ -42,7 +43,7 @@ class StudySection(_Strict):
     store: str = "mrkit.duckdb"
     panel: str | None = None
     output: str = "results"
-    seed: int = 1
+    seed: int = Field(default=1, ge=0, le=2**63 - 1)
     # what software cannot know, for the report's STROBE-MR checklist (see docs/report.md)
     population: str | None = None
     overlap: float | str | dict[str, float | str] | None = None
@@ -50,23 +51,24 @@ class StudySection(_Strict):
     funding: str | None = None
     data_availability: str | None = None
 
-    @model_validator(mode="after")
-    def _overlap(self) -> StudySection:
-        values = self.overlap.values() if isinstance(self.overlap, dict) else [self.overlap]
+    @field_validator("overlap")
+    @classmethod
+    def _overlap(cls, overlap: Any) -> Any:
+        values = overlap.values() if isinstance(overlap, dict) else [overlap]
         for v in values:
             if isinstance(v, str) and v not in ("none", "unknown"):
                 msg = '`overlap`: a number (participants or fraction), "none" or "unknown"'
                 raise ValueError(msg)
             if isinstance(v, float | int) and v < 0:
-                msg = "`overlap` must not be negative"
+                msg = "must not be negative"
                 raise ValueError(msg)
-        return self
+        return overlap
 
 
 class GwasEntry(_Strict):
     """``[[gwas]]``: one GWAS, from a file (imported) or already in the store."""
 
-    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
+    id: str
     file: str | None = None
     trait: str | None = None
     units: str | None = None
@@ -78,6 +80,8 @@ class GwasEntry(_Strict):
     population: str | None = None
     format: str = "auto"
     bad_rows: Literal["error", "skip"] = "error"  # "skip": see `mrkit import --bad-rows`
+
+    _id = field_validator("id")(check_id)
 
     @model_validator(mode="after")
     def _cases(self) -> GwasEntry:
@@ -205,7 +209,7 @@ class AnalysisSection(_Strict):
     alpha: float = Field(default=0.05, gt=0, lt=1)
     family: Literal["direction", "all"] = "direction"
     correction_over: Literal["planned", "analysed"] = "planned"
-    nboot: int = Field(default=1000, ge=10)
+    nboot: int = Field(default=1000, ge=10, le=10_000_000)
     options: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -220,7 +224,7 @@ class EngineSection(_Strict):
     """``[engine]``: where pairs run (see :mod:`mrkit.study.engine`)."""
 
     kind: Literal["local", "dask"] = "local"
-    workers: int | None = Field(default=None, ge=1)
+    workers: int | None = Field(default=None, ge=1, le=4096)
     address: str | None = None
 
 
@@ -291,9 +295,9 @@ class Study(_Strict):
     @model_validator(mode="after")
     def _unique_ids(self) -> Study:
         seen: set[str] = set()
-        for g in self.gwas:
+        for i, g in enumerate(self.gwas):
             if g.id in seen:
-                msg = f"GWAS id {g.id!r} is listed twice"
+                msg = f"gwas[{i}].id: {g.id!r} is listed twice (ids name one GWAS each)"
                 raise ValueError(msg)
             seen.add(g.id)
         return self
@@ -326,6 +330,7 @@ class Study(_Strict):
         if not fwd:
             msg = "analysis: exposures and outcomes give no pair (a trait is never its own outcome)"
             raise StudyError(msg)
+        check_pairs([(e, o) for e, o, _ in fwd], self.analysis.bidirectional)
         rev = [(o, e, "reverse") for e, o, _ in fwd] if self.analysis.bidirectional else []
         return fwd + rev
 
@@ -357,7 +362,7 @@ def load_study(path: str | Path) -> tuple[Study, Path]:
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown key"
-            lines.append(f"{where or '(top level)'}: {msg}")
+            lines.append(f"{where}: {msg}" if where else msg)
         msg = f"{p}: " + "; ".join(lines)
         raise StudyError(msg) from None
     base = p.resolve().parent
@@ -371,6 +376,15 @@ def _check_semantics(study: Study, base: Path, path: Path) -> Study:
         except UnknownMethodError as exc:
             msg = f"{path}: analysis.methods: {exc}"
             raise StudyError(msg) from None
+    a = study.analysis
+    no_repeats([get_method(m).name for m in a.methods], "analysis.methods", path)
+    for key in ("exposures", "outcomes", "sensitivity"):
+        no_repeats(getattr(a, key), f"analysis.{key}", path)
+    no_repeats(study.report.figure_formats, "report.figure_formats", path)
+    if study.coloc is not None:
+        no_repeats(study.coloc.regions, "coloc.regions", path)
+    if study.study.panel is not None:
+        check_panel(study.study.panel, base, path)
     for i, g in enumerate(study.gwas):
         if g.file is not None and not (base / g.file).is_file():
             msg = f"{path}: gwas[{i}].file: {g.file!r} not found (id {g.id!r})"
