@@ -38,3 +38,8 @@ def test_docs_build_strict(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (tmp_path / "index.html").is_file()
     assert (tmp_path / "methods" / "ivw" / "index.html").is_file()
+    # formulas are MathML written at build time (docs_hooks/math.py): they render offline
+    pages = {p: p.read_text(encoding="utf-8") for p in tmp_path.rglob("index.html")}
+    assert sum("<math" in text for text in pages.values()) >= 10
+    raw = [str(p) for p, text in pages.items() if "$$" in text or ":math:`" in text]
+    assert not raw, f"pages with unconverted LaTeX: {raw}"
