@@ -7,6 +7,7 @@ nothing is dropped silently.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,8 @@ from mrkit.ld.panel import ReferencePanel
 MHC = {"GRCh37": (28_477_797, 33_448_354), "GRCh38": (28_510_120, 33_480_577)}
 #: Drop reason of a candidate outside the region of a cis-MR study (``region=``).
 REASON_OUTSIDE_REGION = "outside region"
+#: Drop reason of a candidate absent from the LD panel (see ``missing``).
+REASON_NOT_IN_PANEL = "not in LD panel"
 
 
 def _select_p(t: pd.DataFrame, p: float) -> tuple[np.ndarray, np.ndarray | None]:
@@ -55,7 +58,7 @@ def select_instruments(
     min_f: float | None = None,
     exclude_mhc: bool = False,
     build: str = "GRCh37",
-    missing: str = "keep",
+    missing: str = "drop",
     region: tuple[str, int, int] | None = None,
 ) -> pd.DataFrame:
     """Candidate instruments of one exposure GWAS, each with ``keep`` and ``reason``.
@@ -79,8 +82,10 @@ def select_instruments(
         Drop variants in the extended MHC (chr6, ``MHC[build]``) before
         clumping (reason ``MHC region``).
     missing
-        Variants absent from the panel: ``"keep"`` as their own clumps
-        (``in_panel = False``) or ``"drop"`` (reason ``not in LD panel``).
+        Candidates absent from the LD panel (their LD with the others is
+        unknown): ``"drop"`` (default, reason ``not in LD panel``), as plink
+        ``--clump`` and TwoSampleMR's ``clump_data``/ieugwasr ``ld_clump`` do, or
+        ``"keep"`` each as its own clump, unclumped (``in_panel = False``).
     region
         ``(chromosome, start, end)`` (bp, inclusive): cis-MR; variants outside
         are dropped before clumping (reason ``outside region``).
@@ -153,7 +158,7 @@ def select_mvmr_instruments(
     kb: float = 10000,
     exclude_mhc: bool = False,
     build: str = "GRCh37",
-    missing: str = "keep",
+    missing: str = "drop",
 ) -> pd.DataFrame:
     """Instruments for multivariable MR: the union over exposures, re-clumped.
 
@@ -209,3 +214,26 @@ def select_mvmr_instruments(
             if col in t.columns:
                 chosen[f"{col}_{name}"] = chosen["snp"].map(t[col]).to_numpy(float)
     return chosen
+
+
+def not_in_panel_counts(instruments: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    """Candidates missing from the LD panel: how many dropped and kept unclumped.
+
+    Returns ``{"dropped": D, "kept": K, "by_exposure": {id: {"dropped", "kept"}}}``
+    over the tables of :func:`select_instruments` (``in_panel`` False; the
+    dropped ones carry the reason ``not in LD panel``).
+    """
+    by: dict[str, dict[str, int]] = {}
+    for e, t in instruments.items():
+        if "in_panel" not in t.columns or not len(t):
+            continue
+        out = t["in_panel"].eq(False).to_numpy()  # NaN: not clumped (dropped before)
+        dropped = int((out & (t["reason"] == REASON_NOT_IN_PANEL).to_numpy()).sum())
+        kept = int((out & t["keep"].astype(bool).to_numpy()).sum())
+        if dropped or kept:
+            by[e] = {"dropped": dropped, "kept": kept}
+    return {
+        "dropped": sum(v["dropped"] for v in by.values()),
+        "kept": sum(v["kept"] for v in by.values()),
+        "by_exposure": by,
+    }

@@ -24,7 +24,14 @@ from mrkit.results import Summarised
 if TYPE_CHECKING:
     from mrkit.ld.panel import ReferencePanel
 
-__all__ = ["ClumpResult", "Clumping", "clump_table", "clump_variants", "haplotype_r2"]
+__all__ = [
+    "ClumpResult",
+    "Clumping",
+    "clump_table",
+    "clump_variants",
+    "haplotype_r2",
+    "rank_p",
+]
 
 
 @dataclass(frozen=True, repr=False)
@@ -62,6 +69,30 @@ class ClumpResult(Summarised):
         return snp[~self.table["in_panel"].to_numpy()].tolist()
 
 
+#: Below this -log10 p, ``10 ** -log10p`` is a normal double: :func:`rank_p` is p there.
+_EXACT_LP = 300.0
+
+
+def rank_p(p: np.ndarray, log10p: pd.Series | np.ndarray | None) -> np.ndarray:
+    """The p-values clumping ranks and thresholds on: exact where ``p`` underflowed.
+
+    ``q = 10^(-L)`` for ``L = -log10 p <= 300`` and ``q = 10^-300 / (1 + L - 300)``
+    above: strictly decreasing in ``L``, so variants whose p is 0 as a double
+    (``L > 308``) are still ranked by their exact ``L`` (not by panel order), and
+    every threshold ``p1, p2 >= 1e-300`` selects the same rows as the exact p.
+    ``p`` itself is used wherever it is at least 1e-300 (or ``log10p`` is missing).
+    """
+    p = np.asarray(p, dtype=float)
+    if log10p is None:
+        return p
+    lp = pd.to_numeric(pd.Series(np.asarray(log10p)), errors="coerce").to_numpy(float)
+    with np.errstate(over="ignore", under="ignore"):
+        q = np.where(lp <= _EXACT_LP, 10.0 ** -np.minimum(lp, _EXACT_LP), 0.0)
+        q = np.where(lp > _EXACT_LP, 10.0**-_EXACT_LP / (1.0 + (lp - _EXACT_LP)), q)
+    tiny = ~(p >= 10.0**-_EXACT_LP)  # underflowed, subnormal or missing p
+    return np.where(tiny & np.isfinite(lp) & (lp >= 0), q, p)
+
+
 def clump_table(
     panel: ReferencePanel,
     table: pd.DataFrame,
@@ -79,7 +110,8 @@ def clump_table(
     panel
         A :class:`mrkit.ld.panel.ReferencePanel`.
     table
-        Variants with ``snp`` and ``p`` (and optionally ``chr``, ``pos``,
+        Variants with ``snp`` and ``p`` (and optionally ``log10p``, ranked on when
+        ``p`` underflows (:func:`rank_p`), ``chr``, ``pos``,
         ``effect_allele``, ``other_allele`` for matching by position and
         checking alleles); a whole GWAS or a pre-selected instrument table.
     p1, p2
@@ -97,7 +129,8 @@ def clump_table(
     -----
     Defaults follow TwoSampleMR's ``clump_data`` (p1 = p2 = 5e-8,
     r2 = 0.001, 10,000 kb); PLINK's own defaults are p1 = 1e-4, p2 = 0.01,
-    r2 = 0.5, 250 kb. Ties in p are broken by panel order.
+    r2 = 0.5, 250 kb. Ties in p are broken by panel order; a ``log10p`` column
+    separates p-values that are 0 as doubles (:func:`rank_p`).
     """
     t = canonical_columns(table)
     if "p" not in t.columns:
@@ -118,7 +151,7 @@ def clump_table(
     res = clump_variants(
         panel,
         snp.tolist(),
-        pv,
+        rank_p(pv, t["log10p"] if "log10p" in t.columns else None),
         chr=chr_,
         pos=pos,
         effect_allele=effect_allele,

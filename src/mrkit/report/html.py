@@ -309,6 +309,11 @@ def _strobe_facts(study: Any, labels: dict, manifest: dict, families: list) -> d
     sel = f"p < {nb.num(ins.p)}"
     if ins.clump:
         sel += f"; LD clumping r² < {nb.num(ins.r2)} within {nb.count(ins.kb)} kb (reference panel)"
+        gone = manifest.get("not_in_ld_panel") or {}
+        if gone.get("dropped"):
+            sel += f"; {nb.count(gone['dropped'])} candidates not in the LD panel dropped"
+        if gone.get("kept"):
+            sel += f"; {nb.count(gone['kept'])} candidates not in the LD panel kept unclumped"
     if ins.min_f is not None:
         sel += f"; F ≥ {nb.num(ins.min_f)}"
     if ins.exclude_mhc:

@@ -26,7 +26,7 @@ from mrkit._core.arrays import usable_cores
 from mrkit._core.version import __version__
 from mrkit.errors import StudyError
 from mrkit.harmonise.many import harmonise_many
-from mrkit.instruments import select_instruments
+from mrkit.instruments import not_in_panel_counts, select_instruments
 from mrkit.ld.panel import ReferencePanel
 from mrkit.ld.proxies import find_proxies
 from mrkit.report.write import write_outputs
@@ -246,6 +246,7 @@ def run_study(
         "pairs": [{"exposure": e, "outcome": o, "direction": d} for e, o, d in pairs],
         "analysis": pair_stats,
         "multiple_testing": family,
+        "not_in_ld_panel": not_in_panel_counts(instruments),
         "failed_pairs": [
             {"exposure": o.exposure, "outcome": o.outcome, "reason": o.error}
             for o in outputs
@@ -366,6 +367,7 @@ def _instruments(
         min_f=ins.min_f,
         exclude_mhc=ins.exclude_mhc,
         build=info.get("build") or "GRCh37",
+        missing="keep" if ins.keep_missing_from_panel else "drop",
         region=ins.bounds,
     )
 

@@ -134,6 +134,8 @@ class InstrumentsSection(_Strict):
     min_f: float | None = Field(default=10.0, ge=0)
     exclude_mhc: bool = False
     steiger: bool = False
+    # candidates missing from the LD panel: dropped ("not in LD panel") as plink and TwoSampleMR
+    keep_missing_from_panel: bool = False
     region: str | None = None
     gene: str | None = None
     chrom: str | int | None = None
