@@ -29,7 +29,7 @@ directional with InSIDE, :math:`\\alpha_j \\sim U(0, 2\\bar\\alpha)`; balanced,
 :math:`\\alpha_j \\sim U(0, 2\\bar\\alpha)` also act on the exposure through a
 confounder, :math:`\\gamma_j \\leftarrow \\gamma_j + \\alpha_j` (so
 :math:`\\mathrm{cov}(\\alpha_j, \\gamma_j) > 0`; Bowden et al. 2016, Genet
-Epidemiol 40:304, doi:10.1002/gepi.21965, scenario 3).
+Epidemiol 40:304, doi:10.1002/gepi.21965, InSIDE-violated scenario).
 
 Run: ``python benchmarks/validate_methods.py --reps 1000 --out docs/validation.md``
 (``--quick``: 100 replicates, the fast methods only). The test
