@@ -13,6 +13,7 @@ are in :mod:`mrkit.report.plots`.
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -53,7 +54,9 @@ def save(fig: Figure, stem: Path, formats: Sequence[str] = ("png", "svg")) -> li
     with mpl.rc_context(_RC):  # type: ignore[arg-type]
         for fmt in formats:
             path = stem.with_name(f"{stem.name}.{fmt}")
-            fig.savefig(path, dpi=DPI if fmt == "png" else None, metadata=_META.get(fmt))
+            tmp = path.with_name(f".{path.name}.partial")  # renamed when whole (a killed run)
+            fig.savefig(tmp, format=fmt, dpi=DPI if fmt == "png" else None, metadata=_META.get(fmt))
+            os.replace(tmp, path)
             out.append(path)
     return out
 

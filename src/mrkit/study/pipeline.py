@@ -4,13 +4,18 @@ Stages (each with a progress bar): import -> instruments -> harmonise -> pairs
 (methods and diagnostics, through :mod:`mrkit.study.engine`) -> correction -> outputs.
 Every SNP that leaves the analysis stays in ``harmonised.parquet`` with its
 reason; the manifest records versions, the study file, data checksums, seeds
-and timings. A re-run with unchanged inputs does nothing.
+and timings. A re-run with unchanged inputs does nothing. A run that changes outputs
+deletes the old ``manifest.json`` first and writes the new one last (outputs go to
+temporary names, then are renamed), so a killed run is never taken for a finished one.
+Test hook: ``MRKIT_CRASH_BEFORE_MANIFEST=1`` SIGKILLs the run after its outputs.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -143,7 +148,8 @@ def run_study(
                 old,
                 skipped_run=True,
             )
-
+    # outputs are about to change: no manifest may vouch for them until all are written
+    manifest_path.unlink(missing_ok=True)
     store = Store(base / study.study.store)
     # 1. import ------------------------------------------------------------------------
     with stages.stage("import", len(study.gwas)) as tick:
@@ -274,6 +280,8 @@ def run_study(
             coloc_stage.add_to_report(files.get("report"), section)
         tick()
     manifest["timings_s"] = stages.timings
+    if os.environ.get("MRKIT_CRASH_BEFORE_MANIFEST"):  # test hook: killed with outputs written
+        os.kill(os.getpid(), signal.SIGKILL)
     tmp = manifest_path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     tmp.replace(manifest_path)
