@@ -42,6 +42,7 @@ from mrkit.study.engine import make_engine
 from mrkit.study.filters import TraitInfo
 from mrkit.study.parts import PairJob, run_pairs
 from mrkit.study.spec import GwasEntry, Study, load_study
+from mrkit.study.spec_checks import check_panel
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
@@ -128,6 +129,8 @@ def run_study(
 ) -> StudyRun:
     """Run every stage of the study in ``path``; see the module docstring."""
     study, base = load_study(path)
+    if study.study.panel is not None:  # its files exist (before anything is written)
+        check_panel(study.study.panel, base, path)
     text = Path(path).read_text(encoding="utf-8")
     out_dir = Path(out) if out is not None else base / study.study.output
     _check_output(out_dir, base / study.study.store, path)

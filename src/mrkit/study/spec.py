@@ -29,7 +29,7 @@ from pydantic import (
 from mrkit.errors import InputError, MrkitError, StudyError, UnknownMethodError
 from mrkit.estimate import Pairs, analyse
 from mrkit.methods import get_method, method_options, resolve
-from mrkit.study.spec_checks import check_id, check_pairs, check_panel, no_repeats
+from mrkit.study.spec_checks import check_id, check_pairs, no_repeats
 
 
 class _Strict(BaseModel):
@@ -135,7 +135,7 @@ class InstrumentsSection(_Strict):
     exclude_mhc: bool = False
     steiger: bool = False
     # candidates missing from the LD panel: dropped ("not in LD panel") as plink and TwoSampleMR
-    keep_missing_from_panel: bool = False
+    keep_missing_from_panel: bool = Field(default=False, strict=True)
     region: str | None = None
     gene: str | None = None
     chrom: str | int | None = None
@@ -385,8 +385,6 @@ def _check_semantics(study: Study, base: Path, path: Path) -> Study:
     no_repeats(study.report.figure_formats, "report.figure_formats", path)
     if study.coloc is not None:
         no_repeats(study.coloc.regions, "coloc.regions", path)
-    if study.study.panel is not None:
-        check_panel(study.study.panel, base, path)
     for i, g in enumerate(study.gwas):
         if g.file is not None and not (base / g.file).is_file():
             msg = f"{path}: gwas[{i}].file: {g.file!r} not found (id {g.id!r})"
