@@ -88,6 +88,9 @@ CASES: list[tuple[str, Edit, str]] = [
     ("seed beyond int64", sub("seed = 5", f"seed = {2**64}"), "study.seed"),
     ("fractional seed", sub("seed = 5", "seed = 1.5"), "study.seed"),
     ("seed a string", sub("seed = 5", 'seed = "five"'), "study.seed"),
+    ("seed a boolean", sub("seed = 5", "seed = true"), "study.seed"),
+    ("seed a numeric string", sub("seed = 5", 'seed = "5"'), "study.seed"),
+    ("overlap infinite", sub("seed = 5", "seed = 5\noverlap = inf"), "study.overlap"),
     ("unknown study key", sub("seed = 5", "seed = 5\nseeds = 6"), "study.seeds"),
     ("negative overlap", sub("seed = 5", "seed = 5\noverlap = -1"), "study.overlap"),
     ("overlap word", sub("seed = 5", 'seed = 5\noverlap = "some"'), "study.overlap"),
@@ -101,6 +104,7 @@ CASES: list[tuple[str, Edit, str]] = [
     ("id .", gid('"."'), "gwas[0].id"),
     ("id -x", gid('"-x"'), "gwas[0].id"),
     ("id of 200 characters", gid('"' + "a" * 200 + '"'), "gwas[0].id"),
+    ("id of 129 characters", gid('"' + "b" * 129 + '"'), "gwas[0].id"),
     ("id with a slash", gid('"a/b"'), "gwas[0].id"),
     ("id climbing out", gid('"../a"'), "gwas[0].id"),
     ("id with a space", gid('"a b"'), "gwas[0].id"),
@@ -146,6 +150,8 @@ CASES: list[tuple[str, Edit, str]] = [
     ("nboot four billion", sub("nboot = 200", "nboot = 4000000000"), "analysis.nboot"),
     ("nboot eleven million", sub("nboot = 200", "nboot = 11000000"), "analysis.nboot"),
     ("nboot too small", sub("nboot = 200", "nboot = 5"), "analysis.nboot"),
+    ("nboot a string", sub("nboot = 200", 'nboot = "200"'), "analysis.nboot"),
+    ("clump a string", sub("p = 5e-8", 'p = 5e-8\nclump = "yes"'), "instruments.clump"),
     ("nboot NaN", sub("nboot = 200", "nboot = nan"), "analysis.nboot"),
     (
         "methods twice",
@@ -307,6 +313,13 @@ def test_ids_with_double_underscores_are_accepted(setup, tmp_path):
     text = VALID.replace('id = "a"', 'id = "a__b"').replace('["a"]', '["a__b"]')
     study, _ = load_study(_place(setup, tmp_path, text))
     assert study.pairs()[0][:2] == ("a__b", "b")
+
+
+def test_longest_id_accepted(setup, tmp_path):
+    long = "a" + "_" * 126 + "z"  # 128 characters, as the store allows
+    text = VALID.replace('id = "a"', f'id = "{long}"').replace('["a"]', f'["{long}"]')
+    study, _ = load_study(_place(setup, tmp_path, text))
+    assert study.gwas[0].id == long
 
 
 def test_figure_names_never_collide():

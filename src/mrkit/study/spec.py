@@ -33,7 +33,7 @@ from mrkit.study.spec_checks import check_id, check_pairs, no_repeats
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
 
 class StudySection(_Strict):

@@ -15,17 +15,18 @@ from mrkit.errors import StudyError
 from mrkit.io.plink import fileset_prefix
 
 #: A GWAS id: starts with a letter or digit (never ``..`` or an option-like ``-x``), then
-#: letters, digits, ``_``, ``.``, ``-``; at most 100 characters (ids name files and folders).
-ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}")
+#: letters, digits, ``_``, ``.``, ``-``; at most 128 characters (as the store's ids; they
+#: name files).
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
 
 
 def check_id(value: str) -> str:
     """``value`` if it is a valid GWAS id (:data:`ID_PATTERN`), else ValueError saying why."""
     if not ID_PATTERN.fullmatch(value):
-        why = "more than 100 characters" if len(value) > 100 else repr(value)
+        why = "more than 128 characters" if len(value) > 128 else repr(value)
         msg = (
             f"{why} is not an id: start with a letter or digit, then only letters, digits, "
-            "`_`, `.` or `-` (no spaces or `/`), at most 100 characters"
+            "`_`, `.` or `-` (no spaces or `/`), at most 128 characters"
         )
         raise ValueError(msg)
     return value
