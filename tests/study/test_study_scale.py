@@ -142,13 +142,13 @@ def test_many_pairs_report_policy(study, tmp_path):
     many = study.parent / "many.toml"
     many.write_text(study.read_text().replace('"none"', '"auto"\nmax_pairs = 4'))
     run = run_study(many, quiet=True, out=tmp_path / "many")
-    figs = {p.name for p in (run.out_dir / "figures").glob("*_scatter.png")}
-    assert figs == {"x0__y0_scatter.png", "x1__y1_scatter.png"}
+    figs = {p.name for p in (run.out_dir / "figures").glob("*_scatter.svg")}
+    assert figs == {"x0__y0_scatter.svg", "x1__y1_scatter.svg"}
     html = (run.out_dir / "report.html").read_text()
     assert html.count('<section class="pair"') == 2
     assert "Detailed sections and figures for 2 of 8 pairs" in html
     assert 'id="failed-table"' in html
-    assert "smallest p of 6" in json.dumps(run.manifest) or "summary_forward.png" in {
+    assert "smallest p of 6" in json.dumps(run.manifest) or "summary_forward.svg" in {
         p.name for p in (run.out_dir / "figures").iterdir()
     }
 
