@@ -9,6 +9,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -141,11 +142,18 @@ def test_recovery_never_deletes_a_file_committed_meanwhile(tmp_path):
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(3)  # B is waiting for the lock (or, without it, would have committed)
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(iter(b.stderr.readline, "")))
+        reader.start()
+        end = time.monotonic() + 90  # B starts (slowly on a busy machine) and meets the lock
+        while not any("in use by another process" in line for line in lines):
+            assert time.monotonic() < end and b.poll() is None, "".join(lines)
+            time.sleep(0.05)
         (tmp_path / "recover_read.go").touch()
         assert a.wait(60) == 0
-        _, err = b.communicate(timeout=120)
-        assert b.returncode == 0, err
+        assert b.wait(120) == 0, "".join(lines)
+        reader.join(10)
+        err = "".join(lines)
     finally:
         a.kill()
     again = Store(st.path, read_only=True)
