@@ -485,7 +485,7 @@ def test_correlated_estimates_skip_variants_missing_from_panel(cis_study):
     from mrkit.study.engine import PairOutput
     from mrkit.study.spec import load_study
 
-    study, _ = load_study(EXAMPLE / "study.toml")
+    study, _ = load_study(cis_study / "study.toml")
     panel = ReferencePanel(cis_study / "data" / "panel")
     snps = [*panel.bim.snp[:3].tolist(), "rs_not_there"]
     table = pd.DataFrame(
