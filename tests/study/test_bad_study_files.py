@@ -333,3 +333,28 @@ def test_figure_names_never_collide():
     assert figure_stem("a", "b") == "a__b"  # ordinary ids keep the usual name
     assert figure_stem("a__b", "c") == "a__b+c"
     assert figure_stem("a", "b__c") == "a+b__c"
+
+
+@pytest.mark.parametrize(
+    "name", ["negative seed", "methods twice by alias", "missing panel", "id .."]
+)
+def test_refused_by_the_console_script(setup, tmp_path, name):
+    """The same refusals through a real ``mrkit`` process: exit 2, one stderr line."""
+    import subprocess
+    import sys
+
+    edit, key = next((c[1], c[2]) for c in CASES if c[0] == name)
+    study = _place(setup, tmp_path, edit(VALID))
+    proc = subprocess.run(
+        [sys.executable, "-m", "mrkit.cli", "run", str(study)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert re.search(re.escape(key) if "'" not in key else key, lines[0])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "ref", "study.toml"]
