@@ -249,3 +249,12 @@ def test_cml_gets_the_pair_sample_size():
         for t, n in ((with_n, 40000.0), (tables[0], 50000.0))
     ]
     assert [r["estimate"] for r in got] == pytest.approx(want, rel=1e-12)
+
+
+def test_dask_unreachable_address_is_one_line():
+    """A scheduler address nobody listens on: a StudyError naming the key, not a traceback."""
+    from mrkit.errors import StudyError
+
+    engine = DaskEngine(address="tcp://127.0.0.1:1", connect_timeout=1)
+    with pytest.raises(StudyError, match=r"engine.address: cannot reach the Dask scheduler"):
+        engine.map(analyse_chunk, _tasks(1))

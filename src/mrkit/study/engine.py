@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from mrkit._core.arrays import usable_cores
-from mrkit.errors import MrkitError
+from mrkit.errors import MrkitError, StudyError
 from mrkit.estimate import Pairs, analyse
 from mrkit.methods import get_method, resolve
 from mrkit.results import CORE_FIELDS, MRAnalysis, records
@@ -415,17 +415,25 @@ class DaskEngine:
         cluster is started then.
     retries
         Times a task is re-run when its worker dies.
+    connect_timeout
+        Seconds to wait for the scheduler at ``address`` before a one-line error.
     """
 
     kind = "dask"
     threads = 1
 
     def __init__(
-        self, *, workers: int | None = None, address: str | None = None, retries: int = 2
+        self,
+        *,
+        workers: int | None = None,
+        address: str | None = None,
+        retries: int = 2,
+        connect_timeout: float = 10.0,
     ) -> None:
         self.workers = workers
         self.address = address
         self.retries = retries
+        self.connect_timeout = connect_timeout
 
     @property
     def slots(self) -> int:
@@ -454,7 +462,14 @@ class DaskEngine:
             )
             client = Client(cluster)
         else:
-            client = Client(self.address)
+            try:
+                client = Client(self.address, timeout=self.connect_timeout)
+            except (OSError, TimeoutError) as exc:
+                msg = (
+                    f"engine.address: cannot reach the Dask scheduler at {self.address} "
+                    f"({str(exc).splitlines()[0]}); is it running, and is the address right?"
+                )
+                raise StudyError(msg) from None
         try:
             futures = [
                 client.submit(func, pure=False, retries=self.retries, **task) for task in tasks
