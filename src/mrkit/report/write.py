@@ -188,8 +188,23 @@ def _map_figures(jobs: list[tuple]) -> list[tuple[tuple[str, str], dict[str, lis
         return [_pair_job(j) for j in jobs]
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=mp.get_context("fork"), initializer=_die_with_parent
+    ) as pool:
         return list(pool.map(_pair_job, jobs))
+
+
+def _die_with_parent() -> None:
+    """A figure worker gets SIGKILL when the run that forked it dies (Linux' PDEATHSIG):
+    a killed ``mrkit run`` leaves no process writing figures behind it."""
+    import contextlib
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):  # no glibc (musl): workers end with the pool
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def write_outputs(
