@@ -82,3 +82,10 @@ def test_checklist_uses_the_study_fields_escaped():
     table = checklist_table(list(by.values()))
     assert table["item"].tolist()[:5] == ["1", "2", "3", "4", "4a"]
     assert "<code>" not in " ".join(table["answer"])
+
+
+def test_data_sources_list_the_rejected_rows_file():
+    """``bad_rows = "skip"``: the rows left out and the file that lists them, in the report."""
+    info = {"rows": 1200.0, "rejected": 3, "rejected_file": "/s.duckdb.d/x-ab12.rejected.tsv"}
+    assert html._rows_text(info) == "1,200 (3 bad rows left out, listed in x-ab12.rejected.tsv)"
+    assert html._rows_text({"rows": 1200}) == "1,200"

@@ -55,6 +55,15 @@ def _overlap_text(value: Any) -> str:
     return _overlap(value, "", "") or ""
 
 
+def _rows_text(info: dict[str, Any]) -> str:
+    """Rows stored, and the rows ``bad_rows = "skip"`` left out with where they are listed."""
+    text = nb.count(info.get("rows"), "not recorded")
+    if info.get("rejected"):
+        where = Path(str(info.get("rejected_file", ""))).name
+        text += f" ({nb.count(info['rejected'])} bad rows left out, listed in {where})"
+    return text
+
+
 def _sources(study: Any, infos: dict, instruments: dict) -> list[dict[str, Any]]:
     out = []
     for gid, info in infos.items():
@@ -89,7 +98,7 @@ def _sources(study: Any, infos: dict, instruments: dict) -> list[dict[str, Any]]
                 or study.study.population
                 or nb.na("not given: [[gwas]] population or [study] population"),
                 "build": entry.build or info.get("build") or nb.na("not given"),
-                "rows": nb.count(info.get("rows"), "not recorded"),
+                "rows": _rows_text(info),
                 "instruments": nb.count(kept, "not an exposure") if kept is not None else "—",
                 "file": entry.file or "(from the store)",
                 "sha256": str(info.get("sha256", ""))[:16],
