@@ -129,3 +129,31 @@ def test_clumping_ranks_underflowed_p_by_log10p(panel):
         panel=panel, r2=0.5, min_f=None,
     )  # fmt: skip
     assert sel.loc[sel.keep, "snp"].tolist() == [second]
+
+
+def test_mrkit_clump_ranks_underflowed_p_by_log10p(panel, tmp_path):
+    """``mrkit clump`` on a file the summary-statistics reader reads (LOG10P, no P): the
+    variant with the larger exact log10p is the index even though both p are 0."""
+    from mrkit.cli import main
+
+    first, second = _ld_pair(panel)
+    v = panel.variants.set_index("snp")
+    src = tmp_path / "gwas.tsv"
+    pd.DataFrame(
+        {
+            "SNP": [first, second],
+            "CHR": "1",
+            "POS": [v.loc[first, "pos"], v.loc[second, "pos"]],
+            "EA": [v.loc[first, "a1"], v.loc[second, "a1"]],
+            "OA": [v.loc[first, "a2"], v.loc[second, "a2"]],
+            "BETA": [0.5, 0.6],
+            "SE": [0.01, 0.01],
+            "LOG10P": [350.0, 420.0],
+        }
+    ).to_csv(src, sep="\t", index=False)
+    out = tmp_path / "clumps.tsv"
+    assert main(["clump", str(src), "--panel", str(EUR), "--r2", "0.5", "--out", str(out)]) == 0
+    clumps = pd.read_csv(out, sep="\t", dtype=str)
+    assert clumps.snp.tolist() == [second]  # the panel's first variant without log10p
+    assert clumps.clumped_snps.tolist() == [first]
+    assert clumps.p.tolist() == ["0.0"]  # the p written is the file's, not the rank

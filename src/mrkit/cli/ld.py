@@ -129,6 +129,8 @@ def _clump_input(source: str, store: str | None) -> dict[str, Any]:
         return cols
     df = _load(source, store)
     out: dict[str, Any] = {"snp": df["snp"].astype(str).tolist(), "p": df["p"].to_numpy(float)}
+    if "log10p" in df.columns:  # ranks by the exact log10p where p underflowed to 0
+        out["log10p"] = df["log10p"].to_numpy(float)
     if {"chr", "pos"} <= set(df.columns):
         out["chr"] = df["chr"].astype(str).tolist()
         out["pos"] = df["pos"].to_numpy(float)
@@ -191,8 +193,13 @@ def clump_cmd(
     cols = _clump_input(sumstats, store)
     ref = ReferencePanel(panel)
     snp, p = cols.pop("snp"), cols.pop("p")
+    rank = p
+    if "log10p" in cols:  # the reader's path (pandas already imported): exact order at p = 0
+        from mrkit.ld.clump import rank_p
+
+        rank = rank_p(p, cols.pop("log10p"))
     res = clump_variants(
-        ref, snp, p, **cols, p1=p1, p2=p2, r2=r2, kb=kb,
+        ref, snp, rank, **cols, p1=p1, p2=p2, r2=r2, kb=kb,
         missing="drop" if drop_missing else "keep", all_rows=False,
     )  # fmt: skip
     _write_columns(clump_rows(ref, snp, res, cols.get("chr"), cols.get("pos"), p), out)
