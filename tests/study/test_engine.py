@@ -244,8 +244,9 @@ def test_cml_gets_the_pair_sample_size():
     got = [o.estimates[0] for o in outs]
     assert [r["method"] for r in got] == ["cml_ma_bic", "cml_ma_bic"]
     want = [
-        analyse(Pairs.from_table(t.assign(samplesize_exposure=n)), ["cml_ma_bic"], seed=3)
-        .estimates.iloc[0]["estimate"]
+        analyse(
+            Pairs.from_table(t.assign(samplesize_exposure=n)), ["cml_ma_bic"], seed=3
+        ).estimates.iloc[0]["estimate"]
         for t, n in ((with_n, 40000.0), (tables[0], 50000.0))
     ]
     assert [r["estimate"] for r in got] == pytest.approx(want, rel=1e-12)
