@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
+from mrkit._core.files import atomic_write
 from mrkit.cli import app
 from mrkit.errors import InputError
 
@@ -36,18 +36,17 @@ def write_table(table: pd.DataFrame, out: Path) -> None:
     """Write ``table`` as CSV, TSV (``.tsv``/``.txt``, optionally ``.gz``) or Parquet."""
     kind = _table_kind(out)
     name = out.name.lower()
-    tmp = out.with_name(f".{out.name}.tmp")
     out.parent.mkdir(parents=True, exist_ok=True)
     compression: Literal["gzip"] | None = "gzip" if name.endswith(".gz") else None
-    try:
+
+    def write(tmp: Path) -> None:
         if kind == "parquet":
             table.to_parquet(tmp, index=False)
         else:
             sep = "," if kind == "csv" else "\t"
             table.to_csv(tmp, index=False, sep=sep, compression=compression)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    atomic_write(out, write)
 
 
 @app.command("harmonise")

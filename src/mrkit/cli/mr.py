@@ -7,14 +7,13 @@ method or option, or nothing estimable at all).
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO
+from typing import Annotated, Any
 
 import typer
 
+from mrkit._core.files import atomic_write
 from mrkit.cli import app, console, err_console
 
 #: Pairs printed as tables on the console before the rest is summarised.
@@ -83,17 +82,6 @@ def print_skipped(res: Any) -> None:
         err_console.print(f"... {len(skipped) - MAX_SKIPS:,} more skipped (listed in the JSON)")
 
 
-def _write_atomic(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    """``write`` into a temporary file beside ``path``, then rename it over ``path``."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            write(fh)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 @app.command("mr")
 def mr_command(
     table: Annotated[Path, typer.Argument(help="Harmonised table (CSV/TSV, gzip ok).")],
@@ -150,13 +138,18 @@ def mr_command(
         files = write_plots(res, table, plots)
         err_console.print(f"wrote {len(files)} figure files to {plots}", highlight=False)
     if csv_out is not None:
-        _write_atomic(csv_out, lambda fh: res.estimates.to_csv(fh, index=False))
+        atomic_write(csv_out, lambda t: res.estimates.to_csv(t, index=False))
     if json_out is not None:
         if str(json_out) == "-":
             res.write_json(sys.stdout.buffer)
             sys.stdout.flush()
         else:
-            _write_atomic(json_out, res.write_json)
+
+            def write(tmp: Path) -> None:
+                with open(tmp, "wb") as fh:
+                    res.write_json(fh)
+
+            atomic_write(json_out, write)
             console.print(f"wrote {json_out}")
     elif csv_out is None:
         print_analysis(res)

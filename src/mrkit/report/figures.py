@@ -13,7 +13,6 @@ are in :mod:`mrkit.report.plots`.
 
 from __future__ import annotations
 
-import os
 import textwrap
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -26,6 +25,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from mrkit._core.arrays import chi2_sf
+from mrkit._core.files import atomic_write
 
 #: Okabe & Ito (2008) colour-blind-safe palette, yellow last (weak on white).
 COLOURS = ["#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#000000", "#F0E442"]
@@ -53,11 +53,12 @@ def save(fig: Figure, stem: Path, formats: Sequence[str] = ("png", "svg")) -> li
     out = []
     with mpl.rc_context(_RC):  # type: ignore[arg-type]
         for fmt in formats:
-            path = stem.with_name(f"{stem.name}.{fmt}")
-            tmp = path.with_name(f".{path.name}.partial")  # renamed when whole (a killed run)
-            fig.savefig(tmp, format=fmt, dpi=DPI if fmt == "png" else None, metadata=_META.get(fmt))
-            os.replace(tmp, path)
-            out.append(path)
+
+            def write(tmp: Path, fmt: str = fmt) -> None:
+                dpi = DPI if fmt == "png" else None
+                fig.savefig(tmp, format=fmt, dpi=dpi, metadata=_META.get(fmt))
+
+            out.append(atomic_write(stem.with_name(f"{stem.name}.{fmt}"), write))
     return out
 
 

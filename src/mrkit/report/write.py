@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from mrkit._core.files import atomic_write
 from mrkit.methods import get_method
 from mrkit.report import figures, plots
 from mrkit.report.html import render_report, strobe_rows
@@ -31,18 +31,6 @@ def figure_stem(exposure: str, outcome: str) -> str:
     if "__" in e or "__" in o or e.endswith("_") or o.startswith("_"):
         return f"{e}+{o}"
     return f"{e}__{o}"
-
-
-def atomic(path: Path, write: Callable[[Path], object]) -> Path:
-    """``write(tmp)`` to a temporary name beside ``path``, then rename it to ``path``.
-
-    A killed run leaves the old file or the new one, never half of one (the rename
-    is atomic within a folder); a leftover ``.NAME.partial`` is replaced next time.
-    """
-    tmp = path.with_name(f".{path.name}.partial")
-    write(tmp)
-    os.replace(tmp, path)
-    return path
 
 
 def snp_flow(harmonised: pd.DataFrame) -> pd.DataFrame:
@@ -74,8 +62,10 @@ def _write_tables(
         "harmonised": out_dir / "harmonised.parquet",
         "diagnostics": out_dir / "diagnostics.csv",
     }
-    atomic(files["results_parquet"], lambda t: results.to_parquet(t, index=False))
-    atomic(files["results_csv"], lambda t: results.to_csv(t, index=False, float_format="%.10g"))
+    atomic_write(files["results_parquet"], lambda t: results.to_parquet(t, index=False))
+    atomic_write(
+        files["results_csv"], lambda t: results.to_csv(t, index=False, float_format="%.10g")
+    )
     h = harmonised.copy()
     for col in h.columns:
         if h[col].dtype != object:
@@ -85,8 +75,10 @@ def _write_tables(
             h[col] = h[col].astype("boolean")  # palindromic, remove, mr_keep, ...: booleans
         else:
             h[col] = h[col].map(lambda v: None if v is None or v != v else str(v))
-    atomic(files["harmonised"], lambda t: h.to_parquet(t, index=False))
-    atomic(files["diagnostics"], lambda t: diagnostics.to_csv(t, index=False, float_format="%.10g"))
+    atomic_write(files["harmonised"], lambda t: h.to_parquet(t, index=False))
+    atomic_write(
+        files["diagnostics"], lambda t: diagnostics.to_csv(t, index=False, float_format="%.10g")
+    )
     return files
 
 
@@ -181,7 +173,6 @@ def _map_figures(jobs: list[tuple]) -> list[tuple[tuple[str, str], dict[str, lis
     imported modules) make the report stage scale with cores.
     """
     import multiprocessing as mp
-    import os
 
     workers = min(len(jobs), os.cpu_count() or 1)
     if workers <= 1 or "fork" not in mp.get_all_start_methods():
@@ -235,7 +226,7 @@ def write_outputs(
     labels = {m: get_method(m).label for m in {*study.analysis.methods, "wald_ratio"}}
     if pair_log is not None:
         files["pairs"] = out_dir / "pairs.csv"
-        atomic(files["pairs"], lambda t: pair_log.to_csv(t, index=False, float_format="%.6g"))
+        atomic_write(files["pairs"], lambda t: pair_log.to_csv(t, index=False, float_format="%.6g"))
     fig_dir = out_dir / "figures"
     detailed = detail_pairs(study, results, outputs)
     jobs = []
@@ -303,5 +294,5 @@ def write_outputs(
         supplement={f"{k}.csv": v for k, v in supp.items()},
     )
     files["report"] = out_dir / "report.html"
-    atomic(files["report"], lambda t: t.write_text(html, encoding="utf-8"))
+    atomic_write(files["report"], lambda t: t.write_text(html, encoding="utf-8"))
     return files

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from mrkit._core.arrays import usable_cores
+from mrkit._core.files import atomic_write
 from mrkit._core.version import __version__
 from mrkit.errors import StudyError
 from mrkit.harmonise.many import harmonise_many
@@ -285,9 +286,8 @@ def run_study(
     manifest["timings_s"] = stages.timings
     if os.environ.get("MRKIT_CRASH_BEFORE_MANIFEST"):  # test hook: killed with outputs written
         os.kill(os.getpid(), signal.SIGKILL)
-    tmp = manifest_path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-    tmp.replace(manifest_path)
+    text = json.dumps(manifest, indent=2, default=str) + "\n"
+    atomic_write(manifest_path, lambda tmp: tmp.write_text(text))
     files["manifest"] = manifest_path
     return StudyRun(out_dir, results, harm, diag, manifest, files=files)
 
