@@ -130,7 +130,8 @@ def normalise(df: pd.DataFrame, *, source: object = "<table>") -> pd.DataFrame:
 
 
 #: Spellings of a missing number (after trimming, in upper case).
-_NA_TEXT = pa.array(["", "NA", "NAN", "NULL", "."])
+_NA_SPELLINGS = ("", "NA", "NAN", "NULL", ".")
+_NA_TEXT = pa.array(_NA_SPELLINGS)
 
 
 def _line(idx: int) -> int:
@@ -160,7 +161,7 @@ def _to_float(col: pd.Series, name: str, source: object, keep: pd.Series | None)
     if fast is not None:
         return fast
     text = col.astype(str).str.strip()
-    na = text.str.upper().isin({"", "NA", "NAN", "NULL", "."})
+    na = text.str.upper().isin(_NA_SPELLINGS)
     values = pd.to_numeric(text.where(~na), errors="coerce")
     bad = values.isna() & ~na
     if bad.any():
